@@ -1,0 +1,1 @@
+"""Pure domain model of Breakeven: no HTTP, no templates, no file or network I/O."""

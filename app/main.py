@@ -1,0 +1,42 @@
+"""App factory: `create_app(settings)` assembles routes and error handlers; `app` is the default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.settings import Settings, get_settings
+from app.web import api
+from app.web.errors import install_error_handlers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DESCRIPTION = """
+Breakeven compares a closed per-token LLM API with a self-hosted open-weight model and finds,
+exactly, the monthly volume at which self-hosting becomes cheaper and the volume above which it
+stays cheaper. Money in USD, a month is 730 hours, prices per million tokens.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="Breakeven", version="0.1.0", description=DESCRIPTION)
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(api.router)
+
+    @app.get("/healthz", summary="Liveness: the app is up and its catalog loads")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from app.web import pages
+
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    return app
+
+
+app = create_app()

@@ -1,0 +1,29 @@
+"""Settings, each read from the environment (or a .env file) with a default and a description."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Interface `make run` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `make run` listens on.")
+    data_dir: Path = Field(
+        Path("data"), description="Directory for the SQLite database of saved scenarios; created on first start."
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy-style URL of the scenario store; unset means SQLite under DATA_DIR."
+    )
+    max_options: int = Field(16, ge=1, le=256, description="Most options (API + self-hosted) one scenario may hold.")
+    log_level: str = Field("info", description="Uvicorn log level: critical, error, warning, info, debug.")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,191 @@
+"""JSON API under /api/v1: thin adapters from request bodies to the core and back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_as_of
+from app.catalog.loader import get_model, load_catalog
+from app.core.specs import Catalog
+from app.core.throughput import Engine, ServingSetup, smallest_fitting_gpu_count
+from app.core.units import Precision
+from app.scenario import (
+    GpuSpecIn,
+    ModelArchitectureIn,
+    ScenarioIn,
+    StrictInput,
+    default_kv_precision,
+    estimate_json,
+    estimate_replica_throughput,
+    evaluate,
+    resolve_gpu,
+    result_to_json,
+)
+from app.settings import Settings, get_settings
+
+router = APIRouter(prefix="/api/v1")
+
+CatalogDep = Annotated[Catalog, Depends(load_catalog)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+class FiniteJSONResponse(JSONResponse):
+    """Refuses to emit NaN or infinity: a response carrying one is a bug, not an answer."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
+
+
+class ThroughputIn(StrictInput):
+    model: str | ModelArchitectureIn = Field(..., description="Catalog model id or an inline architecture.")
+    gpu: str | GpuSpecIn = Field(..., description="Catalog GPU id or an inline spec.")
+    gpu_count: int | Literal["auto"] | None = Field(1, description="Tensor-parallel GPUs; null/'auto' = fewest that fit.")
+    precision: Precision = "bf16"
+    kv_cache_precision: Precision | None = None
+    engine: Engine = "vllm"
+    input_tokens: int = Field(..., ge=1, le=10_000_000)
+    output_tokens: int = Field(..., ge=1, le=1_000_000)
+    concurrency: int | None = Field(None, ge=1, le=100_000, description="null = maximum throughput.")
+    min_output_tokens_per_second_per_user: float | None = Field(None, gt=0, le=10_000)
+    max_time_to_first_token_seconds: float | None = Field(None, gt=0, le=3600)
+
+
+THROUGHPUT_EXAMPLE = {
+    "model": "llama-3.1-70b",
+    "gpu": "h100-sxm",
+    "gpu_count": 4,
+    "precision": "fp8",
+    "kv_cache_precision": "fp8",
+    "engine": "vllm",
+    "input_tokens": 1000,
+    "output_tokens": 1000,
+    "concurrency": None,
+}
+
+BREAKEVEN_EXAMPLE = {
+    "workload": {"requests_per_month": 1000000, "input_tokens": 500, "output_tokens": 500},
+    "options": [
+        {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0},
+        {"kind": "api", "name": "GPT", "model": "gpt-5-mini", "provider": "openai"},
+        {
+            "kind": "self_hosted",
+            "name": "Llama on H100",
+            "model": "llama-3.3-70b",
+            "gpu": "h100-sxm",
+            "gpu_count": 1,
+            "precision": "fp8",
+            "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
+            "output_tokens_per_second": 500,
+            "target_utilization": 1.0,
+            "min_replicas": 1,
+        },
+    ],
+}
+
+
+@router.post("/throughput", response_class=FiniteJSONResponse, summary="Estimate a replica's serving throughput")
+def estimate_throughput_endpoint(
+    body: Annotated[ThroughputIn, Body(openapi_examples={"llama-70b-fp8-tp4": {"value": THROUGHPUT_EXAMPLE}})],
+    catalog: CatalogDep,
+) -> dict[str, Any]:
+    model = get_model(catalog, body.model) if isinstance(body.model, str) else body.model.to_core()
+    gpu = resolve_gpu(body.gpu, catalog)
+    assert gpu is not None
+    kv_precision = body.kv_cache_precision or default_kv_precision(body.precision)
+    if isinstance(body.gpu_count, int):
+        gpu_count = body.gpu_count
+    else:
+        gpu_count = smallest_fitting_gpu_count(
+            model, gpu, body.precision, kv_precision, body.input_tokens, body.output_tokens
+        )
+    setup = ServingSetup(
+        model=model,
+        gpu=gpu,
+        gpu_count=gpu_count,
+        precision=body.precision,
+        kv_cache_precision=kv_precision,
+        engine=body.engine,
+        input_tokens=body.input_tokens,
+        output_tokens=body.output_tokens,
+        concurrency=body.concurrency,
+        min_output_tokens_per_second_per_user=body.min_output_tokens_per_second_per_user,
+        max_time_to_first_token_seconds=body.max_time_to_first_token_seconds,
+    )
+    estimate = estimate_replica_throughput(setup)
+    return {
+        "model": model.id,
+        "gpu": gpu.id,
+        "gpu_count": gpu_count,
+        "precision": body.precision,
+        "kv_cache_precision": kv_precision,
+        "engine": body.engine,
+        "input_tokens": body.input_tokens,
+        "output_tokens": body.output_tokens,
+        **estimate_json(estimate),
+    }
+
+
+@router.post("/breakeven", response_class=FiniteJSONResponse, summary="Compare options and solve the break-evens")
+def breakeven_endpoint(
+    body: Annotated[ScenarioIn, Body(openapi_examples={"design-example": {"value": BREAKEVEN_EXAMPLE}})],
+    catalog: CatalogDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    return result_to_json(evaluate(body, catalog, settings.max_options))
+
+
+def _entries(items: list[Any]) -> dict[str, Any]:
+    return {"count": len(items), "items": items}
+
+
+@router.get("/catalog/gpus", summary="Accelerators with memory, bandwidth, dense FLOPS, TDP, source and date")
+def list_gpus(catalog: CatalogDep) -> dict[str, Any]:
+    return _entries([asdict(g) for g in catalog.gpus.values()])
+
+
+@router.get("/catalog/models", summary="Open-weight model architectures with source and date")
+def list_models(catalog: CatalogDep) -> dict[str, Any]:
+    return _entries([{**asdict(m), "is_moe": m.is_moe, "uses_mla": m.uses_mla} for m in catalog.models.values()])
+
+
+@router.get("/catalog/offers", summary="GPU rental offers, purchase prices and running-cost parameters")
+def list_offers(catalog: CatalogDep, gpu: str | None = None) -> dict[str, Any]:
+    rental = [asdict(o) for o in catalog.rental_offers.values() if gpu is None or o.gpu == gpu]
+    purchase = [
+        {**asdict(o), "price_per_gpu": o.price_per_gpu}
+        for o in catalog.purchase_offers.values()
+        if gpu is None or o.gpu == gpu
+    ]
+    return {
+        "rental": _entries(rental),
+        "purchase": _entries(purchase),
+        "cost_parameters": _entries([asdict(p) for p in catalog.cost_parameters.values()]),
+    }
+
+
+@router.get("/catalog/api-models", summary="Per-token API prices from the genai-prices snapshot")
+def list_api_model_prices(
+    provider: Annotated[str | None, Query(max_length=100, description="Only this provider id.")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Substring of the model id or name.")] = None,
+    include_deprecated: bool = False,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 5000,
+) -> dict[str, Any]:
+    needle = q.lower() if q else None
+    items = [
+        asdict(entry)
+        for entry in list_api_models()
+        if (provider is None or entry.provider == provider)
+        and (include_deprecated or not entry.deprecated)
+        and (needle is None or needle in entry.model.lower() or needle in entry.name.lower())
+    ]
+    return {
+        "snapshot": {"package": "genai-prices", "version": GENAI_PRICES_VERSION, "as_of": snapshot_as_of()},
+        **_entries(items[:limit]),
+    }
+

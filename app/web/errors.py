@@ -1,0 +1,51 @@
+"""One error shape for the whole JSON API: FastAPI's 422 `{"detail": [{"loc", "msg", "type"}]}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from app.core.errors import DoesNotFit, DomainError, UnknownId
+
+
+def error_detail(loc: tuple[str | int, ...], msg: str, kind: str) -> dict[str, Any]:
+    return {"loc": list(loc), "msg": msg, "type": kind}
+
+
+def domain_error_type(error: DomainError) -> str:
+    if isinstance(error, DoesNotFit):
+        return "does_not_fit"
+    if isinstance(error, UnknownId):
+        return "unknown_id"
+    return "value_error"
+
+
+def domain_error_response(error: DomainError) -> JSONResponse:
+    detail = error_detail(("body", *error.field), error.message, domain_error_type(error))
+    if isinstance(error, DoesNotFit):
+        detail["ctx"] = {"required_gib": error.required_gib, "available_gib": error.available_gib}
+    if isinstance(error, UnknownId):
+        detail["ctx"] = {"suggestions": error.suggestions}
+    return JSONResponse({"detail": [detail]}, status_code=422)
+
+
+def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    # pydantic puts the input and its exception object in the error; keep what is JSON and useful.
+    cleaned = []
+    for error in errors:
+        item = {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": error.get("type", "")}
+        cleaned.append(item)
+    return cleaned
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def handle_domain_error(request: Request, error: DomainError) -> JSONResponse:
+        return domain_error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def handle_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _clean_validation_errors(list(error.errors()))}, status_code=422)

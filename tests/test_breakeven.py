@@ -1,0 +1,140 @@
+"""The exact break-even solver: hand-worked tables, then Hypothesis against a brute-force scan."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.core.breakeven import LinearCost, cheapest_envelope, solve_breakeven
+from app.core.self_hosted import ReplicaStepCost
+
+# (api $/request, fixed, per replica, requests per replica, min, redundancy) -> (first, stays, ranges)
+CASES = [
+    pytest.param(0.001, 0, 1460, 2_628_000, 1, 0, 1_460_000, 2_920_000, 1, id="design-example"),
+    pytest.param(0.002, 0, 1460, 2_628_000, 1, 0, 730_000, 730_000, 0, id="no-dip-when-api-is-dear"),
+    pytest.param(0.001, 1000, 1460, 2_628_000, 1, 0, 2_460_000, 5_380_000, 2, id="fixed-cost-shifts-crossover"),
+    pytest.param(0.001, 0, 1460, 2_628_000, 3, 0, 4_380_000, 4_380_000, 0, id="min-replicas-flat-region"),
+    # N+1: S = 1460 (n + 1); step 2 crosses at 4.38M, step 3 dips back until 5.84M.
+    pytest.param(0.001, 0, 1460, 2_628_000, 1, 1, 4_380_000, 5_840_000, 1, id="n-plus-one"),
+    pytest.param(0.0005, 0, 1460, 2_628_000, 1, 0, None, None, 0, id="marginal-above-api-never"),
+    pytest.param(1460 / 2_628_000, 0, 1460, 2_628_000, 1, 0, None, None, 0, id="marginal-equal-api-never"),
+]
+
+
+@pytest.mark.parametrize(
+    ("a", "fixed", "per_replica", "q", "min_replicas", "redundancy", "first", "stays", "ranges"), CASES
+)
+def test_solver_table(
+    a: float, fixed: float, per_replica: float, q: float, min_replicas: int, redundancy: int,
+    first: float | None, stays: float | None, ranges: int,
+) -> None:
+    curve = ReplicaStepCost(fixed, per_replica, q, min_replicas, redundancy)
+    solution = solve_breakeven(LinearCost(a), curve)
+    if first is None:
+        assert solution.first_crossover is None and solution.stays_cheaper_above is None
+    else:
+        assert solution.first_crossover == pytest.approx(first, rel=1e-12)
+        assert solution.stays_cheaper_above == pytest.approx(stays, rel=1e-12)
+    assert solution.api_cheaper_again_count == ranges
+
+
+def test_design_example_api_cheaper_again_range() -> None:
+    solution = solve_breakeven(LinearCost(0.001), ReplicaStepCost(0, 1460, 2_628_000, 1, 0))
+    (dip,) = solution.api_cheaper_again
+    assert (dip.start, dip.end) == pytest.approx((2_628_000, 2_920_000))
+
+
+def test_fixed_cost_case_by_hand() -> None:
+    # S = 1000 + 1460 n; step 1 (0, 2.628M]: 2460 < 0.001 V ⟺ V > 2.46M; step 2: 3920 vs A(2.628M)=2628:
+    # API cheaper again until 3.92M; step 3 from 5.256M: 5380 ≤ 5256? no → still mixed until 5.38M;
+    # step 4 from 7.884M: 6840 ≤ 7884 yes. So stays cheaper above 5.38M.
+    solution = solve_breakeven(LinearCost(0.001), ReplicaStepCost(1000, 1460, 2_628_000, 1, 0))
+    assert solution.first_crossover == pytest.approx(2_460_000)
+    assert solution.stays_cheaper_above == pytest.approx(5_380_000)
+    assert solution.api_cheaper_again_count == 2
+
+
+# --- brute force -------------------------------------------------------------------------------
+
+scenarios = st.builds(
+    lambda a, fixed, c, q, m, r: (LinearCost(a), ReplicaStepCost(fixed, c, q, m, r)),
+    a=st.floats(1e-6, 1e-1),
+    fixed=st.one_of(st.just(0.0), st.floats(0, 50_000)),
+    c=st.floats(10, 100_000),
+    q=st.floats(1e3, 1e8),
+    m=st.integers(0, 5),
+    r=st.integers(0, 2),
+)
+
+
+def _cheaper(api: LinearCost, curve: ReplicaStepCost, v: float) -> bool:
+    return curve.cost(v) < api.cost(v)
+
+
+def _near(v: float, points: list[float]) -> bool:
+    return any(abs(v - p) <= 1e-7 * max(1.0, abs(p)) for p in points)
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios, st.lists(st.floats(0, 1), min_size=50, max_size=50))
+def test_solver_agrees_with_brute_force_scan(scenario: tuple[LinearCost, ReplicaStepCost], extra: list[float]) -> None:
+    api, curve = scenario
+    solution = solve_breakeven(api, curve)
+    q = curve.requests_per_replica
+    horizon = max(solution.stays_cheaper_above or 0, q * (curve.min_replicas + 2)) * 3
+    grid = [horizon * k / 3000 for k in range(1, 3001)] + [horizon * x for x in extra if x > 0]
+    boundaries = [n * q for n in range(0, int(horizon / q) + 2)]
+    if solution.first_crossover is None:
+        assert solution.stays_cheaper_above is None
+        assert not any(_cheaper(api, curve, v) for v in grid if not _near(v, boundaries))
+        return
+    first, stays = solution.first_crossover, solution.stays_cheaper_above
+    assert stays is not None and first <= stays
+    dips = [(r.start, r.end) for r in solution.api_cheaper_again]
+    fully_listed = len(dips) == solution.api_cheaper_again_count
+    landmarks = [first, stays, *boundaries, *(x for d in dips for x in d)]
+    for v in grid:
+        if _near(v, landmarks):
+            continue
+        if v < first:
+            assert not _cheaper(api, curve, v), v
+        elif v > stays:
+            assert _cheaper(api, curve, v), v
+        elif fully_listed:
+            in_dip = any(start < v < end for start, end in dips)
+            assert _cheaper(api, curve, v) != in_dip, v
+    # Tight: cheaper just above the first crossover, not cheaper just below the stay point.
+    assert _cheaper(api, curve, first * (1 + 1e-9))
+    assert not _cheaper(api, curve, stays * (1 - 1e-9)) or stays == first
+    # At the first crossover both cost the same (it is where the API line meets a flat step).
+    assert api.cost(first) == pytest.approx(curve.cost(first), rel=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(scenarios, min_size=1, max_size=3),
+    st.lists(st.floats(1e-6, 1e-1), min_size=0, max_size=2),
+    st.floats(1e4, 1e9),
+)
+def test_envelope_picks_the_cheapest_everywhere(
+    pairs: list[tuple[LinearCost, ReplicaStepCost]], extra_lines: list[float], up_to: float
+) -> None:
+    curves = [c for _, c in pairs] + [api for api, _ in pairs] + [LinearCost(a) for a in extra_lines]
+    segments, covered = cheapest_envelope(curves, up_to)
+    assert segments[0].start == 0 and segments[-1].end == pytest.approx(covered)
+    for left, right in zip(segments, segments[1:], strict=False):
+        assert left.end == right.start and left.option_index != right.option_index
+    for segment in segments:
+        v = (segment.start + segment.end) / 2
+        winner = curves[segment.option_index].cost(v)
+        assert all(winner <= c.cost(v) * (1 + 1e-9) for c in curves)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios, st.floats(1, 1e9), st.floats(1, 1e9))
+def test_costs_never_decrease_with_volume(scenario: tuple[LinearCost, ReplicaStepCost], v1: float, v2: float) -> None:
+    api, curve = scenario
+    low, high = sorted((v1, v2))
+    assert curve.cost(low) <= curve.cost(high)
+    assert api.cost(low) <= api.cost(high)
