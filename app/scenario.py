@@ -129,7 +129,7 @@ class BuyIn(StrictInput):
     pue: float | None = Field(None, ge=1, le=5)
     electricity_usd_per_kwh: float | None = Field(None, ge=0, le=10)
     colocation_usd_per_kw_month: float | None = Field(None, ge=0, le=10_000)
-    maintenance_fraction_per_year: float = Field(0.0, ge=0, le=1)
+    maintenance_fraction_per_year: float | None = Field(None, ge=0, le=1, description="Support, share of price/year.")
 
     @model_validator(mode="after")
     def price_or_offer(self) -> BuyIn:
@@ -218,15 +218,6 @@ class ScenarioIn(StrictInput):
     workload: WorkloadIn
     options: list[OptionIn] = Field(..., min_length=1, max_length=256)
 
-    @model_validator(mode="after")
-    def unique_names(self) -> ScenarioIn:
-        seen: set[str] = set()
-        for option in self.options:
-            if option.name in seen:
-                raise ValueError(f"option names must be unique; {option.name!r} appears twice")
-            seen.add(option.name)
-        return self
-
 
 # ---------------------------------------------------------------------------------------------
 # Resolution: input documents → core objects
@@ -306,7 +297,7 @@ def _rent_pricing(spec: RentIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[
     if spec.offer is None:
         assert spec.per_gpu_hour is not None
         return RentPricing(per_gpu_hour=spec.per_gpu_hour, term=spec.term), None
-    offer = get_rental_offer(catalog, spec.offer)
+    offer = get_rental_offer(catalog, spec.offer, field=("pricing", "offer"))
     if gpu is not None and offer.gpu != gpu.id:
         raise DomainError(f"offer {offer.id!r} rents {offer.gpu}, not {gpu.id}", field=("pricing", "offer"))
     price = spec.per_gpu_hour or offer.per_gpu_hour(spec.term)
@@ -320,7 +311,7 @@ def _rent_pricing(spec: RentIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[
 
 
 def _buy_pricing(spec: BuyIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[BuyPricing, str | None]:
-    offer = get_purchase_offer(catalog, spec.offer) if spec.offer else None
+    offer = get_purchase_offer(catalog, spec.offer, field=("pricing", "offer")) if spec.offer else None
     if offer is not None and gpu is not None and offer.gpu != gpu.id:
         raise DomainError(f"offer {offer.id!r} is for {offer.gpu}, not {gpu.id}", field=("pricing", "offer"))
     price = spec.price_per_gpu or (offer.price_per_gpu if offer else None)
@@ -341,10 +332,10 @@ def _buy_pricing(spec: BuyIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[Bu
         cost_of_capital=spec.cost_of_capital,
         watts_per_gpu=watts,
         power_draw_fraction=param(spec.power_draw_fraction, "power_draw_fraction"),
-        pue=param(spec.pue, "pue"),
+        pue=param(spec.pue, "pue_modern"),
         electricity_usd_per_kwh=param(spec.electricity_usd_per_kwh, "electricity_usd_per_kwh"),
         colocation_usd_per_kw_month=param(spec.colocation_usd_per_kw_month, "colocation_usd_per_kw_month"),
-        maintenance_fraction_per_year=spec.maintenance_fraction_per_year,
+        maintenance_fraction_per_year=param(spec.maintenance_fraction_per_year, "maintenance_fraction_per_year"),
         offer_id=offer.id if offer else None,
         source=offer.source if offer and spec.price_per_gpu is None else "entered by the user",
         as_of=offer.as_of if offer else "",
@@ -356,7 +347,7 @@ def _model(spec: SelfHostedOptionIn, catalog: Catalog) -> ModelArchitecture | No
     if spec.model is None:
         return None
     if isinstance(spec.model, str):
-        return get_model(catalog, spec.model)
+        return get_model(catalog, spec.model, field=("model",))
     return spec.model.to_core()
 
 
@@ -364,7 +355,7 @@ def resolve_gpu(value: str | GpuSpecIn | None, catalog: Catalog) -> GpuSpec | No
     if value is None:
         return None
     if isinstance(value, str):
-        return get_gpu(catalog, value)
+        return get_gpu(catalog, value, field=("gpu",))
     return value.to_core()
 
 
@@ -524,6 +515,13 @@ def cost_curve(result: ApiResult | SelfHostedResult, workload: Workload) -> Cost
 def evaluate(scenario: ScenarioIn, catalog: Catalog, max_options: int = 16) -> ScenarioResult:
     if len(scenario.options) > max_options:
         raise DomainError(f"at most {max_options} options per scenario", field=("options",))
+    seen: set[str] = set()
+    for index, spec in enumerate(scenario.options):
+        if spec.name in seen:
+            raise DomainError(
+                f"option names must be unique: {spec.name!r} is used twice", field=("options", index, "name")
+            )
+        seen.add(spec.name)
     workload = scenario.workload.to_core()
     results: list[ApiResult | SelfHostedResult] = []
     for index, spec in enumerate(scenario.options):

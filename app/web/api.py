@@ -94,7 +94,7 @@ def estimate_throughput_endpoint(
     body: Annotated[ThroughputIn, Body(openapi_examples={"llama-70b-fp8-tp4": {"value": THROUGHPUT_EXAMPLE}})],
     catalog: CatalogDep,
 ) -> dict[str, Any]:
-    model = get_model(catalog, body.model) if isinstance(body.model, str) else body.model.to_core()
+    model = get_model(catalog, body.model, field=("model",)) if isinstance(body.model, str) else body.model.to_core()
     gpu = resolve_gpu(body.gpu, catalog)
     assert gpu is not None
     kv_precision = body.kv_cache_precision or default_kv_precision(body.precision)

@@ -1,0 +1,38 @@
+"""Assertions shared across test modules."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import httpx
+
+
+def assert_error_shape(response: httpx.Response, *, field: str | None = None, status: int = 422) -> list[dict[str, Any]]:
+    """The one JSON error shape: {"detail": [{"loc": [...], "msg": str, "type": str}]}, naming `field`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"detail"}
+    assert isinstance(body["detail"], list) and body["detail"]
+    for item in body["detail"]:
+        assert isinstance(item["loc"], list)
+        assert isinstance(item["msg"], str) and item["msg"]
+        assert isinstance(item["type"], str) and item["type"]
+    if field is not None:
+        named = [i for i in body["detail"] if field in [str(part) for part in i["loc"]] or field in i["msg"]]
+        assert named, f"no error names {field!r}: {body['detail']}"
+    return list(body["detail"])
+
+
+def assert_all_finite(value: Any) -> None:
+    text = json.dumps(value)
+    assert "NaN" not in text and "Infinity" not in text
+    if isinstance(value, float):
+        assert math.isfinite(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            assert_all_finite(item)
+    elif isinstance(value, list):
+        for item in value:
+            assert_all_finite(item)

@@ -1,0 +1,219 @@
+"""The JSON API through FastAPI's TestClient: DESIGN.md §4 contracts and the error shape."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.web.api import BREAKEVEN_EXAMPLE, THROUGHPUT_EXAMPLE
+from tests.helpers import assert_all_finite, assert_error_shape
+
+FLAT_VS_H100: dict[str, Any] = {
+    "workload": {"requests_per_month": 1_000_000, "input_tokens": 500, "output_tokens": 500},
+    "options": [
+        {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0},
+        {
+            "kind": "self_hosted", "name": "Llama on H100", "model": "llama-3.3-70b", "gpu": "h100-sxm",
+            "gpu_count": 1, "precision": "fp8", "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
+            "output_tokens_per_second": 500, "target_utilization": 1.0, "min_replicas": 1,
+        },
+    ],
+}
+
+
+def post_breakeven(client: TestClient, body: dict[str, Any]) -> Any:
+    response = client.post("/api/v1/breakeven", json=body)
+    assert response.status_code == 200, response.text
+    assert_all_finite(response.json())
+    return response.json()
+
+
+def test_design_example_answers_exactly(client: TestClient) -> None:
+    result = post_breakeven(client, FLAT_VS_H100)
+    by_name = {o["name"]: o for o in result["options"]}
+    assert by_name["Llama on H100"]["monthly_cost"] == pytest.approx(1460.0)
+    assert by_name["Llama on H100"]["replicas"] == 1
+    assert by_name["Llama on H100"]["capacity"]["source"] == "measured"
+    assert by_name["Flat API"]["monthly_cost"] == pytest.approx(1000.0)
+    assert result["cheapest"] == "Flat API"
+    (pair,) = result["breakevens"]
+    assert (pair["api"], pair["self_hosted"]) == ("Flat API", "Llama on H100")
+    assert pair["first_crossover_requests_per_month"] == pytest.approx(1_460_000)
+    assert pair["first_crossover_tokens_per_month"] == pytest.approx(1_460_000_000)
+    assert pair["stays_cheaper_above_requests_per_month"] == pytest.approx(2_920_000)
+    assert pair["stays_cheaper_above_tokens_per_month"] == pytest.approx(2_920_000_000)
+    (dip,) = pair["api_cheaper_again"]
+    assert (dip["from_requests_per_month"], dip["to_requests_per_month"]) == pytest.approx((2_628_000, 2_920_000))
+    assert "1,460,000" in pair["explanation"] and "2,920,000" in pair["explanation"]
+
+
+def test_design_example_with_catalog_api_model(client: TestClient) -> None:
+    result = post_breakeven(client, BREAKEVEN_EXAMPLE)
+    gpt = next(o for o in result["options"] if o["name"] == "GPT")
+    assert gpt["prices"]["source"].startswith("genai-prices")
+    assert gpt["prices"]["as_of"]
+    assert gpt["prices"]["standard"]["input_per_mtok"] > 0
+    assert len(result["breakevens"]) == 2
+    segments = result["envelope"]["segments"]
+    assert segments[0]["from_requests_per_month"] == 0
+    assert {s["cheapest"] for s in segments} <= {"Flat API", "GPT", "Llama on H100"}
+
+
+def test_self_hosting_that_never_stays_cheaper_says_why(client: TestClient) -> None:
+    body = copy.deepcopy(FLAT_VS_H100)
+    body["options"][0].update(input_per_mtok=0.2, output_per_mtok=0.2)  # $0.0002/request < $0.000556
+    pair = post_breakeven(client, body)["breakevens"][0]
+    assert pair["stays_cheaper_above_requests_per_month"] is None
+    assert pair["stays_cheaper_above_tokens_per_month"] is None
+    assert pair["first_crossover_requests_per_month"] is None
+    assert "never" in pair["explanation"] and "per request" in pair["explanation"]
+
+
+def test_tokens_per_month_is_an_alternative_volume(client: TestClient) -> None:
+    body = copy.deepcopy(FLAT_VS_H100)
+    body["workload"] = {"tokens_per_month": 3e9, "input_tokens": 500, "output_tokens": 500}
+    result = post_breakeven(client, body)
+    assert result["workload"]["requests_per_month"] == pytest.approx(3_000_000)
+    assert result["workload"]["tokens_per_month"] == pytest.approx(3e9)
+
+
+def test_estimated_capacity_when_no_measurement(client: TestClient) -> None:
+    body = copy.deepcopy(FLAT_VS_H100)
+    del body["options"][1]["output_tokens_per_second"]
+    body["options"][1]["gpu_count"] = "auto"
+    result = post_breakeven(client, body)
+    llama = result["options"][1]
+    assert llama["capacity"]["source"] == "estimated"
+    assert llama["capacity"]["estimate"]["error_band"]["low_factor"] > 0
+    assert llama["gpu_count"] >= 1
+
+
+def test_rental_offer_from_the_catalog(client: TestClient) -> None:
+    offers = client.get("/api/v1/catalog/offers", params={"gpu": "h100-sxm"}).json()["rental"]["items"]
+    offer = next(o for o in offers if o["on_demand_per_gpu_hour"])
+    body = copy.deepcopy(FLAT_VS_H100)
+    body["options"][1]["pricing"] = {"kind": "rent", "offer": offer["id"], "term": "on_demand"}
+    llama = post_breakeven(client, body)["options"][1]
+    assert llama["replica_monthly_cost"] == pytest.approx(offer["on_demand_per_gpu_hour"] * 730)
+    assert llama["pricing"]["source"] == offer["source"]
+
+
+def test_bought_hardware_uses_catalog_running_costs(client: TestClient) -> None:
+    body = copy.deepcopy(FLAT_VS_H100)
+    body["options"][1]["pricing"] = {"kind": "buy", "price_per_gpu": 30_000, "depreciation_years": 4}
+    llama = post_breakeven(client, body)["options"][1]
+    breakdown = llama["pricing"]["monthly_cost_per_gpu_breakdown"]
+    assert breakdown["capital"] == pytest.approx(30_000 / 48)
+    assert breakdown["power"] > 0
+    assert llama["replica_monthly_cost"] == pytest.approx(sum(breakdown.values()))
+
+
+def test_throughput_70b_bf16_does_not_fit_one_h100(client: TestClient) -> None:
+    body = {**THROUGHPUT_EXAMPLE, "gpu_count": 1, "precision": "bf16", "kv_cache_precision": "bf16"}
+    detail = assert_error_shape(client.post("/api/v1/throughput", json=body))
+    assert "GiB" in detail[0]["msg"] and "80" in detail[0]["msg"]
+    assert detail[0]["type"] == "does_not_fit"
+
+
+def test_throughput_70b_bf16_on_four_h100(client: TestClient) -> None:
+    body = {**THROUGHPUT_EXAMPLE, "gpu_count": 4, "precision": "bf16", "kv_cache_precision": "bf16"}
+    response = client.post("/api/v1/throughput", json=body)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert_all_finite(result)
+    assert result["output_tokens_per_second"] > 0
+    assert result["output_tokens_per_second_per_gpu"] == pytest.approx(result["output_tokens_per_second"] / 4)
+    for key in ("max_concurrency", "time_to_first_token_seconds", "time_per_output_token_seconds", "bound",
+                "error_band", "efficiencies"):
+        assert key in result
+
+
+def _with(path: list[Any], value: Any) -> dict[str, Any]:
+    body = copy.deepcopy(FLAT_VS_H100)
+    target: Any = body
+    for key in path[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return body
+
+
+_DELETE = object()
+
+BAD_BREAKEVEN = [
+    pytest.param(["workload", "requests_per_month"], -5, "requests_per_month", id="negative-volume"),
+    pytest.param(["workload", "requests_per_month"], 0, "requests_per_month", id="zero-volume"),
+    pytest.param(["workload", "requests_per_month"], 1e30, "requests_per_month", id="absurd-volume"),
+    pytest.param(["workload", "requests_per_month"], "lots", "requests_per_month", id="string-for-number"),
+    pytest.param(["workload", "input_tokens"], _DELETE, "input_tokens", id="missing-field"),
+    pytest.param(["options", 0, "input_per_mtok"], 0, "input_per_mtok", id="zero-price"),
+    pytest.param(["options", 0, "output_per_mtok"], -1, "output_per_mtok", id="negative-price"),
+    pytest.param(["options", 1, "target_utilization"], 0, "target_utilization", id="utilization-zero"),
+    pytest.param(["options", 1, "target_utilization"], 1.5, "target_utilization", id="utilization-above-one"),
+    pytest.param(["options", 1, "model"], "llama-3.3-7b", "model", id="unknown-model"),
+    pytest.param(["options", 1, "gpu"], "h100-sxn", "gpu", id="unknown-gpu"),
+    pytest.param(["options"], [], "options", id="empty-options"),
+    pytest.param(["options", 1, "pricing", "per_gpu_hour"], 0, "per_gpu_hour", id="zero-gpu-price"),
+    pytest.param(["options", 1, "name"], "Flat API", "options", id="duplicate-names"),
+    pytest.param(["workload", "requets_per_month"], 5, "requets_per_month", id="typo-field"),
+    pytest.param(["options", 1, "gpu_count"], 0, "gpu_count", id="zero-gpus"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field"), BAD_BREAKEVEN)
+def test_bad_breakeven_input_is_a_422_naming_the_field(
+    client: TestClient, path: list[Any], value: Any, field: str
+) -> None:
+    assert_error_shape(client.post("/api/v1/breakeven", json=_with(path, value)), field=field)
+
+
+def test_unknown_ids_suggest_close_ones(client: TestClient) -> None:
+    detail = assert_error_shape(client.post("/api/v1/breakeven", json=_with(["options", 1, "gpu"], "h100")))
+    assert "h100-sxm" in detail[0]["msg"]
+    assert detail[0]["loc"] == ["body", "options", 1, "gpu"]
+
+
+def test_nan_and_non_json_bodies_are_422(client: TestClient) -> None:
+    raw = '{"workload": {"requests_per_month": NaN, "input_tokens": 1, "output_tokens": 1}, "options": []}'
+    assert_error_shape(client.post("/api/v1/breakeven", content=raw, headers={"content-type": "application/json"}))
+    assert_error_shape(client.post("/api/v1/breakeven", content="not json", headers={"content-type": "application/json"}))
+
+
+def test_unknown_catalog_model_in_throughput(client: TestClient) -> None:
+    detail = assert_error_shape(client.post("/api/v1/throughput", json={**THROUGHPUT_EXAMPLE, "model": "lama-3.1-70b"}))
+    assert "llama-3.1-70b" in detail[0]["msg"]
+
+
+@pytest.mark.parametrize("kind", ["gpus", "models", "offers", "api-models"])
+def test_catalog_entries_carry_source_and_as_of(client: TestClient, kind: str) -> None:
+    body = client.get(f"/api/v1/catalog/{kind}").json()
+    groups = [body["rental"], body["purchase"], body["cost_parameters"]] if kind == "offers" else [body]
+    for group in groups:
+        assert group["count"] == len(group["items"]) > 0
+        for item in group["items"]:
+            assert item["source"] and item["as_of"], item
+
+
+def test_api_models_cover_closed_and_hosted_open_providers(client: TestClient) -> None:
+    body = client.get("/api/v1/catalog/api-models").json()
+    assert body["snapshot"]["package"] == "genai-prices" and body["snapshot"]["as_of"]
+    providers = {item["provider"] for item in body["items"]}
+    assert {"openai", "anthropic", "google", "together", "fireworks", "groq", "openrouter"} <= providers
+    claude = client.get("/api/v1/catalog/api-models", params={"provider": "anthropic", "q": "sonnet"}).json()
+    assert claude["count"] > 0 and all("sonnet" in i["model"] for i in claude["items"])
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_openapi_documents_the_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    breakeven = schema["paths"]["/api/v1/breakeven"]["post"]["requestBody"]["content"]["application/json"]
+    assert "design-example" in breakeven["examples"]
+    assert "/api/v1/throughput" in schema["paths"]
