@@ -26,7 +26,13 @@ from app.core.breakeven import (
 from app.core.errors import DomainError
 from app.core.self_hosted import BuyPricing, Pricing, RentalTerm, RentPricing, SelfHostedOption
 from app.core.specs import Catalog, GpuSpec, ModelArchitecture
-from app.core.throughput import Engine, ServingSetup, ThroughputEstimate, estimate_throughput, smallest_fitting_gpu_count
+from app.core.throughput import (
+    Engine,
+    ServingSetup,
+    ThroughputEstimate,
+    estimate_throughput,
+    smallest_fitting_gpu_count,
+)
 from app.core.units import TOKENS_PER_MTOK, Precision
 from app.core.workload import Workload
 
@@ -194,7 +200,10 @@ class SelfHostedOptionIn(StrictInput):
     engine: Engine = "vllm"
     pricing: Annotated[RentIn | BuyIn, Field(discriminator="kind")]
     output_tokens_per_second: float | None = Field(
-        None, gt=0, le=10_000_000, description="Measured output tokens/s of one replica; wins over the estimate."
+        None,
+        gt=0,
+        le=10_000_000,
+        description="Measured output tokens/s of one replica; wins over the estimate.",
     )
     concurrency: int | None = Field(None, ge=1, le=100_000, description="Concurrency for the estimate; null = max.")
     target_utilization: float = Field(0.8, gt=0, le=1, description="Share of capacity used at peak.")
@@ -257,7 +266,9 @@ def resolve_api(spec: ApiOptionIn) -> ResolvedApi:
         standard=TokenPrices(
             input_per_mtok=pick(spec.input_per_mtok, standard.input_per_mtok if standard else None) or 0.0,
             output_per_mtok=pick(spec.output_per_mtok, standard.output_per_mtok if standard else None) or 0.0,
-            cached_input_per_mtok=pick(spec.cached_input_per_mtok, standard.cached_input_per_mtok if standard else None),
+            cached_input_per_mtok=pick(
+                spec.cached_input_per_mtok, standard.cached_input_per_mtok if standard else None
+            ),
             cache_write_per_mtok=pick(spec.cache_write_per_mtok, standard.cache_write_per_mtok if standard else None),
         ),
         batch=_batch_prices(spec, base),
@@ -286,7 +297,12 @@ def _batch_prices(spec: ApiOptionIn, base: ApiPrices | None) -> TokenPrices | No
 def _api_source(spec: ApiOptionIn, base: ApiPrices | None) -> str:
     overridden = any(
         value is not None
-        for value in (spec.input_per_mtok, spec.output_per_mtok, spec.cached_input_per_mtok, spec.cache_write_per_mtok)
+        for value in (
+            spec.input_per_mtok,
+            spec.output_per_mtok,
+            spec.cached_input_per_mtok,
+            spec.cache_write_per_mtok,
+        )
     )
     if base is None:
         return "entered by the user"
@@ -574,7 +590,9 @@ def _pair(api: ApiResult, sh: SelfHostedResult, workload: Workload) -> PairResul
         api=option_name(api),
         self_hosted=option_name(sh),
         solution=solution,
-        explanation=explain(option_name(api), option_name(sh), solution, curve.per_replica_monthly, curve.requests_per_replica),
+        explanation=explain(
+            option_name(api), option_name(sh), solution, curve.per_replica_monthly, curve.requests_per_replica
+        ),
     )
 
 

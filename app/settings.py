@@ -15,7 +15,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface `make run` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `make run` listens on.")
     data_dir: Path = Field(
-        Path("data"), description="Directory for the SQLite database of saved scenarios; created on first start."
+        Path("data"),
+        description="Directory for the SQLite database of saved scenarios; created on first start.",
     )
     database_url: str | None = Field(
         None, description="SQLAlchemy-style URL of the scenario store; unset means SQLite under DATA_DIR."

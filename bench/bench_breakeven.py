@@ -33,8 +33,11 @@ TWO_OPTIONS = {
     "options": [
         {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0},
         {
-            "kind": "self_hosted", "name": "Llama on H100", "gpu_count": 1,
-            "pricing": {"kind": "rent", "per_gpu_hour": 2.0}, "output_tokens_per_second": 500,
+            "kind": "self_hosted",
+            "name": "Llama on H100",
+            "gpu_count": 1,
+            "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
+            "output_tokens_per_second": 500,
         },
     ],
 }
@@ -57,7 +60,9 @@ def bench_core() -> None:
     design = ScenarioIn.model_validate(BREAKEVEN_EXAMPLE)
     print(f"core solve_breakeven (2 options):        {per_call(core_breakeven, 20_000) * 1e6:8.1f} µs")
     print(f"evaluate() two-option scenario:          {per_call(lambda: evaluate(two, catalog), 2_000) * 1e6:8.1f} µs")
-    print(f"evaluate() DESIGN example (3 options):   {per_call(lambda: evaluate(design, catalog), 2_000) * 1e6:8.1f} µs")
+    print(
+        f"evaluate() DESIGN example (3 options):   {per_call(lambda: evaluate(design, catalog), 2_000) * 1e6:8.1f} µs"
+    )
 
 
 def free_port() -> int:
@@ -66,11 +71,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def load(label: str, base: str, method: str, path: str, body: object, seconds: float, clients: int) -> None:
+    """`clients` threads send requests back to back for `seconds`; prints throughput and latency."""
+    counts = [0] * clients
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    def worker(slot: int) -> None:
+        with httpx.Client(base_url=base) as client:
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                response = client.request(method, path, json=body)
+                latencies.append(time.perf_counter() - start)
+                assert response.status_code == 200, response.text
+                counts[slot] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000
+    print(f"{label:38s} {sum(counts) / seconds:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+
+
 def bench_http(seconds: float, clients: int) -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -84,28 +116,7 @@ def bench_http(seconds: float, clients: int) -> None:
             ("GET /healthz", "GET", "/healthz", None),
             ("POST /api/v1/breakeven (2 options)", "POST", "/api/v1/breakeven", TWO_OPTIONS),
         ):
-            counts = [0] * clients
-            latencies: list[float] = []
-            deadline = time.perf_counter() + seconds
-
-            def worker(slot: int) -> None:
-                with httpx.Client(base_url=base) as client:
-                    while time.perf_counter() < deadline:
-                        start = time.perf_counter()
-                        response = client.request(method, path, json=body)
-                        latencies.append(time.perf_counter() - start)
-                        assert response.status_code == 200, response.text
-                        counts[slot] += 1
-
-            threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            latencies.sort()
-            p50 = latencies[len(latencies) // 2] * 1000
-            p99 = latencies[int(len(latencies) * 0.99)] * 1000
-            print(f"{label:38s} {sum(counts) / seconds:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+            load(label, base, method, path, body, seconds, clients)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 
 
-def assert_error_shape(response: httpx.Response, *, field: str | None = None, status: int = 422) -> list[dict[str, Any]]:
+def assert_error_shape(
+    response: httpx.Response, *, field: str | None = None, status: int = 422
+) -> list[dict[str, Any]]:
     """The one JSON error shape: {"detail": [{"loc": [...], "msg": str, "type": str}]}, naming `field`."""
     assert response.status_code == status, response.text
     body = response.json()

@@ -16,9 +16,16 @@ FLAT_VS_H100: dict[str, Any] = {
     "options": [
         {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0},
         {
-            "kind": "self_hosted", "name": "Llama on H100", "model": "llama-3.3-70b", "gpu": "h100-sxm",
-            "gpu_count": 1, "precision": "fp8", "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
-            "output_tokens_per_second": 500, "target_utilization": 1.0, "min_replicas": 1,
+            "kind": "self_hosted",
+            "name": "Llama on H100",
+            "model": "llama-3.3-70b",
+            "gpu": "h100-sxm",
+            "gpu_count": 1,
+            "precision": "fp8",
+            "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
+            "output_tokens_per_second": 500,
+            "target_utilization": 1.0,
+            "min_replicas": 1,
         },
     ],
 }
@@ -126,8 +133,14 @@ def test_throughput_70b_bf16_on_four_h100(client: TestClient) -> None:
     assert_all_finite(result)
     assert result["output_tokens_per_second"] > 0
     assert result["output_tokens_per_second_per_gpu"] == pytest.approx(result["output_tokens_per_second"] / 4)
-    for key in ("max_concurrency", "time_to_first_token_seconds", "time_per_output_token_seconds", "bound",
-                "error_band", "efficiencies"):
+    for key in (
+        "max_concurrency",
+        "time_to_first_token_seconds",
+        "time_per_output_token_seconds",
+        "bound",
+        "error_band",
+        "efficiencies",
+    ):
         assert key in result
 
 
@@ -181,7 +194,9 @@ def test_unknown_ids_suggest_close_ones(client: TestClient) -> None:
 def test_nan_and_non_json_bodies_are_422(client: TestClient) -> None:
     raw = '{"workload": {"requests_per_month": NaN, "input_tokens": 1, "output_tokens": 1}, "options": []}'
     assert_error_shape(client.post("/api/v1/breakeven", content=raw, headers={"content-type": "application/json"}))
-    assert_error_shape(client.post("/api/v1/breakeven", content="not json", headers={"content-type": "application/json"}))
+    assert_error_shape(
+        client.post("/api/v1/breakeven", content="not json", headers={"content-type": "application/json"})
+    )
 
 
 def test_unknown_catalog_model_in_throughput(client: TestClient) -> None:

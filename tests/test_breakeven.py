@@ -26,8 +26,15 @@ CASES = [
     ("a", "fixed", "per_replica", "q", "min_replicas", "redundancy", "first", "stays", "ranges"), CASES
 )
 def test_solver_table(
-    a: float, fixed: float, per_replica: float, q: float, min_replicas: int, redundancy: int,
-    first: float | None, stays: float | None, ranges: int,
+    a: float,
+    fixed: float,
+    per_replica: float,
+    q: float,
+    min_replicas: int,
+    redundancy: int,
+    first: float | None,
+    stays: float | None,
+    ranges: int,
 ) -> None:
     curve = ReplicaStepCost(fixed, per_replica, q, min_replicas, redundancy)
     solution = solve_breakeven(LinearCost(a), curve)

@@ -13,7 +13,9 @@ from app.core.workload import Workload
 
 FLAT = ApiPrices(standard=TokenPrices(1.0, 1.0))
 CACHED = ApiPrices(
-    standard=TokenPrices(input_per_mtok=3.0, output_per_mtok=15.0, cached_input_per_mtok=0.3, cache_write_per_mtok=3.75),
+    standard=TokenPrices(
+        input_per_mtok=3.0, output_per_mtok=15.0, cached_input_per_mtok=0.3, cache_write_per_mtok=3.75
+    ),
     batch=TokenPrices(input_per_mtok=1.5, output_per_mtok=7.5, cached_input_per_mtok=0.15, cache_write_per_mtok=1.875),
     long_context_threshold_tokens=200_000,
     long_context=TokenPrices(input_per_mtok=6.0, output_per_mtok=22.5, cached_input_per_mtok=0.6),
@@ -33,12 +35,18 @@ API_CASES = [
     pytest.param(CACHED, 0.0, {}, (1000 * 3 + 500 * 15) / 1e6, id="standard"),
     pytest.param(CACHED, 0.0, {"cached_input_fraction": 0.5}, (500 * 3 + 500 * 0.3 + 500 * 15) / 1e6, id="cache-reads"),
     pytest.param(
-        CACHED, 0.0, {"cached_input_fraction": 0.5, "cache_write_fraction": 0.25},
-        (250 * 3 + 500 * 0.3 + 250 * 3.75 + 500 * 15) / 1e6, id="cache-reads-and-writes",
+        CACHED,
+        0.0,
+        {"cached_input_fraction": 0.5, "cache_write_fraction": 0.25},
+        (250 * 3 + 500 * 0.3 + 250 * 3.75 + 500 * 15) / 1e6,
+        id="cache-reads-and-writes",
     ),
     pytest.param(CACHED, 0.0, {"batchable_fraction": 1.0}, (1000 * 1.5 + 500 * 7.5) / 1e6, id="all-batch"),
     pytest.param(
-        CACHED, 0.0, {"batchable_fraction": 0.4}, 0.6 * (1000 * 3 + 500 * 15) / 1e6 + 0.4 * (1000 * 1.5 + 500 * 7.5) / 1e6,
+        CACHED,
+        0.0,
+        {"batchable_fraction": 0.4},
+        0.6 * (1000 * 3 + 500 * 15) / 1e6 + 0.4 * (1000 * 1.5 + 500 * 7.5) / 1e6,
         id="part-batch",
     ),
     pytest.param(NO_BATCH, 0.0, {"batchable_fraction": 1.0}, (1000 * 2 + 500 * 8) / 1e6, id="no-batch-variant"),
@@ -77,22 +85,27 @@ BUY_CASES = [
     pytest.param(48_000, 4, 0.25, 0.0, 750.0, id="straight-line-residual"),
     # annuity: P·i/(1-(1+i)^-n), i = 0.12/12 = 0.01, n = 48 → 48000 × 0.026334 = 1264.03
     pytest.param(48_000, 4, 0.0, 0.12, 48_000 * 0.01 / (1 - 1.01**-48), id="annuity"),
-    pytest.param(
-        48_000, 4, 0.25, 0.12, (48_000 - 12_000 * 1.01**-48) * 0.01 / (1 - 1.01**-48), id="annuity-residual"
-    ),
+    pytest.param(48_000, 4, 0.25, 0.12, (48_000 - 12_000 * 1.01**-48) * 0.01 / (1 - 1.01**-48), id="annuity-residual"),
 ]
 
 
 @pytest.mark.parametrize(("capex", "years", "residual", "rate", "expected"), BUY_CASES)
 def test_capital_recovery(capex: float, years: float, residual: float, rate: float, expected: float) -> None:
-    pricing = BuyPricing(capex_per_gpu=capex, depreciation_years=years, residual_fraction=residual, cost_of_capital=rate)
+    pricing = BuyPricing(
+        capex_per_gpu=capex, depreciation_years=years, residual_fraction=residual, cost_of_capital=rate
+    )
     assert pricing.capital_recovery_per_gpu() == pytest.approx(expected, rel=1e-12)
 
 
 def test_buy_running_costs_by_hand() -> None:
     pricing = BuyPricing(
-        capex_per_gpu=30_000, watts_per_gpu=1000, power_draw_fraction=0.5, pue=1.4,
-        electricity_usd_per_kwh=0.10, colocation_usd_per_kw_month=150, maintenance_fraction_per_year=0.12,
+        capex_per_gpu=30_000,
+        watts_per_gpu=1000,
+        power_draw_fraction=0.5,
+        pue=1.4,
+        electricity_usd_per_kwh=0.10,
+        colocation_usd_per_kw_month=150,
+        maintenance_fraction_per_year=0.12,
     )
     assert pricing.power_per_gpu() == pytest.approx(1000 * 0.5 * 1.4 * 730 / 1000 * 0.10)  # 51.10
     assert pricing.colocation_per_gpu() == pytest.approx(150.0)
@@ -117,8 +130,13 @@ def test_replicas_needed(
     volume: float, peak: float, utilization: float, min_replicas: int, redundancy: int, expected: int
 ) -> None:
     option = SelfHostedOption(
-        name="x", gpu_count=2, pricing=RentPricing(2.0), replica_requests_per_second=1.0,
-        target_utilization=utilization, min_replicas=min_replicas, redundancy=redundancy,
+        name="x",
+        gpu_count=2,
+        pricing=RentPricing(2.0),
+        replica_requests_per_second=1.0,
+        target_utilization=utilization,
+        min_replicas=min_replicas,
+        redundancy=redundancy,
     )
     curve = option.cost_curve(peak)
     assert curve.replicas(volume) == expected
@@ -127,8 +145,13 @@ def test_replicas_needed(
 
 def test_fixed_costs_are_added_once() -> None:
     option = SelfHostedOption(
-        name="x", gpu_count=1, pricing=RentPricing(2.0), replica_requests_per_second=1.0,
-        ops_fte=0.5, ops_usd_per_fte_year=240_000, platform_usd_per_month=500,
+        name="x",
+        gpu_count=1,
+        pricing=RentPricing(2.0),
+        replica_requests_per_second=1.0,
+        ops_fte=0.5,
+        ops_usd_per_fte_year=240_000,
+        platform_usd_per_month=500,
     )
     curve: ReplicaStepCost = option.cost_curve(1.0)
     assert curve.cost(1) == pytest.approx(1460 + 10_000 + 500)
@@ -139,7 +162,10 @@ def test_fixed_costs_are_added_once() -> None:
     [
         (lambda: Workload(0, 10, 10), "requests_per_month"),
         (lambda: Workload(10, 10, 10, peak_to_average=0.5), "peak_to_average"),
-        (lambda: Workload(10, 10, 10, cached_input_fraction=0.8, cache_write_fraction=0.5), "cache_write_fraction"),
+        (
+            lambda: Workload(10, 10, 10, cached_input_fraction=0.8, cache_write_fraction=0.5),
+            "cache_write_fraction",
+        ),
         (lambda: RentPricing(0), "per_gpu_hour"),
         (lambda: BuyPricing(capex_per_gpu=1, pue=0.9), "pue"),
         (

@@ -172,12 +172,16 @@ def resolve_api_prices(model: str, provider: str | None = None) -> ApiPrices:
         known_providers = sorted(p.id for p in snapshot.providers)
         if provider is not None and provider.lower() not in known_providers:
             raise UnknownId(
-                "API provider", provider, difflib.get_close_matches(provider.lower(), known_providers, n=3),
+                "API provider",
+                provider,
+                difflib.get_close_matches(provider.lower(), known_providers, n=3),
                 field=("provider",),
             ) from None
         candidates = sorted({e.model for e in list_api_models() if provider is None or e.provider == provider})
         raise UnknownId(
-            "API model", model, difflib.get_close_matches(model.lower(), candidates, n=3, cutoff=0.5),
+            "API model",
+            model,
+            difflib.get_close_matches(model.lower(), candidates, n=3, cutoff=0.5),
             field=("model",),
         ) from None
     prices = prices_for(found_provider, found_model)

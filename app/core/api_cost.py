@@ -40,15 +40,15 @@ class ApiPrices:
     model: str = ""
 
     def __post_init__(self) -> None:
-        for variant_name, variant in (
-            ("standard", self.standard),
-            ("batch", self.batch),
-            ("long_context", self.long_context),
-            ("long_context_batch", self.long_context_batch),
-        ):
+        for variant in (self.standard, self.batch, self.long_context, self.long_context_batch):
             if variant is None:
                 continue
-            for price_name in ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "cache_write_per_mtok"):
+            for price_name in (
+                "input_per_mtok",
+                "output_per_mtok",
+                "cached_input_per_mtok",
+                "cache_write_per_mtok",
+            ):
                 value = getattr(variant, price_name)
                 if value is not None and not value >= 0:
                     raise DomainError(f"{price_name} must be 0 or more", field=(price_name,))
@@ -102,8 +102,12 @@ def _request_cost_parts(prices: TokenPrices, workload: Workload) -> tuple[float,
     cached = input_tokens * workload.cached_input_fraction
     written = input_tokens * workload.cache_write_fraction
     uncached = input_tokens - cached - written
-    cache_read_price = prices.cached_input_per_mtok if prices.cached_input_per_mtok is not None else prices.input_per_mtok
-    cache_write_price = prices.cache_write_per_mtok if prices.cache_write_per_mtok is not None else prices.input_per_mtok
+    cache_read_price = (
+        prices.cached_input_per_mtok if prices.cached_input_per_mtok is not None else prices.input_per_mtok
+    )
+    cache_write_price = (
+        prices.cache_write_per_mtok if prices.cache_write_per_mtok is not None else prices.input_per_mtok
+    )
     return (
         uncached * prices.input_per_mtok / TOKENS_PER_MTOK,
         cached * cache_read_price / TOKENS_PER_MTOK,

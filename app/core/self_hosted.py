@@ -166,7 +166,11 @@ class SelfHostedOption:
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str, str]] = [
             (self.gpu_count >= 1, "gpu_count", "must be at least 1"),
-            (self.replica_requests_per_second > 0, "output_tokens_per_second", "must give a positive capacity"),
+            (
+                self.replica_requests_per_second > 0,
+                "output_tokens_per_second",
+                "must give a positive capacity",
+            ),
             (0 < self.target_utilization <= 1, "target_utilization", "must be greater than 0 and at most 1"),
             (self.min_replicas >= 0, "min_replicas", "must be 0 or more"),
             (self.redundancy >= 0, "redundancy", "must be 0 or more"),

@@ -36,7 +36,11 @@ class Workload:
                 "cached_input_fraction + cache_write_fraction must not exceed 1",
             ),
             (0 <= self.batchable_fraction <= 1, "batchable_fraction", "must be between 0 and 1"),
-            (self.peak_to_average >= 1, "peak_to_average", "must be at least 1 (peak cannot be below average)"),
+            (
+                self.peak_to_average >= 1,
+                "peak_to_average",
+                "must be at least 1 (peak cannot be below average)",
+            ),
         ]
         for ok, field, rule in checks:
             if not ok:

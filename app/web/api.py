@@ -45,7 +45,9 @@ class FiniteJSONResponse(JSONResponse):
 class ThroughputIn(StrictInput):
     model: str | ModelArchitectureIn = Field(..., description="Catalog model id or an inline architecture.")
     gpu: str | GpuSpecIn = Field(..., description="Catalog GPU id or an inline spec.")
-    gpu_count: int | Literal["auto"] | None = Field(1, description="Tensor-parallel GPUs; null/'auto' = fewest that fit.")
+    gpu_count: int | Literal["auto"] | None = Field(
+        1, description="Tensor-parallel GPUs; null/'auto' = fewest that fit."
+    )
     precision: Precision = "bf16"
     kv_cache_precision: Precision | None = None
     engine: Engine = "vllm"
@@ -188,4 +190,3 @@ def list_api_model_prices(
         "snapshot": {"package": "genai-prices", "version": GENAI_PRICES_VERSION, "as_of": snapshot_as_of()},
         **_entries(items[:limit]),
     }
-

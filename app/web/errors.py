@@ -36,7 +36,11 @@ def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
     # pydantic puts the input and its exception object in the error; keep what is JSON and useful.
     cleaned = []
     for error in errors:
-        item = {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": error.get("type", "")}
+        item = {
+            "loc": list(error.get("loc", ())),
+            "msg": str(error.get("msg", "")),
+            "type": error.get("type", ""),
+        }
         cleaned.append(item)
     return cleaned
 
