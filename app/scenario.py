@@ -701,7 +701,7 @@ def _api_json(option: ApiResult) -> dict[str, Any]:
             "cached_input": breakdown.cached_input,
             "cache_write": breakdown.cache_write,
             "output": breakdown.output,
-            "discount": -breakdown.discount,
+            "discount": -breakdown.discount or 0.0,
             "tier": breakdown.tier,
             "batch_share": breakdown.batch_share,
         },
