@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.catalog.api_prices import resolve_api_prices
+from app.catalog.efficiencies import efficiencies_for
 from app.catalog.loader import cost_parameter, get_gpu, get_model, get_purchase_offer, get_rental_offer
 from app.core.api_cost import ApiCostBreakdown, ApiOption, ApiPrices, TokenPrices
 from app.core.breakeven import (
@@ -464,16 +465,8 @@ def _pricing_label(pricing: Pricing) -> str:
 
 
 def estimate_replica_throughput(setup: ServingSetup) -> ThroughputEstimate:
-    """The estimator with the calibrated efficiencies when they are available."""
-    return estimate_throughput(setup, calibrated_efficiencies().get(setup.engine))
-
-
-def calibrated_efficiencies() -> dict[str, Any]:
-    try:
-        from app.catalog.efficiencies import load_efficiencies
-    except ImportError:
-        return {}
-    return dict(load_efficiencies())
+    """The estimator with the calibrated efficiencies committed in app/catalog/efficiencies.toml."""
+    return estimate_throughput(setup, efficiencies_for(setup.engine))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,793 @@
+"""Serving-throughput estimator: a roofline with calibrated efficiencies (DESIGN §3.4).
+
+One replica is one copy of the model on `gpu_count` GPUs in tensor parallel (TP). The estimate is
+built from a handful of physical quantities and a few efficiencies that are fitted on published
+measurements (`app/calibrate.py`) and frozen in `app/catalog/efficiencies.toml`:
+
+* **Memory fit.** Weights `P·b_w` must fit in `N · memory · f_mem` with room for the KV cache of
+  at least one request at its full context; otherwise `DoesNotFit` says how much is needed.
+* **KV cache.** Bytes per token `2·L·n_kv·d_h·b_kv` (MLA: `L·(kv_lora_rank + rope_dim)·b_kv`);
+  sliding-window layers hold `min(context, window)` tokens. Under TP each GPU holds
+  `max(n_kv/N, 1)` KV heads (heads are replicated when `n_kv < N`); the MLA latent is replicated
+  on every TP rank.
+* **Concurrency.** From KV memory at the average in-flight context (input + output/2), capped by
+  the engine's batch limit and by the latency SLO.
+* **Decode step at batch B.**
+  `max(bytes/(N·BW·MBU), flops/(N·F·MFU)) + t_comm(N, B) + t_fixed + B·t_seq`, where bytes are
+  the weights touched (MoE: dense part + routed experts × `1 − (1 − k/E)^B`) plus the KV read,
+  and flops are `2·P_act·B` plus attention.
+* **Prefill per request.** `(2·P_act·s + 2·L·s²·d_attn) / (N·F·MFU_prefill)` plus its share of
+  TP communication.
+* **Throughput at batch B.** `B·output / (B·t_prefill + output·t_step(B))`.
+* **TP communication.** Two all-reduces per layer (after attention and after the MLP), ring
+  algorithm: `latency + 2·(N−1)/N · message / (link bandwidth · efficiency)` over NVLink,
+  Infinity Fabric or PCIe (GPUs with no scale-up fabric talk over PCIe, which makes them
+  communication-bound at TP ≥ 4).
+* **Precision.** Compute runs at the weight precision when the GPU has a tensor-core path for it,
+  otherwise at the next wider precision it has (FP8 on A100 is weight-only: it halves the bytes
+  read, not the FLOPs). INT4 weights are served weight-only (W4A16). FP4 on Blackwell uses the
+  FP4 tensor cores.
+
+Everything here is pure: no I/O. Efficiencies come in as values; when none are passed the
+documented uncalibrated defaults in `DEFAULT_EFFICIENCIES` are used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.core.errors import DoesNotFit, DomainError
+from app.core.specs import GpuSpec, ModelArchitecture
+from app.core.units import BYTES_PER_ELEMENT, GB, GIB, TERA, Precision
+
+Engine = Literal["vllm", "sglang", "tensorrt-llm", "generic"]
+ENGINES: tuple[Engine, ...] = ("vllm", "sglang", "tensorrt-llm", "generic")
+
+# How tensor-parallel traffic moves between the GPUs of one replica. GPUs whose catalog entry says
+# "none" (no scale-up fabric, e.g. L40S) or "pcie" all-reduce over PCIe through the host.
+CommKind = Literal["nvlink", "infinity_fabric", "pcie", "ethernet"]
+COMM_KINDS: tuple[CommKind, ...] = ("nvlink", "infinity_fabric", "pcie", "ethernet")
+
+# Regimes an error band can be fitted for.
+Regime = Literal["max_throughput", "fixed_concurrency", "latency"]
+REGIMES: tuple[Regime, ...] = ("max_throughput", "fixed_concurrency", "latency")
+
+# Per-GPU, per-direction bandwidth assumed when a GPU without a scale-up fabric gives no link
+# figure: PCIe Gen4 x16 is 32 GB/s each way (64 GB/s bidirectional, L40S datasheet).
+DEFAULT_PCIE_GB_S = 32.0
+# Activations exchanged by the TP all-reduces are 16-bit in every engine we model.
+ACTIVATION_BYTES = 2.0
+# Fraction of GPU memory an engine lets itself use (vLLM `gpu_memory_utilization` defaults to 0.9;
+# TensorRT-LLM's `kv_cache_free_gpu_mem_fraction` to 0.9 of what the weights leave).
+DEFAULT_MEMORY_FRACTION = 0.9
+
+# Compute precision to try, in order, for each weight precision: the weight precision itself when
+# the GPU has tensor cores for it, else the next wider one. INT4 is served weight-only (AWQ/GPTQ
+# W4A16 kernels), so it computes at 16 bits even where INT4 tensor cores exist.
+_COMPUTE_PRECISION_ORDER: dict[Precision, tuple[Precision, ...]] = {
+    "fp4": ("fp4", "fp8", "bf16", "fp16"),
+    "int4": ("bf16", "fp16"),
+    "fp8": ("fp8", "bf16", "fp16"),
+    "int8": ("int8", "bf16", "fp16"),
+    "bf16": ("bf16", "fp16"),
+    "fp16": ("fp16", "bf16"),
+    "fp32": ("fp32",),
+}
+
+
+@dataclass(frozen=True)
+class ServingSetup:
+    model: ModelArchitecture
+    gpu: GpuSpec
+    gpu_count: int  # tensor-parallel degree of one replica
+    precision: Precision  # weight precision
+    kv_cache_precision: Precision
+    engine: Engine
+    input_tokens: int
+    output_tokens: int
+    concurrency: int | None = None  # None = maximum throughput (engine fills its batch)
+    min_output_tokens_per_second_per_user: float | None = None  # latency SLO
+    max_time_to_first_token_seconds: float | None = None  # latency SLO
+
+
+@dataclass(frozen=True)
+class CommEfficiency:
+    """Tensor-parallel all-reduce cost on one kind of link.
+
+    `latency_s` is the fixed cost of one all-reduce (kernel launch, synchronisation; dominates at
+    small batch); `bandwidth_efficiency` the achieved fraction of the link's per-direction bandwidth
+    for the ring algorithm's `2·(N−1)/N · message` bytes.
+    """
+
+    latency_s: float
+    bandwidth_efficiency: float
+
+
+@dataclass(frozen=True)
+class ErrorBand:
+    low_factor: float  # measured/estimate lower bound, e.g. 0.75
+    high_factor: float  # e.g. 1.3
+    median_abs_pct_error: float
+    rows: int  # calibration rows behind this band (0 = extrapolated)
+    extrapolated: bool
+    reasons: tuple[str, ...]  # why extrapolated, e.g. "no calibration rows for gaudi3"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the calibration rows behind a set of efficiencies spanned.
+
+    An estimate outside it (another GPU, precision, larger TP, an architecture feature no row had)
+    is flagged as extrapolated, and its error band widened.
+    """
+
+    gpus: frozenset[str] = frozenset()
+    precisions: frozenset[str] = frozenset()
+    max_gpu_count: int = 0
+    features: frozenset[str] = frozenset()  # "moe", "mla", "sliding_window"
+
+
+@dataclass(frozen=True)
+class Efficiencies:
+    """How close an engine gets to the hardware roofline.
+
+    decode_mbu: fraction of peak memory bandwidth achieved by a decode step (weights + KV read).
+    decode_mfu: fraction of dense peak FLOP/s achieved by a compute-bound decode step.
+    prefill_mfu: fraction of dense peak FLOP/s achieved by prefill.
+    step_overhead_s: fixed seconds per decode step (scheduling, kernel launches, sampling).
+    per_sequence_overhead_s: seconds per decode step per sequence in the batch (per-request
+        bookkeeping that grows with the batch).
+    tp_comm: all-reduce cost per interconnect kind.
+    max_batch: the engine's cap on sequences in flight.
+    memory_fraction: share of GPU memory the engine uses for weights and KV cache.
+    kv_output_reservation: share of a request's output tokens whose KV cache the scheduler keeps
+        reserved while it runs. 0.5 counts the average in-flight context (input + output/2: engines
+        that allocate pages on demand and preempt, like vLLM); 1.0 reserves the full context at
+        admission (TensorRT-LLM's default GUARANTEED_NO_EVICT scheduler).
+    precision_factor: multiplies MBU and MFU for the weights at a precision (kernel maturity:
+        dequantisation overhead, less tuned low-precision kernels); 1.0 where absent. KV-cache
+        reads are not affected.
+    error_bands: fitted measured/estimate band per regime ("max_throughput", ...).
+    coverage: what the calibration rows spanned; None for uncalibrated defaults.
+    """
+
+    engine: Engine
+    decode_mbu: float
+    decode_mfu: float
+    prefill_mfu: float
+    step_overhead_s: float
+    per_sequence_overhead_s: float
+    tp_comm: Mapping[CommKind, CommEfficiency]
+    max_batch: int
+    memory_fraction: float = DEFAULT_MEMORY_FRACTION
+    kv_output_reservation: float = 0.5
+    precision_factor: Mapping[Precision, float] = field(default_factory=dict)
+    error_bands: Mapping[Regime, ErrorBand] = field(default_factory=dict)
+    coverage: Coverage | None = None
+    source: str = "default (uncalibrated)"
+
+
+@dataclass(frozen=True)
+class ThroughputEstimate:
+    output_tokens_per_second: float  # whole replica
+    output_tokens_per_second_per_gpu: float
+    requests_per_second: float  # = output_tokens_per_second / output_tokens
+    max_concurrency: int  # from KV memory, engine cap and SLO
+    concurrency: int  # concurrency the estimate is at
+    time_to_first_token_seconds: float
+    time_per_output_token_seconds: float
+    bound: Literal["memory", "compute"]
+    weights_gib: float
+    kv_cache_gib_available: float
+    kv_bytes_per_token: float
+    error_band: ErrorBand
+    efficiencies: Efficiencies
+    notes: tuple[str, ...]
+    compute_precision: Precision = "bf16"
+    kv_concurrency_limit: int = 0  # sequences the KV memory holds at the average context
+    decode_step_seconds: float = 0.0  # one decode step at `concurrency`
+    prefill_seconds_per_request: float = 0.0  # compute + TP traffic, as batched under load
+
+
+# Uncalibrated starting points, from the reference data's README ("What the measurements say"):
+# decode bandwidth use 0.5–0.8, prefill 40–70% of peak on one GPU, NVLink all-reduce ~10 µs.
+_DEFAULT_COMM: dict[CommKind, CommEfficiency] = {
+    "nvlink": CommEfficiency(latency_s=10e-6, bandwidth_efficiency=0.6),
+    "infinity_fabric": CommEfficiency(latency_s=15e-6, bandwidth_efficiency=0.5),
+    "pcie": CommEfficiency(latency_s=30e-6, bandwidth_efficiency=0.4),
+    "ethernet": CommEfficiency(latency_s=40e-6, bandwidth_efficiency=0.4),
+}
+
+
+def _default(
+    engine: Engine, mbu: float, mfu: float, prefill: float, t_fixed: float, cap: int, reserve: float = 0.5
+) -> Efficiencies:
+    return Efficiencies(
+        engine=engine,
+        decode_mbu=mbu,
+        decode_mfu=mfu,
+        prefill_mfu=prefill,
+        step_overhead_s=t_fixed,
+        per_sequence_overhead_s=2e-6,
+        tp_comm=dict(_DEFAULT_COMM),
+        max_batch=cap,
+        kv_output_reservation=reserve,
+    )
+
+
+DEFAULT_EFFICIENCIES: dict[Engine, Efficiencies] = {
+    "vllm": _default("vllm", 0.6, 0.45, 0.5, 4e-3, 256),
+    "sglang": _default("sglang", 0.65, 0.45, 0.5, 3e-3, 512),
+    "tensorrt-llm": _default("tensorrt-llm", 0.7, 0.5, 0.55, 2e-3, 2048, reserve=1.0),
+    "generic": _default("generic", 0.6, 0.45, 0.5, 3e-3, 256),
+}
+
+_UNCALIBRATED_BAND = ErrorBand(
+    low_factor=0.5,
+    high_factor=2.0,
+    median_abs_pct_error=35.0,
+    rows=0,
+    extrapolated=True,
+    reasons=("efficiencies are uncalibrated defaults",),
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Memory formulas
+
+
+def weight_bytes(model: ModelArchitecture, precision: Precision) -> float:
+    """Bytes of all weights at `precision` (P · b_w)."""
+    return model.total_params_b * 1e9 * BYTES_PER_ELEMENT[precision]
+
+
+def _kv_elements_per_token_per_layer(model: ModelArchitecture, kv_heads: float) -> float:
+    if model.uses_mla:
+        return float(model.kv_lora_rank + model.qk_rope_head_dim)
+    return 2.0 * kv_heads * model.head_dim
+
+
+def _effective_kv_layers(model: ModelArchitecture, context_tokens: int | None) -> float:
+    """Layers' worth of KV per token at this context: sliding-window layers hold min(context, window)."""
+    layers = float(model.num_layers)
+    window_layers = _window_layers(model)
+    if context_tokens is None or window_layers <= 0:
+        return layers
+    if context_tokens <= model.sliding_window:
+        return layers
+    return (layers - window_layers) + window_layers * model.sliding_window / context_tokens
+
+
+def kv_bytes_per_token(model: ModelArchitecture, kv_precision: Precision, context_tokens: int | None = None) -> float:
+    """KV-cache bytes per token of context, averaged over layers (whole model, one copy).
+
+    `2·L·n_kv·d_h·b_kv`; MLA caches `L·(kv_lora_rank + rope_dim)·b_kv`. With `context_tokens`,
+    sliding-window layers hold only `min(context, window)` tokens, so the average per token falls
+    at long context; without it every layer counts in full (the short-context figure).
+    """
+    per_layer = _kv_elements_per_token_per_layer(model, float(model.num_kv_heads))
+    return _effective_kv_layers(model, context_tokens) * per_layer * BYTES_PER_ELEMENT[kv_precision]
+
+
+def kv_bytes_per_token_per_gpu(
+    model: ModelArchitecture, kv_precision: Precision, gpu_count: int, context_tokens: int | None = None
+) -> float:
+    """KV bytes per token that each GPU of a TP group stores.
+
+    Each GPU holds `max(n_kv/N, 1)` KV heads, so heads are replicated once N exceeds n_kv; the MLA
+    latent is not split by heads and is replicated on every rank.
+    """
+    kv_heads = max(model.num_kv_heads / gpu_count, 1.0)
+    per_layer = _kv_elements_per_token_per_layer(model, kv_heads)
+    return _effective_kv_layers(model, context_tokens) * per_layer * BYTES_PER_ELEMENT[kv_precision]
+
+
+def usable_memory_bytes(gpu: GpuSpec, gpu_count: int, memory_fraction: float = DEFAULT_MEMORY_FRACTION) -> float:
+    return gpu_count * gpu.memory_gib * GIB * memory_fraction
+
+
+def _check_fit(
+    model: ModelArchitecture,
+    gpu: GpuSpec,
+    gpu_count: int,
+    precision: Precision,
+    kv_cache_precision: Precision,
+    context_tokens: int,
+    memory_fraction: float,
+) -> float:
+    """Raise DoesNotFit unless weights plus one full-context request fit; return KV bytes free per GPU."""
+    weights = weight_bytes(model, precision)
+    usable = usable_memory_bytes(gpu, gpu_count, memory_fraction)
+    where = (
+        f"{gpu_count} × {gpu.id} has {usable / GIB:.1f} GiB usable "
+        f"({memory_fraction:.0%} of {gpu.memory_gib * gpu_count:g} GiB)"
+    )
+    if weights > usable:
+        raise DoesNotFit(
+            required_gib=weights / GIB,
+            available_gib=usable / GIB,
+            detail=(
+                f"{model.id} in {precision} needs ~{weights / GIB:.1f} GiB of weights "
+                f"({weights / GB:.1f} GB) but {where}"
+            ),
+            field=("gpu_count",),
+        )
+    kv_one_request = kv_bytes_per_token_per_gpu(model, kv_cache_precision, gpu_count, context_tokens) * context_tokens
+    free_per_gpu = (usable - weights) / gpu_count
+    if kv_one_request > free_per_gpu:
+        required = weights + kv_one_request * gpu_count
+        raise DoesNotFit(
+            required_gib=required / GIB,
+            available_gib=usable / GIB,
+            detail=(
+                f"{model.id} in {precision} needs ~{weights / GIB:.1f} GiB of weights plus "
+                f"~{kv_one_request * gpu_count / GIB:.1f} GiB of {kv_cache_precision} KV cache for one "
+                f"request of {context_tokens} tokens (~{required / GIB:.1f} GiB in all) but {where}"
+            ),
+            field=("gpu_count",),
+        )
+    return free_per_gpu
+
+
+def smallest_fitting_gpu_count(
+    model: ModelArchitecture,
+    gpu: GpuSpec,
+    precision: Precision,
+    kv_cache_precision: Precision,
+    input_tokens: int,
+    output_tokens: int,
+) -> int:
+    """Smallest power-of-two TP degree (up to `gpu.max_gpus_per_node`) that holds the model."""
+    count = 1
+    last_error: DoesNotFit | None = None
+    while count <= max(gpu.max_gpus_per_node, 1):
+        try:
+            _check_fit(
+                model,
+                gpu,
+                count,
+                precision,
+                kv_cache_precision,
+                input_tokens + output_tokens,
+                DEFAULT_MEMORY_FRACTION,
+            )
+        except DoesNotFit as error:
+            last_error = error
+        else:
+            return count
+        count *= 2
+    assert last_error is not None
+    raise DoesNotFit(
+        required_gib=last_error.required_gib,
+        available_gib=last_error.available_gib,
+        detail=f"{last_error.message}; no TP degree up to {gpu.max_gpus_per_node} on one node fits",
+        field=("gpu",),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Precision and links
+
+
+def compute_precision_for(gpu: GpuSpec, precision: Precision) -> Precision:
+    """The precision matrix multiplies run at: the weight precision or the next wider one supported."""
+    for candidate in _COMPUTE_PRECISION_ORDER[precision]:
+        if gpu.dense_tflops.get(candidate, 0.0) > 0:
+            return candidate
+    raise DomainError(
+        f"{gpu.id} has no tensor-core path for {precision} weights or any wider precision we model "
+        f"(it lists {', '.join(sorted(gpu.dense_tflops)) or 'none'}); choose another precision",
+        field=("precision",),
+    )
+
+
+def comm_kind_for(gpu: GpuSpec) -> CommKind:
+    if gpu.interconnect in ("nvlink", "infinity_fabric", "ethernet"):
+        return gpu.interconnect
+    return "pcie"
+
+
+def link_bytes_per_second(gpu: GpuSpec) -> float:
+    if gpu.interconnect_gb_s > 0:
+        return gpu.interconnect_gb_s * GB
+    return DEFAULT_PCIE_GB_S * GB
+
+
+# ----------------------------------------------------------------------------------------------
+# The step model
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Constants of one setup, computed once; the step functions below are cheap arithmetic."""
+
+    n: int
+    layers: int
+    bandwidth: float  # per GPU, bytes/s, times MBU and the precision factor (weight reads)
+    kv_bandwidth: float  # per GPU, bytes/s, times MBU (KV-cache reads)
+    flops: float  # per GPU, FLOP/s, times decode MFU
+    prefill_flops: float  # per GPU, FLOP/s, times prefill MFU
+    dense_weight_bytes_per_gpu: float
+    routed_weight_bytes_per_gpu: float
+    expert_fraction: float  # k/E for MoE, 0 for dense
+    active_params: float
+    attention_width: float  # n_heads · d_h (MLA: heads × latent widths), FLOPs per context token
+    decode_context: int
+    kv_bytes_per_sequence_per_gpu: float  # KV read per decode step per sequence, at decode_context
+    reserved_context: int  # tokens of KV a sequence in flight holds, for the memory limit
+    kv_reserved_per_sequence_per_gpu: float
+    attention_flops_per_token: float  # decode attention FLOPs per generated token
+    comm_latency_s: float
+    comm_seconds_per_byte: float  # ring all-reduce, per byte of message
+    hidden: int
+    step_overhead_s: float
+    per_sequence_overhead_s: float
+    input_tokens: int
+    output_tokens: int
+    prefill_flops_per_request: float
+
+
+def _window_layers(model: ModelArchitecture) -> int:
+    return min(model.sliding_window_layers, model.num_layers) if model.sliding_window > 0 else 0
+
+
+def _attention_context_layers(model: ModelArchitecture, context: int) -> float:
+    """Σ over layers of the context each layer attends to (sliding layers see min(context, window))."""
+    window_layers = _window_layers(model)
+    full_layers = model.num_layers - window_layers
+    return float(full_layers * context + window_layers * min(context, model.sliding_window))
+
+
+def _attention_width(model: ModelArchitecture) -> float:
+    if model.uses_mla:
+        # Absorbed MLA: scores over (kv_lora_rank + rope) and values over kv_lora_rank per head.
+        return model.num_attention_heads * (model.kv_lora_rank + model.qk_rope_head_dim / 2.0)
+    return float(model.num_attention_heads * model.head_dim)
+
+
+def _prefill_flops(model: ModelArchitecture, input_tokens: int) -> float:
+    """2·P_act·s for the matrix multiplies + 2·s·Σ_layers(context)·d_attn for causal attention."""
+    linear = 2.0 * model.active_params_b * 1e9 * input_tokens
+    # Causal: token i attends to i tokens; Σ_i min(i, W) ≈ s·min(s, W) − min(s, W)²/2.
+    attention = 0.0
+    width = _attention_width(model)
+    window_layers = _window_layers(model)
+    full_layers = model.num_layers - window_layers
+    s = float(input_tokens)
+    attention += full_layers * s * s / 2.0
+    if window_layers:
+        w = min(s, float(model.sliding_window))
+        attention += window_layers * (s * w - w * w / 2.0)
+    return linear + 4.0 * width * attention
+
+
+def _routed_params(model: ModelArchitecture) -> float:
+    """Parameters in routed experts; derived from P, P_act, k, E when the catalog gives none."""
+    if not model.is_moe or model.experts_per_token <= 0:
+        return 0.0
+    if model.routed_expert_params_b > 0:
+        return model.routed_expert_params_b * 1e9
+    share = model.experts_per_token / model.num_experts
+    if share >= 1.0:
+        return 0.0
+    return max(model.total_params_b - model.active_params_b, 0.0) * 1e9 / (1.0 - share)
+
+
+def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precision) -> _Plan:
+    model, gpu, n = setup.model, setup.gpu, setup.gpu_count
+    factor = eff.precision_factor.get(setup.precision, 1.0)
+    peak = gpu.dense_tflops[compute_precision] * TERA
+    bytes_per_weight = BYTES_PER_ELEMENT[setup.precision]
+    routed = _routed_params(model)
+    dense = model.total_params_b * 1e9 - routed
+    decode_context = setup.input_tokens + max(setup.output_tokens // 2, 0)
+    kv_token = kv_bytes_per_token_per_gpu(model, setup.kv_cache_precision, n, decode_context)
+    reserve = min(max(eff.kv_output_reservation, 0.0), 1.0)
+    reserved_context = setup.input_tokens + max(round(setup.output_tokens * reserve), 1)
+    kv_reserved = kv_bytes_per_token_per_gpu(model, setup.kv_cache_precision, n, reserved_context)
+    width = _attention_width(model)
+    comm = eff.tp_comm.get(comm_kind_for(gpu), _DEFAULT_COMM[comm_kind_for(gpu)])
+    ring = 2.0 * (n - 1) / n if n > 1 else 0.0
+    return _Plan(
+        n=n,
+        layers=model.num_layers,
+        bandwidth=gpu.memory_bandwidth_tb_s * 1e12 * eff.decode_mbu * factor,
+        kv_bandwidth=gpu.memory_bandwidth_tb_s * 1e12 * eff.decode_mbu,
+        flops=peak * eff.decode_mfu * factor,
+        prefill_flops=peak * eff.prefill_mfu * factor,
+        dense_weight_bytes_per_gpu=dense * bytes_per_weight / n,
+        routed_weight_bytes_per_gpu=routed * bytes_per_weight / n,
+        expert_fraction=(model.experts_per_token / model.num_experts) if routed > 0 else 0.0,
+        active_params=model.active_params_b * 1e9,
+        attention_width=width,
+        decode_context=decode_context,
+        kv_bytes_per_sequence_per_gpu=kv_token * decode_context,
+        reserved_context=reserved_context,
+        kv_reserved_per_sequence_per_gpu=kv_reserved * reserved_context,
+        attention_flops_per_token=4.0 * width * _attention_context_layers(model, decode_context),
+        comm_latency_s=comm.latency_s if n > 1 else 0.0,
+        comm_seconds_per_byte=ring / (link_bytes_per_second(gpu) * comm.bandwidth_efficiency) if n > 1 else 0.0,
+        hidden=model.hidden_size,
+        step_overhead_s=eff.step_overhead_s,
+        per_sequence_overhead_s=eff.per_sequence_overhead_s,
+        input_tokens=setup.input_tokens,
+        output_tokens=setup.output_tokens,
+        prefill_flops_per_request=_prefill_flops(model, setup.input_tokens),
+    )
+
+
+def _decode_parts(plan: _Plan, batch: int) -> tuple[float, float, float]:
+    """(memory seconds, compute seconds, communication + overhead seconds) of one decode step."""
+    weights = plan.dense_weight_bytes_per_gpu
+    if plan.routed_weight_bytes_per_gpu > 0:
+        touched = 1.0 - (1.0 - plan.expert_fraction) ** batch
+        weights += plan.routed_weight_bytes_per_gpu * touched
+    memory_s = weights / plan.bandwidth + batch * plan.kv_bytes_per_sequence_per_gpu / plan.kv_bandwidth
+    flops = batch * (2.0 * plan.active_params + plan.attention_flops_per_token) / plan.n
+    compute_s = flops / plan.flops
+    message = batch * plan.hidden * ACTIVATION_BYTES
+    comm_s = 2 * plan.layers * (plan.comm_latency_s + message * plan.comm_seconds_per_byte)
+    other_s = comm_s + plan.step_overhead_s + batch * plan.per_sequence_overhead_s
+    return memory_s, compute_s, other_s
+
+
+def _decode_step(plan: _Plan, batch: int) -> float:
+    memory_s, compute_s, other_s = _decode_parts(plan, batch)
+    return max(memory_s, compute_s) + other_s
+
+
+def _prefill_batched(plan: _Plan) -> float:
+    """Seconds of replica time one request's prefill takes when batched with others under load."""
+    compute_s = plan.prefill_flops_per_request / plan.n / plan.prefill_flops
+    message = plan.input_tokens * plan.hidden * ACTIVATION_BYTES
+    return compute_s + 2 * plan.layers * message * plan.comm_seconds_per_byte
+
+
+def _prefill_alone(plan: _Plan) -> float:
+    """Latency of one request's prefill on an idle replica (reads every weight at least once)."""
+    compute_s = plan.prefill_flops_per_request / plan.n / plan.prefill_flops
+    memory_s = (plan.dense_weight_bytes_per_gpu + plan.routed_weight_bytes_per_gpu) / plan.bandwidth
+    message = plan.input_tokens * plan.hidden * ACTIVATION_BYTES
+    comm_s = 2 * plan.layers * (plan.comm_latency_s + message * plan.comm_seconds_per_byte)
+    return max(compute_s, memory_s) + comm_s + plan.step_overhead_s
+
+
+def _throughput(plan: _Plan, batch: int, prefill_s: float) -> float:
+    """Output tokens/s of the replica with `batch` sequences in flight."""
+    return batch * plan.output_tokens / (batch * prefill_s + plan.output_tokens * _decode_step(plan, batch))
+
+
+def _time_to_first_token(plan: _Plan, batch: int, prefill_alone_s: float) -> float:
+    # A new request waits for the decode step in flight, then runs its prefill.
+    return prefill_alone_s + (_decode_step(plan, batch) if batch > 1 else 0.0)
+
+
+def _largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
+    """Largest b in [1, limit] with ok(b) true, for a predicate true up to some point (binary search)."""
+    low, high = 1, limit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if ok(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation
+
+
+def _validate(setup: ServingSetup) -> None:
+    model, gpu = setup.model, setup.gpu
+    if setup.engine not in ENGINES:
+        raise DomainError(f"unknown engine {setup.engine!r}; one of {', '.join(ENGINES)}", field=("engine",))
+    if setup.gpu_count < 1:
+        raise DomainError("gpu_count must be at least 1", field=("gpu_count",))
+    if setup.gpu_count > max(gpu.max_gpus_per_node, 1):
+        raise DomainError(
+            f"tensor parallelism over {setup.gpu_count} GPUs exceeds the {gpu.max_gpus_per_node} GPUs of one "
+            f"{gpu.id} scale-up domain; multi-node serving is not modelled (use more replicas)",
+            field=("gpu_count",),
+        )
+    if model.num_attention_heads % setup.gpu_count != 0:
+        divisors = ", ".join(str(d) for d in (1, 2, 4, 8, 16, 32, 64) if model.num_attention_heads % d == 0)
+        raise DomainError(
+            f"tensor parallelism splits {model.id}'s {model.num_attention_heads} attention heads evenly "
+            f"over the GPUs; gpu_count {setup.gpu_count} does not divide them (try {divisors})",
+            field=("gpu_count",),
+        )
+    if setup.input_tokens < 1:
+        raise DomainError("input_tokens must be at least 1", field=("input_tokens",))
+    if setup.output_tokens < 1:
+        raise DomainError("output_tokens must be at least 1", field=("output_tokens",))
+    if model.max_context > 0 and setup.input_tokens + setup.output_tokens > model.max_context:
+        raise DomainError(
+            f"input + output = {setup.input_tokens + setup.output_tokens} tokens exceeds {model.id}'s "
+            f"context window of {model.max_context}",
+            field=("input_tokens",),
+        )
+    if setup.concurrency is not None and setup.concurrency < 1:
+        raise DomainError("concurrency must be at least 1 (or null for maximum throughput)", field=("concurrency",))
+    slo = setup.min_output_tokens_per_second_per_user
+    if slo is not None and not (slo > 0 and math.isfinite(slo)):
+        raise DomainError(
+            "min_output_tokens_per_second_per_user must be positive",
+            field=("min_output_tokens_per_second_per_user",),
+        )
+    ttft = setup.max_time_to_first_token_seconds
+    if ttft is not None and not (ttft > 0 and math.isfinite(ttft)):
+        raise DomainError(
+            "max_time_to_first_token_seconds must be positive", field=("max_time_to_first_token_seconds",)
+        )
+    if setup.kv_cache_precision in ("fp4", "int4") and gpu.dense_tflops.get("fp4", 0.0) <= 0:
+        raise DomainError(
+            f"a 4-bit KV cache needs FP4 support (Blackwell); {gpu.id} has none",
+            field=("kv_cache_precision",),
+        )
+    if gpu.memory_gib <= 0 or gpu.memory_bandwidth_tb_s <= 0:
+        raise DomainError(f"{gpu.id} needs positive memory and bandwidth", field=("gpu",))
+
+
+# ----------------------------------------------------------------------------------------------
+# Error bands
+
+
+def setup_features(model: ModelArchitecture) -> frozenset[str]:
+    features = set()
+    if model.is_moe:
+        features.add("moe")
+    if model.uses_mla:
+        features.add("mla")
+    if model.sliding_window > 0 and model.sliding_window_layers > 0:
+        features.add("sliding_window")
+    return frozenset(features)
+
+
+def regime_of(setup: ServingSetup) -> Regime:
+    return "max_throughput" if setup.concurrency is None else "fixed_concurrency"
+
+
+def error_band_for(setup: ServingSetup, efficiencies: Efficiencies, regime: Regime | None = None) -> ErrorBand:
+    """The fitted error band for this setup's engine and regime, widened and flagged when extrapolating."""
+    regime = regime or regime_of(setup)
+    coverage = efficiencies.coverage
+    if coverage is None or not efficiencies.error_bands:
+        return _UNCALIBRATED_BAND
+    band = efficiencies.error_bands.get(regime) or efficiencies.error_bands.get("max_throughput")
+    if band is None:
+        return _UNCALIBRATED_BAND
+    reasons: list[str] = list(band.reasons)
+    if band.rows == 0:
+        reasons.append(f"no {regime.replace('_', ' ')} calibration rows for {efficiencies.engine}")
+    if setup.gpu.id not in coverage.gpus:
+        reasons.append(f"no calibration rows for {setup.gpu.id} with {efficiencies.engine}")
+    if setup.precision not in coverage.precisions:
+        reasons.append(f"no calibration rows for {setup.precision} weights with {efficiencies.engine}")
+    if setup.gpu_count > coverage.max_gpu_count:
+        reasons.append(f"no calibration rows above {coverage.max_gpu_count} GPUs per replica")
+    for feature in sorted(setup_features(setup.model) - coverage.features):
+        reasons.append(f"no calibration rows for {feature.replace('_', '-')} models")
+    if not reasons:
+        return band
+    # Each reason to extrapolate widens the band by a further 25% on each side.
+    widen = 1.25 ** max(len(reasons) - len(band.reasons), 1)
+    return ErrorBand(
+        low_factor=band.low_factor / widen,
+        high_factor=band.high_factor * widen,
+        median_abs_pct_error=band.median_abs_pct_error,
+        rows=band.rows,
+        extrapolated=True,
+        reasons=tuple(dict.fromkeys(reasons)),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The estimate
+
+
+def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None = None) -> ThroughputEstimate:
+    """Throughput, latency and memory of one replica (see the module docstring for the model)."""
+    _validate(setup)
+    eff = efficiencies if efficiencies is not None else DEFAULT_EFFICIENCIES[setup.engine]
+    model, gpu, n = setup.model, setup.gpu, setup.gpu_count
+    notes: list[str] = []
+
+    compute_precision = compute_precision_for(gpu, setup.precision)
+    if compute_precision != setup.precision:
+        if setup.precision == "int4":
+            notes.append(f"int4 weights are served weight-only: matrix multiplies run at {compute_precision}")
+        else:
+            notes.append(
+                f"{gpu.id} has no {setup.precision} tensor cores: {setup.precision} is weight-only "
+                f"(saves memory and bandwidth), compute runs at {compute_precision}"
+            )
+
+    full_context = setup.input_tokens + setup.output_tokens
+    free_per_gpu = _check_fit(
+        model, gpu, n, setup.precision, setup.kv_cache_precision, full_context, eff.memory_fraction
+    )
+    plan = _make_plan(setup, eff, compute_precision)
+
+    kv_limit = max(int(free_per_gpu // plan.kv_reserved_per_sequence_per_gpu), 1)
+    max_concurrency = min(kv_limit, eff.max_batch)
+    if kv_limit <= eff.max_batch:
+        notes.append(f"KV-cache memory holds ~{kv_limit} sequences of {plan.reserved_context} reserved tokens")
+    else:
+        notes.append(f"the engine's batch cap of {eff.max_batch} sequences limits concurrency")
+    if model.num_kv_heads < n and not model.uses_mla:
+        notes.append(f"{model.num_kv_heads} KV heads over {n} GPUs: KV heads are replicated")
+    if model.uses_mla and n > 1:
+        notes.append("the MLA latent KV cache is replicated on every tensor-parallel GPU")
+
+    prefill_s = _prefill_batched(plan)
+    prefill_alone_s = _prefill_alone(plan)
+
+    slo_rate = setup.min_output_tokens_per_second_per_user
+    slo_ttft = setup.max_time_to_first_token_seconds
+    if slo_rate is not None or slo_ttft is not None:
+
+        def meets_slo(batch: int) -> bool:
+            if slo_rate is not None and _throughput(plan, batch, prefill_s) / batch < slo_rate:
+                return False
+            return slo_ttft is None or _time_to_first_token(plan, batch, prefill_alone_s) <= slo_ttft
+
+        if not meets_slo(1):
+            if slo_ttft is not None and _time_to_first_token(plan, 1, prefill_alone_s) > slo_ttft:
+                best = _time_to_first_token(plan, 1, prefill_alone_s)
+                raise DomainError(
+                    f"time to first token is at least {best:.3g} s for {setup.input_tokens} input tokens on "
+                    f"{n} × {gpu.id}, above the {slo_ttft:g} s limit",
+                    field=("max_time_to_first_token_seconds",),
+                )
+            best = _throughput(plan, 1, prefill_s)
+            raise DomainError(
+                f"one user gets at most {best:.3g} output tokens/s on {n} × {gpu.id}, below the "
+                f"{slo_rate:g} tokens/s required",
+                field=("min_output_tokens_per_second_per_user",),
+            )
+        slo_cap = _largest_batch(max_concurrency, meets_slo)
+        if slo_cap < max_concurrency:
+            notes.append(f"the latency SLO caps concurrency at {slo_cap} (memory and engine allow {max_concurrency})")
+            max_concurrency = slo_cap
+
+    if setup.concurrency is None:
+        batch = max_concurrency
+    else:
+        batch = min(setup.concurrency, max_concurrency)
+        if setup.concurrency > max_concurrency:
+            notes.append(
+                f"requested concurrency {setup.concurrency} exceeds the {max_concurrency} that fit; the rest queue"
+            )
+
+    tokens_per_second = _throughput(plan, batch, prefill_s)
+    memory_s, compute_s, other_s = _decode_parts(plan, batch)
+    step_s = max(memory_s, compute_s) + other_s
+    comm_s = other_s - plan.step_overhead_s - batch * plan.per_sequence_overhead_s
+    if n > 1 and comm_s > 0.5 * step_s:
+        notes.append(f"tensor-parallel communication takes {comm_s / step_s:.0%} of each decode step")
+
+    weights = weight_bytes(model, setup.precision)
+    return ThroughputEstimate(
+        output_tokens_per_second=tokens_per_second,
+        output_tokens_per_second_per_gpu=tokens_per_second / n,
+        requests_per_second=tokens_per_second / setup.output_tokens,
+        max_concurrency=max_concurrency,
+        concurrency=batch,
+        time_to_first_token_seconds=_time_to_first_token(plan, batch, prefill_alone_s),
+        time_per_output_token_seconds=batch / tokens_per_second,
+        bound="memory" if memory_s >= compute_s else "compute",
+        weights_gib=weights / GIB,
+        kv_cache_gib_available=free_per_gpu * n / GIB,
+        kv_bytes_per_token=plan.kv_bytes_per_sequence_per_gpu / plan.decode_context * n,
+        error_band=error_band_for(setup, eff),
+        efficiencies=eff,
+        notes=tuple(notes),
+        compute_precision=compute_precision,
+        kv_concurrency_limit=kv_limit,
+        decode_step_seconds=step_s,
+        prefill_seconds_per_request=prefill_s,
+    )
