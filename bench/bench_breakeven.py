@@ -22,9 +22,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.catalog.efficiencies import efficiencies_for  # noqa: E402
 from app.catalog.loader import load_catalog  # noqa: E402
 from app.core.breakeven import LinearCost, solve_breakeven  # noqa: E402
 from app.core.self_hosted import RentPricing, SelfHostedOption  # noqa: E402
+from app.core.throughput import ServingSetup, estimate_throughput  # noqa: E402
 from app.scenario import ScenarioIn, evaluate  # noqa: E402
 from app.web.api import BREAKEVEN_EXAMPLE  # noqa: E402
 
@@ -58,6 +60,10 @@ def bench_core() -> None:
     catalog = load_catalog()
     two = ScenarioIn.model_validate(TWO_OPTIONS)
     design = ScenarioIn.model_validate(BREAKEVEN_EXAMPLE)
+    setup = ServingSetup(catalog.models["llama-3.1-70b"], catalog.gpus["h100-sxm"], 4, "fp8", "fp8", "vllm", 1000, 1000)
+    efficiencies = efficiencies_for("vllm")
+    estimate_us = per_call(lambda: estimate_throughput(setup, efficiencies), 2_000) * 1e6
+    print(f"core estimate_throughput (70B, 4×H100):  {estimate_us:8.1f} µs")
     print(f"core solve_breakeven (2 options):        {per_call(core_breakeven, 20_000) * 1e6:8.1f} µs")
     print(f"evaluate() two-option scenario:          {per_call(lambda: evaluate(two, catalog), 2_000) * 1e6:8.1f} µs")
     print(
