@@ -7,9 +7,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app.catalog.loader import load_catalog
 from app.settings import Settings, get_settings
 from app.web import api
+from app.web.docs import install_docs
 from app.web.errors import install_error_handlers
+from app.web.security import SecurityMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,14 +25,17 @@ stays cheaper. Money in USD, a month is 730 hours, prices per million tokens.
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Breakeven", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(title="Breakeven", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.dependency_overrides[get_settings] = lambda: settings
     app.state.settings = settings
     install_error_handlers(app)
+    install_docs(app)
+    app.add_middleware(SecurityMiddleware, settings=settings)
     app.include_router(api.router)
 
     @app.get("/healthz", summary="Liveness: the app is up and its catalog loads")
     def healthz() -> dict[str, str]:
+        load_catalog()
         return {"status": "ok"}
 
     from app.web import pages

@@ -23,6 +23,17 @@ class Settings(BaseSettings):
     )
     max_options: int = Field(16, ge=1, le=256, description="Most options (API + self-hosted) one scenario may hold.")
     log_level: str = Field("info", description="Uvicorn log level: critical, error, warning, info, debug.")
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest request body accepted (uploads excepted); larger answers 413."
+    )
+    embed_allowed_origins: str = Field(
+        "*",
+        description="Space-separated origins allowed to frame embed pages (CSP frame-ancestors); * = any. "
+        "Every other page refuses framing.",
+    )
+    rate_limit_per_minute: int = Field(
+        120, ge=1, description="Requests per minute per client on expensive endpoints (chart renders); then 429."
+    )
 
 
 @cache

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import DoesNotFit, DomainError, UnknownId
+
+logger = logging.getLogger("breakeven")
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def error_detail(loc: tuple[str | int, ...], msg: str, kind: str) -> dict[str, Any]:
@@ -49,6 +58,29 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def handle_domain_error(request: Request, error: DomainError) -> JSONResponse:
         return domain_error_response(error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def handle_http_error(request: Request, error: StarletteHTTPException) -> Response:
+        message = str(error.detail)
+        if wants_html(request):
+            return HTMLResponse(
+                f"<!doctype html><title>{error.status_code}</title><h1>{error.status_code}</h1>"
+                f'<p>{escape(message)}</p><p><a href="/">Back to the calculator</a></p>',
+                status_code=error.status_code,
+                headers=error.headers,
+            )
+        kind = message.lower().replace(" ", "_")
+        return JSONResponse(
+            {"detail": [error_detail((), message, kind)]}, status_code=error.status_code, headers=error.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def handle_unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        # A bug, not bad input: log it with its trace, answer without one.
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": [error_detail((), "internal error; it has been logged", "internal_error")]}, status_code=500
+        )
 
     @app.exception_handler(RequestValidationError)
     async def handle_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
