@@ -44,7 +44,8 @@ MAX_PRICE_PER_MTOK = 10_000.0
 
 
 class StrictInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # strict: a JSON true is not the number 1, and "5" is not 5 (the form layer parses its strings).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class WorkloadIn(StrictInput):
@@ -88,14 +89,18 @@ class WorkloadIn(StrictInput):
 
 
 Price = Annotated[float, Field(ge=0, le=MAX_PRICE_PER_MTOK)]
-PositivePrice = Annotated[float, Field(gt=0, le=MAX_PRICE_PER_MTOK)]
+# A price below a millionth of a dollar per Mtok is a typo, and would put break-evens beyond float range.
+MIN_PRICE_PER_MTOK = 1e-6
+PositivePrice = Annotated[float, Field(ge=MIN_PRICE_PER_MTOK, le=MAX_PRICE_PER_MTOK)]
 
 
 class ApiOptionIn(StrictInput):
     kind: Literal["api"]
     name: str = Field(..., min_length=1, max_length=100)
-    provider: str | None = Field(None, max_length=100, description="genai-prices provider id, e.g. openai.")
-    model: str | None = Field(None, max_length=200, description="Model id as the provider names it.")
+    provider: str | None = Field(
+        None, min_length=1, max_length=100, description="genai-prices provider id, e.g. openai."
+    )
+    model: str | None = Field(None, min_length=1, max_length=200, description="Model id as the provider names it.")
     input_per_mtok: PositivePrice | None = Field(None, description="USD per million input tokens (overrides).")
     output_per_mtok: PositivePrice | None = Field(None, description="USD per million output tokens (overrides).")
     cached_input_per_mtok: Price | None = None
@@ -114,7 +119,9 @@ class ApiOptionIn(StrictInput):
 class RentIn(StrictInput):
     kind: Literal["rent"]
     per_gpu_hour: float | None = Field(None, gt=0, le=1000, description="USD per GPU-hour (overrides the offer).")
-    offer: str | None = Field(None, max_length=200, description="Rental offer id from /api/v1/catalog/offers.")
+    offer: str | None = Field(
+        None, min_length=1, max_length=200, description="Rental offer id from /api/v1/catalog/offers."
+    )
     term: RentalTerm = "on_demand"
 
     @model_validator(mode="after")
@@ -127,7 +134,9 @@ class RentIn(StrictInput):
 class BuyIn(StrictInput):
     kind: Literal["buy"]
     price_per_gpu: float | None = Field(None, gt=0, le=10_000_000, description="USD per GPU incl. server share.")
-    offer: str | None = Field(None, max_length=200, description="Purchase offer id from /api/v1/catalog/offers.")
+    offer: str | None = Field(
+        None, min_length=1, max_length=200, description="Purchase offer id from /api/v1/catalog/offers."
+    )
     depreciation_years: float | None = Field(None, gt=0, le=20)
     residual_fraction: float = Field(0.0, ge=0, lt=1, description="Resale value at the end, share of price.")
     cost_of_capital: float = Field(0.0, ge=0, le=1, description="Annual rate; 0 = straight-line depreciation.")

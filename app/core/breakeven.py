@@ -99,6 +99,7 @@ class _Steps:
 def solve_breakeven(api: LinearCost, self_hosted: ReplicaStepCost) -> PairBreakeven:
     steps = _Steps(api, self_hosted)
     slope_gap = steps.a * steps.q - steps.c  # API minus self-hosted cost of one replica's worth of load
+    # (a free API, a = 0, gives slope_gap < 0: self-hosting is never cheaper)
     marginal = self_hosted.marginal_cost_per_request
     if slope_gap <= 0:
         return PairBreakeven(None, None, (), 0, steps.a, marginal)
@@ -183,7 +184,7 @@ def cheapest_envelope(curves: Sequence[CostCurve], up_to: float) -> tuple[list[E
             step_cost, step_index = best_step
             line_index, line = best_line
             # The line is below the flat step for V < step_cost / a, above it beyond.
-            switch = step_cost / line.per_request
+            switch = step_cost / line.per_request if line.per_request > 0 else math.inf
             if switch >= end:
                 push(start, end, line_index)
             elif switch <= start:

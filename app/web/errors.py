@@ -62,6 +62,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def handle_http_error(request: Request, error: StarletteHTTPException) -> Response:
         message = str(error.detail)
+        if error.status_code == 400 and message == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not UTF-8 JSON: report it like any invalid body.
+            detail = error_detail(("body",), "request body is not valid JSON", "json_invalid")
+            return JSONResponse({"detail": [detail]}, status_code=422)
         if wants_html(request):
             return HTMLResponse(
                 f"<!doctype html><title>{error.status_code}</title><h1>{error.status_code}</h1>"
