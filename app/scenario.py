@@ -7,6 +7,7 @@ ids into specs and prices; evaluation calls the pure core. No HTTP here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,7 @@ from app.core.errors import DomainError
 from app.core.self_hosted import BuyPricing, Pricing, RentalTerm, RentPricing, SelfHostedOption
 from app.core.specs import Catalog, GpuSpec, ModelArchitecture
 from app.core.throughput import (
+    Efficiencies,
     Engine,
     ServingSetup,
     ThroughputEstimate,
@@ -36,6 +38,7 @@ from app.core.throughput import (
 )
 from app.core.units import TOKENS_PER_MTOK, Precision
 from app.core.workload import Workload
+from app.sources import Sources, take_snapshot
 
 # Upper bounds keep every product of inputs far inside float range, so no answer is ever inf/NaN.
 MAX_REQUESTS_PER_MONTH = 1e15
@@ -265,8 +268,10 @@ def _with_field_prefix(error: DomainError, prefix: tuple[str | int, ...]) -> Dom
     return error
 
 
-def resolve_api(spec: ApiOptionIn) -> ResolvedApi:
-    base = resolve_api_prices(spec.model, spec.provider) if spec.model else None
+def resolve_api(
+    spec: ApiOptionIn, api_prices: Callable[[str, str | None], ApiPrices] = resolve_api_prices
+) -> ResolvedApi:
+    base = api_prices(spec.model, spec.provider) if spec.model else None
     standard = base.standard if base else None
 
     def pick(override: float | None, catalog_value: float | None) -> float | None:
@@ -389,7 +394,12 @@ def default_kv_precision(precision: Precision) -> Precision:
     return "fp8" if precision in ("fp8", "fp4", "int4") else "bf16"
 
 
-def resolve_self_hosted(spec: SelfHostedOptionIn, workload: Workload, catalog: Catalog) -> ResolvedSelfHosted:
+def resolve_self_hosted(
+    spec: SelfHostedOptionIn,
+    workload: Workload,
+    catalog: Catalog,
+    efficiencies: Callable[[Engine], Efficiencies] = efficiencies_for,
+) -> ResolvedSelfHosted:
     model = _model(spec, catalog)
     gpu = resolve_gpu(spec.gpu, catalog)
     pricing: Pricing
@@ -427,7 +437,7 @@ def resolve_self_hosted(spec: SelfHostedOptionIn, workload: Workload, catalog: C
             max_time_to_first_token_seconds=workload.max_time_to_first_token_seconds,
         )
         try:
-            estimate = estimate_replica_throughput(setup)
+            estimate = estimate_replica_throughput(setup, efficiencies)
         except DomainError:
             if spec.output_tokens_per_second is None:
                 raise
@@ -473,9 +483,11 @@ def _pricing_label(pricing: Pricing) -> str:
     return f"buy, ${pricing.capex_per_gpu:,.0f}/GPU over {pricing.depreciation_years:g} years"
 
 
-def estimate_replica_throughput(setup: ServingSetup) -> ThroughputEstimate:
-    """The estimator with the calibrated efficiencies committed in app/catalog/efficiencies.toml."""
-    return estimate_throughput(setup, efficiencies_for(setup.engine))
+def estimate_replica_throughput(
+    setup: ServingSetup, efficiencies: Callable[[Engine], Efficiencies] = efficiencies_for
+) -> ThroughputEstimate:
+    """The estimator with the calibrated efficiencies (committed in app/catalog/efficiencies.toml)."""
+    return estimate_throughput(setup, efficiencies(setup.engine))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -530,7 +542,13 @@ def cost_curve(result: ApiResult | SelfHostedResult, workload: Workload) -> Cost
     return result.resolved.option.cost_curve(workload.peak_to_average)
 
 
-def evaluate(scenario: ScenarioIn, catalog: Catalog, max_options: int = 16) -> ScenarioResult:
+def evaluate(
+    scenario: ScenarioIn, catalog: Catalog, max_options: int = 16, sources: Sources | None = None
+) -> ScenarioResult:
+    """Resolve and evaluate a scenario against live sources (`catalog` + today's prices), or against
+    `sources` (e.g. a saved scenario's frozen snapshot, whose catalog then replaces `catalog`)."""
+    if sources is None:
+        sources = Sources(catalog, resolve_api_prices, efficiencies_for, "live")
     if len(scenario.options) > max_options:
         raise DomainError(f"at most {max_options} options per scenario", field=("options",))
     seen: set[str] = set()
@@ -544,7 +562,7 @@ def evaluate(scenario: ScenarioIn, catalog: Catalog, max_options: int = 16) -> S
     results: list[ApiResult | SelfHostedResult] = []
     for index, spec in enumerate(scenario.options):
         try:
-            results.append(_evaluate_option(spec, workload, catalog))
+            results.append(_evaluate_option(spec, workload, sources))
         except DomainError as error:
             raise _with_field_prefix(error, ("options", index)) from None
 
@@ -573,13 +591,13 @@ def evaluate(scenario: ScenarioIn, catalog: Catalog, max_options: int = 16) -> S
 
 
 def _evaluate_option(
-    spec: ApiOptionIn | SelfHostedOptionIn, workload: Workload, catalog: Catalog
+    spec: ApiOptionIn | SelfHostedOptionIn, workload: Workload, sources: Sources
 ) -> ApiResult | SelfHostedResult:
     if isinstance(spec, ApiOptionIn):
-        resolved_api = resolve_api(spec)
+        resolved_api = resolve_api(spec, sources.api_prices)
         breakdown = resolved_api.option.cost_breakdown(workload)
         return ApiResult(resolved_api, breakdown, breakdown.per_request * workload.requests_per_month)
-    resolved = resolve_self_hosted(spec, workload, catalog)
+    resolved = resolve_self_hosted(spec, workload, sources.catalog, sources.efficiencies)
     curve = resolved.option.cost_curve(workload.peak_to_average)
     volume = workload.requests_per_month
     return SelfHostedResult(resolved, curve.replicas(volume), curve.cost(volume), curve.requests_per_replica)
@@ -629,6 +647,26 @@ def explain(api: str, self_hosted: str, solution: PairBreakeven, replica_cost: f
             f"again (the first from {first.start:,.0f} to {first.end:,.0f} requests/month)."
         )
     return text
+
+
+def snapshot_for(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> dict[str, Any]:
+    """The live figures `result` used, to evaluate `scenario` identically later (see app.sources)."""
+    gpus: set[str] = set()
+    models: set[str] = set()
+    rentals: set[str] = set()
+    purchases: set[str] = set()
+    for option in result.options:
+        if isinstance(option, SelfHostedResult):
+            resolved = option.resolved
+            if resolved.gpu is not None:
+                gpus.add(resolved.gpu.id)
+            if resolved.model is not None:
+                models.add(resolved.model.id)
+            pricing = resolved.option.pricing
+            if pricing.offer_id is not None:
+                (rentals if isinstance(pricing, RentPricing) else purchases).add(pricing.offer_id)
+    api_models = {(o.provider, o.model) for o in scenario.options if isinstance(o, ApiOptionIn) and o.model}
+    return take_snapshot(catalog, gpus, models, rentals, purchases, api_models)
 
 
 # ---------------------------------------------------------------------------------------------

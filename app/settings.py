@@ -19,7 +19,9 @@ class Settings(BaseSettings):
         description="Directory for the SQLite database of saved scenarios; created on first start.",
     )
     database_url: str | None = Field(
-        None, description="SQLAlchemy-style URL of the scenario store; unset means SQLite under DATA_DIR."
+        None,
+        description="Scenario store: postgresql://user:pass@host/db (install the [postgres] extra) or "
+        "sqlite:///path; unset means SQLite under DATA_DIR.",
     )
     max_options: int = Field(16, ge=1, le=256, description="Most options (API + self-hosted) one scenario may hold.")
     log_level: str = Field("info", description="Uvicorn log level: critical, error, warning, info, debug.")

@@ -1,0 +1,135 @@
+"""The scenario store, against SQLite and (when TEST_DATABASE_URL is set, as in CI) real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings
+from app.store import ScenarioStore, SqliteStore, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgres",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="set TEST_DATABASE_URL (scripts/start-test-postgres) to test PostgreSQL"
+        ),
+    ),
+]
+
+
+def _reset_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        db.execute("DROP TABLE IF EXISTS scenarios, schema_migrations")
+        db.execute("DROP FUNCTION IF EXISTS scenarios_refuse_update()")
+
+
+@pytest.fixture(params=BACKENDS)
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    if request.param == "postgres":
+        assert POSTGRES_URL
+        _reset_postgres(POSTGRES_URL)
+        yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL)
+    else:
+        yield Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def store(store_settings: Settings) -> ScenarioStore:
+    return open_store(store_settings)
+
+
+SCENARIO = {"workload": {"requests_per_month": 1000, "input_tokens": 1, "output_tokens": 1}, "options": []}
+SNAPSHOT = {"version": 1, "gpus": {"h100-sxm": {"memory_gib": 80.0}}, "note": "<script>é</script>"}
+
+
+def test_save_and_read_back(store: ScenarioStore) -> None:
+    saved = store.save(SCENARIO, SNAPSHOT)
+    assert len(saved.id) == 12 and saved.id.replace("-", "").replace("_", "").isalnum()
+    again = store.get(saved.id)
+    assert again == saved
+    assert store.get("nope") is None
+
+
+def test_ids_are_unique(store: ScenarioStore) -> None:
+    assert len({store.save(SCENARIO, SNAPSHOT).id for _ in range(50)}) == 50
+
+
+def test_rows_are_immutable(store_settings: Settings, store: ScenarioStore) -> None:
+    saved = store.save(SCENARIO, SNAPSHOT)
+    if store_settings.database_url:
+        import psycopg
+
+        with pytest.raises(psycopg.errors.RaiseException), psycopg.connect(store_settings.database_url) as db:
+            db.execute("UPDATE scenarios SET scenario_json = '{}' WHERE id = %s", (saved.id,))
+    else:
+        assert isinstance(store, SqliteStore)
+        with pytest.raises(sqlite3.IntegrityError, match="immutable"), sqlite3.connect(store.path) as db:
+            db.execute("UPDATE scenarios SET scenario_json = '{}' WHERE id = ?", (saved.id,))
+    assert store.get(saved.id) == saved
+
+
+def test_delete_is_explicit(store: ScenarioStore) -> None:
+    saved = store.save(SCENARIO, SNAPSHOT)
+    assert store.delete(saved.id) is True
+    assert store.get(saved.id) is None
+    assert store.delete(saved.id) is False
+
+
+def test_migrations_are_versioned_and_applied_once(store_settings: Settings, store: ScenarioStore) -> None:
+    saved = store.save(SCENARIO, SNAPSHOT)
+    reopened = open_store(store_settings)  # an app restart
+    assert reopened.schema_version() == 1
+    assert reopened.get(saved.id) == saved
+
+
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    store = open_store(Settings(data_dir=tmp_path / "new-dir"))
+    assert isinstance(store, SqliteStore) and store.path.exists()
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+WRITER = """
+import sys
+from app.settings import Settings
+from app.store import open_store
+store = open_store(Settings(data_dir=sys.argv[1], database_url=sys.argv[2] or None))
+while True:
+    saved = store.save({"n": 1}, {"v": 1})
+    print(saved.id, flush=True)  # acknowledged: save() has returned
+"""
+
+
+@pytest.mark.parametrize("writers", [3])
+def test_acknowledged_saves_survive_sigkill(store_settings: Settings, writers: int) -> None:
+    open_store(store_settings)  # migrate first, so writers only save
+    args = [str(store_settings.data_dir), store_settings.database_url or ""]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, *args], stdout=subprocess.PIPE, cwd=ROOT, text=True)
+        for _ in range(writers)
+    ]
+    time.sleep(1.5)
+    for proc in procs:
+        os.kill(proc.pid, signal.SIGKILL)
+    acknowledged = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=10)
+        acknowledged += [line for line in out.splitlines() if len(line) == 12]
+    assert len(acknowledged) > 10
+    store = open_store(store_settings)
+    missing = [i for i in acknowledged if store.get(i) is None]
+    assert not missing, f"{len(missing)} acknowledged saves lost"
