@@ -174,8 +174,10 @@ def chart_spec(
             "color": colors["text"],
             "subtitleColor": colors["muted"],
         },
+        # The image is exactly width × height pixels (× scale for PNG): title, axes and legend fit inside.
         "width": width,
         "height": height,
+        "autosize": {"type": "fit", "contains": "padding"},
         "background": colors["background"],
         "layer": layers,
         "config": {

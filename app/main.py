@@ -9,7 +9,9 @@ from fastapi.staticfiles import StaticFiles
 
 from app.catalog.loader import load_catalog
 from app.settings import Settings, get_settings
-from app.web import api
+from app.store import open_store
+from app.web import api, embeds
+from app.web.chart_render import RenderCache
 from app.web.docs import install_docs
 from app.web.errors import install_error_handlers
 from app.web.security import SecurityMiddleware
@@ -32,6 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.include_router(api.router)
+    app.state.store = open_store(settings)
+    app.state.render_cache = RenderCache(settings.chart_cache_bytes)
+    app.include_router(embeds.router)
 
     @app.get("/healthz", summary="Liveness: the app is up and its catalog loads")
     def healthz() -> dict[str, str]:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         description="Space-separated origins allowed to frame embed pages (CSP frame-ancestors); * = any. "
         "Every other page refuses framing.",
     )
+    chart_cache_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="Bytes of rendered charts kept in memory per process (LRU)."
+    )
     rate_limit_per_minute: int = Field(
         120, ge=1, description="Requests per minute per client on expensive endpoints (chart renders); then 429."
     )

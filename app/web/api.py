@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
@@ -39,7 +40,7 @@ class FiniteJSONResponse(JSONResponse):
     """Refuses to emit NaN or infinity: a response carrying one is a bug, not an answer."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
+        return json.dumps(jsonable_encoder(content), allow_nan=False, separators=(",", ":")).encode()
 
 
 class ThroughputIn(StrictInput):

@@ -1,0 +1,467 @@
+"""Charts and exports that live outside the app: SVG/PNG images, an iframe page, CSV, and saved
+scenarios that render the same forever.
+
+Stateless URLs take the page's permalink query (`/chart.svg?<same query as />`); saved scenarios
+live under `/s/{id}`. Chart responses carry a strong ETag and answer If-None-Match with 304 before
+computing anything; renders are kept in an LRU bounded in bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from html import escape
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from app.catalog.loader import load_catalog
+from app.charts import CHART_KINDS, ChartKind, Theme, chart_spec, chart_title
+from app.scenario import ApiResult, ScenarioIn, ScenarioResult, SelfHostedResult, evaluate, option_name, result_to_json
+from app.settings import Settings, get_settings
+from app.sources import frozen_sources
+from app.store import SavedScenario, ScenarioStore
+from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
+from app.web.chart_render import RenderCache, live_data_fingerprint, make_etag, render_png, render_svg
+from app.web.chart_svg import chart_series
+from app.web.forms import parse_query, scenario_to_query
+from app.web.pages import verdict
+
+router = APIRouter()
+
+CHART_PARAMS = frozenset({"kind", "width", "height", "theme", "scale"})
+LIVE_MAX_AGE = 3600  # live prices only change with a deploy; an hour keeps wiki pages fresh enough
+SAVED_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+def get_store(request: Request) -> ScenarioStore:
+    store: ScenarioStore = request.app.state.store
+    return store
+
+
+def get_render_cache(request: Request) -> RenderCache:
+    cache: RenderCache = request.app.state.render_cache
+    return cache
+
+
+StoreDep = Annotated[ScenarioStore, Depends(get_store)]
+CacheDep = Annotated[RenderCache, Depends(get_render_cache)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@dataclass(frozen=True)
+class ChartParams:
+    kind: ChartKind = "cost"
+    width: int = 720
+    height: int = 400
+    theme: Theme = "light"
+    scale: float = 2.0  # PNG only: 2 = retina
+
+
+class ChartParamError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _int_param(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ChartParamError(name, f"{name} must be a whole number of pixels") from None
+    if not low <= value <= high:
+        raise ChartParamError(name, f"{name} must be between {low} and {high}")
+    return value
+
+
+def chart_params(params: dict[str, str]) -> ChartParams:
+    kind = params.get("kind") or "cost"
+    if kind not in CHART_KINDS:
+        raise ChartParamError("kind", f"kind must be one of: {', '.join(CHART_KINDS)}")
+    theme = params.get("theme") or "light"
+    if theme not in ("light", "dark"):
+        raise ChartParamError("theme", "theme must be light or dark")
+    scale_text = params.get("scale") or "2"
+    try:
+        scale = float(scale_text)
+    except ValueError:
+        raise ChartParamError("scale", "scale must be a number from 1 to 4") from None
+    if not 1 <= scale <= 4:
+        raise ChartParamError("scale", "scale must be a number from 1 to 4")
+    return ChartParams(
+        kind=kind,  # type: ignore[arg-type]
+        width=_int_param(params, "width", 720, 200, 2400),
+        height=_int_param(params, "height", 400, 150, 1600),
+        theme=theme,  # type: ignore[arg-type]
+        scale=scale,
+    )
+
+
+def _error(loc: list[str], msg: str) -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]}, status_code=422)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One scenario to draw: how to evaluate it (lazily) and what identifies its renders."""
+
+    scenario: ScenarioIn
+    identity: Any  # part of every ETag: canonical live scenario + data fingerprint, or a saved id
+    saved: SavedScenario | None
+    max_options: int
+
+    def evaluate(self) -> ScenarioResult:
+        if self.saved is not None:
+            sources = frozen_sources(self.saved.snapshot, label=f"saved {self.saved.created_at}")
+            return evaluate(self.scenario, sources.catalog, self.max_options, sources)
+        return evaluate(self.scenario, load_catalog(), self.max_options)
+
+    @property
+    def cache_control(self) -> str:
+        return SAVED_CACHE_CONTROL if self.saved is not None else f"public, max-age={LIVE_MAX_AGE}"
+
+    @property
+    def page_url(self) -> str:
+        return f"/s/{self.saved.id}" if self.saved is not None else "/?" + scenario_to_query(self.scenario)
+
+
+def _live(request: Request, settings: Settings) -> Resolved | JSONResponse:
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in CHART_PARAMS]
+    scenario, state = parse_query(pairs)
+    if scenario is None:
+        if not state.errors:
+            state.add_error("form", "give a workload and at least one option (use the page's permalink query)")
+        return JSONResponse(
+            {"detail": [{"loc": ["query", k], "msg": m, "type": "value_error"} for k, m in state.errors.items()]},
+            status_code=422,
+        )
+    identity = ("live", scenario.model_dump(mode="json"), live_data_fingerprint())
+    return Resolved(scenario, identity, None, settings.max_options)
+
+
+def _saved(scenario_id: str, store: ScenarioStore, settings: Settings) -> Resolved | JSONResponse:
+    saved = store.get(scenario_id) if len(scenario_id) <= 32 else None
+    if saved is None:
+        return JSONResponse(
+            {
+                "detail": [
+                    {"loc": ["path", "scenario_id"], "msg": "no saved scenario with this id", "type": "not_found"}
+                ]
+            },
+            status_code=404,
+        )
+    return Resolved(ScenarioIn.model_validate(saved.scenario), ("saved", saved.id), saved, settings.max_options)
+
+
+def alt_text(result: ScenarioResult, kind: ChartKind = "cost") -> str:
+    head, _ = verdict(result)
+    return f"{chart_title(kind)} chart. {head}"
+
+
+def _chart_response(
+    request: Request, resolved: Resolved, params: ChartParams, fmt: Literal["svg", "png"], cache: RenderCache
+) -> Response:
+    etag = make_etag(
+        resolved.identity,
+        fmt,
+        params.kind,
+        params.width,
+        params.height,
+        params.theme,
+        params.scale if fmt == "png" else None,
+    )
+    headers = {"ETag": etag, "Cache-Control": resolved.cache_control, "Vary": "Accept-Encoding"}
+    if etag in _if_none_match(request):
+        return Response(status_code=304, headers=headers)
+    media_type = "image/svg+xml" if fmt == "svg" else "image/png"
+    body = cache.get(etag)
+    if body is None:
+        result = resolved.evaluate()
+        spec = chart_spec(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
+        body = render_svg(spec) if fmt == "svg" else render_png(spec, params.scale)
+        cache.put(etag, body)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _if_none_match(request: Request) -> set[str]:
+    header = request.headers.get("if-none-match", "")
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def _params_or_error(request: Request) -> ChartParams | JSONResponse:
+    try:
+        return chart_params(dict(request.query_params))
+    except ChartParamError as error:
+        return _error(["query", error.field], str(error))
+
+
+# --- stateless ------------------------------------------------------------------------------------
+
+
+@router.get("/chart.svg", include_in_schema=False)
+def read_chart_svg(request: Request, settings: SettingsDep, cache: CacheDep) -> Response:
+    return _chart(request, _live(request, settings), "svg", cache)
+
+
+@router.get("/chart.png", include_in_schema=False)
+def read_chart_png(request: Request, settings: SettingsDep, cache: CacheDep) -> Response:
+    return _chart(request, _live(request, settings), "png", cache)
+
+
+@router.get("/embed", response_class=HTMLResponse, include_in_schema=False)
+def read_embed(request: Request, settings: SettingsDep, cache: CacheDep) -> Response:
+    return _embed(request, _live(request, settings), cache)
+
+
+@router.get("/data.csv", include_in_schema=False)
+def read_data_csv(request: Request, settings: SettingsDep) -> Response:
+    return _csv(_live(request, settings))
+
+
+# --- saved ----------------------------------------------------------------------------------------
+
+
+@router.get("/s/{scenario_id}/chart.svg", include_in_schema=False)
+def read_saved_chart_svg(
+    scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep, cache: CacheDep
+) -> Response:
+    return _chart(request, _saved(scenario_id, store, settings), "svg", cache)
+
+
+@router.get("/s/{scenario_id}/chart.png", include_in_schema=False)
+def read_saved_chart_png(
+    scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep, cache: CacheDep
+) -> Response:
+    return _chart(request, _saved(scenario_id, store, settings), "png", cache)
+
+
+@router.get("/s/{scenario_id}/embed", response_class=HTMLResponse, include_in_schema=False)
+def read_saved_embed(
+    scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep, cache: CacheDep
+) -> Response:
+    return _embed(request, _saved(scenario_id, store, settings), cache)
+
+
+@router.get("/s/{scenario_id}/data.csv", include_in_schema=False)
+def read_saved_data_csv(scenario_id: str, store: StoreDep, settings: SettingsDep) -> Response:
+    return _csv(_saved(scenario_id, store, settings))
+
+
+def links(scenario_id: str, base: str = "") -> dict[str, str]:
+    return {
+        "page": f"{base}/s/{scenario_id}",
+        "json": f"{base}/api/v1/scenarios/{scenario_id}",
+        "chart_svg": f"{base}/s/{scenario_id}/chart.svg",
+        "chart_png": f"{base}/s/{scenario_id}/chart.png",
+        "embed": f"{base}/s/{scenario_id}/embed",
+        "csv": f"{base}/s/{scenario_id}/data.csv",
+    }
+
+
+def save_scenario(scenario: ScenarioIn, store: ScenarioStore, settings: Settings) -> SavedScenario:
+    """Evaluate against live sources, then store the scenario with every figure it used."""
+    from app.scenario import snapshot_for
+
+    catalog = load_catalog()
+    result = evaluate(scenario, catalog, settings.max_options)
+    return store.save(scenario.model_dump(mode="json", exclude_none=True), snapshot_for(scenario, result, catalog))
+
+
+@router.post(
+    "/api/v1/scenarios",
+    status_code=201,
+    response_class=FiniteJSONResponse,
+    summary="Save a scenario with today's prices frozen into it",
+)
+def create_scenario(
+    body: Annotated[ScenarioIn, Body(openapi_examples={"design-example": {"value": BREAKEVEN_EXAMPLE}})],
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    saved = save_scenario(body, store, settings)
+    base = str(request.base_url).rstrip("/")
+    return {"id": saved.id, "created_at": saved.created_at, "links": links(saved.id, base)}
+
+
+@router.get(
+    "/api/v1/scenarios/{scenario_id}",
+    response_class=FiniteJSONResponse,
+    summary="A saved scenario, evaluated with the figures frozen at save time",
+)
+def read_scenario(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    resolved = _saved(scenario_id, store, settings)
+    if isinstance(resolved, JSONResponse):
+        return resolved
+    assert resolved.saved is not None
+    base = str(request.base_url).rstrip("/")
+    snapshot = resolved.saved.snapshot
+    return FiniteJSONResponse(
+        {
+            "id": resolved.saved.id,
+            "created_at": resolved.saved.created_at,
+            "scenario": resolved.saved.scenario,
+            "prices_as_of": snapshot.get("genai_prices", {}).get("as_of"),
+            "result": result_to_json(resolved.evaluate()),
+            "links": links(resolved.saved.id, base),
+        },
+        headers={"Cache-Control": SAVED_CACHE_CONTROL},
+    )
+
+
+@router.post("/s", include_in_schema=False)
+def save_from_page(query: Annotated[str, Form(max_length=20_000)], store: StoreDep, settings: SettingsDep) -> Response:
+    """The page's "Save & share" button posts its permalink query here."""
+    scenario, state = parse_query(query)
+    if scenario is None:
+        return RedirectResponse("/?" + query, status_code=303)
+    saved = save_scenario(scenario, store, settings)
+    return RedirectResponse(f"/s/{saved.id}", status_code=303)
+
+
+# --- shared renderers -----------------------------------------------------------------------------
+
+
+def _chart(
+    request: Request, resolved: Resolved | JSONResponse, fmt: Literal["svg", "png"], cache: RenderCache
+) -> Response:
+    if isinstance(resolved, JSONResponse):
+        return resolved
+    params = _params_or_error(request)
+    if isinstance(params, JSONResponse):
+        return params
+    return _chart_response(request, resolved, params, fmt, cache)
+
+
+EMBED_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="/static/embed.css">
+</head>
+<body class="theme-{theme}">
+<figure>
+<img src="{chart_url}" alt="{alt}" width="{width}" height="{height}">
+<figcaption>{verdict} <a href="{page_url}" target="_blank" rel="noopener">Open in Breakeven</a></figcaption>
+</figure>
+</body>
+</html>
+"""
+
+
+def _embed(request: Request, resolved: Resolved | JSONResponse, cache: RenderCache) -> Response:
+    if isinstance(resolved, JSONResponse):
+        return resolved
+    params = _params_or_error(request)
+    if isinstance(params, JSONResponse):
+        return params
+    result = resolved.evaluate()
+    chart_query = urlencode(
+        {"kind": params.kind, "width": params.width, "height": params.height, "theme": params.theme}
+    )
+    if resolved.saved is not None:
+        chart_url = f"/s/{resolved.saved.id}/chart.svg?{chart_query}"
+    else:
+        chart_url = "/chart.svg?" + scenario_to_query(resolved.scenario) + "&" + chart_query
+    head, _ = verdict(result)
+    html = EMBED_PAGE.format(
+        title=escape(chart_title(params.kind)),
+        theme=params.theme,
+        chart_url=escape(chart_url),
+        alt=escape(alt_text(result, params.kind)),
+        width=params.width,
+        height=params.height,
+        verdict=escape(head),
+        page_url=escape(resolved.page_url),
+    )
+    return HTMLResponse(html, headers={"Cache-Control": resolved.cache_control})
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Spreadsheet formula injection: a text cell starting with = + - @ is prefixed with '."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _csv(resolved: Resolved | JSONResponse) -> Response:
+    if isinstance(resolved, JSONResponse):
+        return resolved
+    result = resolved.evaluate()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["# Breakeven export. Money in USD; a month is 730 hours; Mtok = million tokens."])
+    writer.writerow(
+        [
+            "section",
+            "option",
+            "kind",
+            "monthly_cost_usd",
+            "cost_per_mtok_usd",
+            "replicas",
+            "gpus",
+            "requests_per_month",
+            "tokens_per_month",
+        ]
+    )
+    workload = result.workload
+    for option in result.options:
+        replicas = gpus = ""
+        if isinstance(option, SelfHostedResult):
+            replicas = str(option.replicas)
+            gpus = str(option.replicas * option.resolved.option.gpu_count)
+        writer.writerow(
+            [
+                "option",
+                safe_cell(option_name(option)),
+                "api" if isinstance(option, ApiResult) else "self_hosted",
+                f"{option.monthly_cost:.2f}",
+                f"{option.monthly_cost / (workload.tokens_per_month / 1e6):.6f}",
+                replicas,
+                gpus,
+                f"{workload.requests_per_month:.0f}",
+                f"{workload.tokens_per_month:.0f}",
+            ]
+        )
+    for pair in result.breakevens:
+        for label, value in (
+            ("first_crossover", pair.solution.first_crossover),
+            ("stays_cheaper_above", pair.solution.stays_cheaper_above),
+        ):
+            writer.writerow(
+                [
+                    label,
+                    safe_cell(f"{pair.self_hosted} vs {pair.api}"),
+                    "breakeven",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "" if value is None else f"{value:.0f}",
+                    "" if value is None else f"{workload.requests_to_tokens(value):.0f}",
+                ]
+            )
+    writer.writerow([])
+    writer.writerow(["curve", "option", "kind", "requests_per_month", "monthly_cost_usd"])
+    for series in chart_series(result).series:
+        for requests, cost in series.points:
+            writer.writerow(["curve", safe_cell(series.name), series.kind, f"{requests:.2f}", f"{cost:.2f}"])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="breakeven.csv"',
+            "Cache-Control": resolved.cache_control,
+        },
+    )
