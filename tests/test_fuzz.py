@@ -8,6 +8,8 @@ repeatable and quick; raise FUZZ_EXAMPLES locally for a longer run.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -18,7 +20,10 @@ from app.settings import Settings
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(rate_limit_per_minute=1_000_000)))
+DATA_DIR = Path(tempfile.mkdtemp(prefix="breakeven-fuzz-"))
+schema = schemathesis.openapi.from_asgi(
+    "/openapi.json", create_app(Settings(data_dir=DATA_DIR, rate_limit_per_minute=1_000_000))
+)
 
 
 @schema.parametrize()

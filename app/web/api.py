@@ -36,11 +36,21 @@ CatalogDep = Annotated[Catalog, Depends(load_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def _json_fallback(value: Any) -> Any:
+    # Only reached for values json cannot encode natively (sets, dataclasses): the common case
+    # stays on json's fast C path instead of walking everything through jsonable_encoder.
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return jsonable_encoder(value)
+
+
 class FiniteJSONResponse(JSONResponse):
-    """Refuses to emit NaN or infinity: a response carrying one is a bug, not an answer."""
+    """Refuses to emit NaN or infinity: a response carrying one is a bug, not an answer.
+
+    Routes return it directly (not a dict), which skips FastAPI's own jsonable_encoder pass."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(jsonable_encoder(content), allow_nan=False, separators=(",", ":")).encode()
+        return json.dumps(content, allow_nan=False, separators=(",", ":"), default=_json_fallback).encode()
 
 
 class ThroughputIn(StrictInput):
@@ -96,7 +106,7 @@ BREAKEVEN_EXAMPLE = {
 def estimate_throughput_endpoint(
     body: Annotated[ThroughputIn, Body(openapi_examples={"llama-70b-fp8-tp4": {"value": THROUGHPUT_EXAMPLE}})],
     catalog: CatalogDep,
-) -> dict[str, Any]:
+) -> FiniteJSONResponse:
     model = get_model(catalog, body.model, field=("model",)) if isinstance(body.model, str) else body.model.to_core()
     gpu = resolve_gpu(body.gpu, catalog)
     assert gpu is not None
@@ -121,17 +131,19 @@ def estimate_throughput_endpoint(
         max_time_to_first_token_seconds=body.max_time_to_first_token_seconds,
     )
     estimate = estimate_replica_throughput(setup)
-    return {
-        "model": model.id,
-        "gpu": gpu.id,
-        "gpu_count": gpu_count,
-        "precision": body.precision,
-        "kv_cache_precision": kv_precision,
-        "engine": body.engine,
-        "input_tokens": body.input_tokens,
-        "output_tokens": body.output_tokens,
-        **estimate_json(estimate),
-    }
+    return FiniteJSONResponse(
+        {
+            "model": model.id,
+            "gpu": gpu.id,
+            "gpu_count": gpu_count,
+            "precision": body.precision,
+            "kv_cache_precision": kv_precision,
+            "engine": body.engine,
+            "input_tokens": body.input_tokens,
+            "output_tokens": body.output_tokens,
+            **estimate_json(estimate),
+        }
+    )
 
 
 @router.post("/breakeven", response_class=FiniteJSONResponse, summary="Compare options and solve the break-evens")
@@ -139,8 +151,8 @@ def breakeven_endpoint(
     body: Annotated[ScenarioIn, Body(openapi_examples={"design-example": {"value": BREAKEVEN_EXAMPLE}})],
     catalog: CatalogDep,
     settings: SettingsDep,
-) -> dict[str, Any]:
-    return result_to_json(evaluate(body, catalog, settings.max_options))
+) -> FiniteJSONResponse:
+    return FiniteJSONResponse(result_to_json(evaluate(body, catalog, settings.max_options)))
 
 
 def _entries(items: list[Any]) -> dict[str, Any]:

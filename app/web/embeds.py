@@ -294,6 +294,7 @@ def create_scenario(
     "/api/v1/scenarios/{scenario_id}",
     response_class=FiniteJSONResponse,
     summary="A saved scenario, evaluated with the figures frozen at save time",
+    responses={404: {"description": "No saved scenario with this id (error shape as for 422)"}},
 )
 def read_scenario(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     resolved = _saved(scenario_id, store, settings)
