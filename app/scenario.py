@@ -214,12 +214,12 @@ class SelfHostedOptionIn(StrictInput):
     pricing: Annotated[RentIn | BuyIn, Field(discriminator="kind")]
     output_tokens_per_second: float | None = Field(
         None,
-        gt=0,
+        ge=0.001,
         le=10_000_000,
         description="Measured output tokens/s of one replica; wins over the estimate.",
     )
     concurrency: int | None = Field(None, ge=1, le=100_000, description="Concurrency for the estimate; null = max.")
-    target_utilization: float = Field(0.8, gt=0, le=1, description="Share of capacity used at peak.")
+    target_utilization: float = Field(0.8, ge=0.01, le=1, description="Share of capacity used at peak.")
     min_replicas: int = Field(1, ge=0, le=100_000)
     redundancy: int = Field(0, ge=0, le=10_000, description="Spare replicas (N+k).")
     ops_fte: float = Field(0.0, ge=0, le=10_000, description="Engineers (full-time equivalents) running it.")
@@ -749,8 +749,19 @@ def _api_json(option: ApiResult) -> dict[str, Any]:
     }
 
 
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(value)  # sorted: the same estimate always serialises to the same JSON
+    return value
+
+
 def estimate_json(estimate: ThroughputEstimate) -> dict[str, Any]:
-    return asdict(estimate)
+    data: dict[str, Any] = _json_ready(asdict(estimate))
+    return data
 
 
 def _self_hosted_json(result: SelfHostedResult) -> dict[str, Any]:

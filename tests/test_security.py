@@ -38,7 +38,7 @@ def _app_with_routes(settings: Settings) -> FastAPI:
     def embed(scenario_id: str) -> PlainTextResponse:
         return PlainTextResponse("embed")
 
-    @app.get("/chart.svg")
+    @app.get("/test/chart.svg")
     def chart() -> PlainTextResponse:
         return PlainTextResponse("<svg/>")
 
@@ -71,9 +71,9 @@ def test_oversized_bodies_get_413_in_the_error_shape() -> None:
 
 def test_chart_renders_are_rate_limited_with_retry_after() -> None:
     with TestClient(_app_with_routes(Settings(rate_limit_per_minute=3))) as client:
-        statuses = [client.get("/chart.svg").status_code for _ in range(4)]
+        statuses = [client.get("/test/chart.svg").status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
-        limited = client.get("/chart.svg")
+        limited = client.get("/test/chart.svg")
         assert_error_shape(limited, status=429)
         assert int(limited.headers["retry-after"]) >= 1
         assert client.get("/healthz").status_code == 200  # other endpoints are not limited

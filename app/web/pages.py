@@ -1,18 +1,920 @@
-"""HTML pages."""
+"""HTML pages: the calculator at `/` and its JSON twin at `/scenario.json`.
+
+Both read the same query string (app/web/forms.py), evaluate the same scenario, and render one
+result: as HTML (a verdict, a cost table, the chart, every formula with its numbers) or as the JSON
+API's body. `?partial=1` answers only the parts of the page that change as the user types, for the
+page's JavaScript to swap in.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_as_of
+from app.catalog.loader import cost_parameter, load_catalog
+from app.core.api_cost import ApiPrices
+from app.core.errors import DomainError
+from app.core.self_hosted import RENTAL_TERMS, BuyPricing, RentPricing
+from app.core.specs import Catalog
+from app.core.throughput import ENGINES
+from app.core.units import HOURS_PER_MONTH, MONTHS_PER_YEAR, SECONDS_PER_HOUR, TOKENS_PER_MTOK
+from app.scenario import (
+    ApiOptionIn,
+    ApiResult,
+    BuyIn,
+    PairResult,
+    ScenarioIn,
+    ScenarioResult,
+    SelfHostedOptionIn,
+    SelfHostedResult,
+    option_name,
+    resolve_api,
+    result_to_json,
+)
+from app.settings import Settings, get_settings
+from app.web.api import FiniteJSONResponse
+from app.web.chart_svg import PALETTE, compact_number, render_cost_chart
+from app.web.forms import (
+    ALL_FIELDS,
+    CONTROL_KEYS,
+    ROW_KEY,
+    FormState,
+    Row,
+    clean_pairs,
+    evaluate_form,
+    parse_query,
+    scenario_to_query,
+)
+from app.web.presets import presets
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter()
 
+CatalogDep = Annotated[Catalog, Depends(load_catalog)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+ENGINE_LABELS = {"vllm": "vLLM", "sglang": "SGLang", "tensorrt-llm": "TensorRT-LLM", "generic": "generic"}
+TERM_LABELS = {
+    "on_demand": "On demand",
+    "spot": "Spot",
+    "reserved_1y": "Reserved 1 year",
+    "reserved_3y": "Reserved 3 years",
+}
+
+# Providers listed first in the API provider menu: the closed-model labs a finance lead compares.
+FEATURED_PROVIDERS = ("openai", "anthropic", "google", "mistral", "deepseek", "x-ai")
+
+
+# ---------------------------------------------------------------------------------------------
+# Number formatting: thousands separators and units, rounded only for display
+
+
+def money(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    sign = "−" if value < 0 else ""
+    value = abs(value)
+    if value >= 100:
+        return f"{sign}${value:,.0f}"
+    if value >= 1 or value == 0:
+        return f"{sign}${value:,.2f}"
+    # Under a dollar: three significant digits, but not "$0.250" for a quarter.
+    decimals = 2 - math.floor(math.log10(value))
+    text = f"{value:.{decimals}f}"
+    if decimals > 2:
+        text = text.rstrip("0").ljust(4, "0") if "." in text else text
+    return f"{sign}${text}"
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    if decimals == 0 and abs(value) < 10 and not float(value).is_integer():
+        return f"{value:,.3g}"
+    return f"{value:,.{decimals}f}"
+
+
+def price(value: float) -> str:
+    """An input price as given, to the cent or finer: $2.95, $0.0929, $194.95, $38,750."""
+    if value >= 1 and float(round(value, 2)) == value:
+        text = f"{value:,.2f}"
+        return "$" + (text[:-3] if text.endswith(".00") and value >= 100 else text)
+    if value >= 1:
+        return f"${value:,.4f}".rstrip("0")
+    return money(value)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def per_mtok(value: float | None) -> str:
+    return "–" if value is None else f"{money(value)}/Mtok"
+
+
+def percent(fraction: float) -> str:
+    text = f"{fraction * 100:.2f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def compact(value: float | None) -> str:
+    return "–" if value is None else compact_number(value)
+
+
+_URL = re.compile(r"https?://[^\s;,)]+")
+
+
+def linkify(text: str) -> Markup:
+    """Escape text and turn the URLs in it (sources cite price pages) into links."""
+    escaped = str(escape(text))
+    return Markup(_URL.sub(lambda m: f'<a href="{m[0]}" rel="noopener">{m[0]}</a>', escaped))
+
+
+templates.env.filters.update(
+    money=money, number=number, per_mtok=per_mtok, percent=percent, compact=compact, linkify=linkify
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Template helpers: field defaults, labels for the error summary
+
+
+def default_of(key: str) -> str:
+    spec = ALL_FIELDS.get(key.split(".", 2)[-1] if ROW_KEY.match(key) else key)
+    return spec.display_default if spec else ""
+
+
+def prefixed(prefix: str, names: Iterable[str]) -> list[str]:
+    return [prefix + name for name in names]
+
+
+def inline_values(state: FormState, prefix: str) -> list[tuple[str, str]]:
+    """An inline architecture or GPU spec that came with the link (`sh.1.model.num_layers`...): the
+    form has no fields for it, so it rides along in hidden inputs and the permalink keeps it."""
+    return sorted((key, value) for key, value in state.values.items() if key.startswith(prefix))
+
+
+def opened(state: FormState, keys: Iterable[str]) -> bool:
+    """Whether a folded group of fields should start open: it holds an error or a value."""
+    return any(state.error(key) or key in state.values for key in keys)
+
+
+_SECTION_LABELS = {
+    "form": ("Scenario", "#scenario-form"),
+    "workload": ("Workload", "#workload"),
+    "options": ("Options", "#api-options"),
+    "volume": ("Volume per month", "#f-volume"),
+    "volume_unit": ("Volume unit", "#f-volume_unit"),
+}
+
+
+def _row_name(state: FormState, row_key: str) -> str:
+    name_key = row_key + ".name"
+    return state.values.get(name_key) or state.placeholders.get(name_key) or row_key
+
+
+def error_links(state: FormState) -> list[tuple[str, str, str]]:
+    """The error summary: one link per message, to the field it is about."""
+    links = []
+    for key, message in state.errors.items():
+        if key in _SECTION_LABELS:
+            label, href = _SECTION_LABELS[key]
+        elif match := ROW_KEY.match(key):
+            spec = ALL_FIELDS.get(match[3])
+            row_key = f"{match[1]}.{match[2]}"
+            label = f"{_row_name(state, row_key)}: {spec.label if spec else match[3]}"
+            href = f"#f-{key}"
+        elif re.fullmatch(r"(api|sh)\.\d+", key):
+            label, href = _row_name(state, key), f"#row-{key}"
+        else:
+            spec = ALL_FIELDS.get(key)
+            label, href = (spec.label if spec else key), f"#f-{key}"
+        links.append((key, href, f"{label}: {message}"))
+    return links
+
+
+STATIC = ROOT / "static"
+
+
+@functools.cache
+def static_url(path: str) -> str:
+    """A root-relative URL for a static file, with its content hash so caches can keep it forever."""
+    digest = hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={digest}"
+
+
+templates.env.globals.update(
+    inline_values=inline_values,
+    static_url=static_url,
+    default_of=default_of,
+    prefixed=prefixed,
+    opened=opened,
+    error_links=error_links,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The result as the page shows it
+
+
+@dataclass(frozen=True)
+class WorkLine:
+    label: str
+    expression: str
+    value: str
+
+
+@dataclass(frozen=True)
+class OptionWork:
+    name: str
+    kind: str
+    lines: list[WorkLine]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    figure: str
+    value: str
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class TableRow:
+    name: str
+    kind: str
+    monthly_cost: float
+    cost_per_mtok: float
+    cost_per_request: float
+    replicas: str
+    capacity: str
+    capacity_note: str
+    cheapest: bool
+    color: str
+
+
+@dataclass(frozen=True)
+class ResultView:
+    verdict: str
+    details: list[str]
+    rows: list[TableRow]
+    chart: Markup
+    chart_narrow: Markup
+    envelope: list[str]
+    work: list[OptionWork]
+    pairs: list[OptionWork]
+    sources: list[SourceLine]
+    volume_line: str
+
+
+def _tokens_phrase(result: ScenarioResult, requests: float) -> str:
+    return f"{compact_number(result.workload.requests_to_tokens(requests))} tokens"
+
+
+def verdict(result: ScenarioResult) -> tuple[str, list[str]]:
+    """The headline sentence, then what else a reader needs to act on it."""
+    workload = result.workload
+    volume = workload.requests_per_month
+    at = f"At {compact_number(volume)} requests/month"
+    apis = [o for o in result.options if isinstance(o, ApiResult)]
+    hosted = [o for o in result.options if isinstance(o, SelfHostedResult)]
+    details: list[str] = []
+    if apis and hosted:
+        api = min(apis, key=lambda o: o.monthly_cost)
+        sh = min(hosted, key=lambda o: o.monthly_cost)
+        pair = _pair(result, option_name(api), option_name(sh))
+        head = (
+            f"{at}, self-hosting {option_name(sh)} costs {money(sh.monthly_cost)}/month "
+            f"vs {money(api.monthly_cost)} on {option_name(api)}"
+        )
+        solution = pair.solution
+        if solution.first_crossover is None or solution.stays_cheaper_above is None:
+            head += "; it never becomes cheaper at any volume."
+        elif solution.stays_cheaper_above <= solution.first_crossover * 1.0000001:
+            head += (
+                f"; it becomes cheaper above {compact_number(solution.first_crossover)} requests/month "
+                "and stays cheaper from there on."
+            )
+        else:
+            head += (
+                f"; it becomes cheaper above {compact_number(solution.first_crossover)} requests/month "
+                f"and stays cheaper above {compact_number(solution.stays_cheaper_above)}."
+            )
+        saving = api.monthly_cost - sh.monthly_cost
+        if saving > 0:
+            details.append(
+                f"Self-hosting saves {money(saving)}/month ({saving / api.monthly_cost:.0%}) at your volume."
+            )
+        elif saving < 0 and solution.first_crossover is not None and solution.first_crossover >= volume:
+            details.append(
+                f"{option_name(api)} is {money(-saving)}/month cheaper at your volume; self-hosting needs "
+                f"{number(solution.first_crossover / volume, 1)}× your traffic to break even."
+            )
+        elif saving < 0 and solution.stays_cheaper_above is not None:
+            details.append(
+                f"{option_name(api)} is {money(-saving)}/month cheaper at your volume, which falls where a newly "
+                f"added replica tips the balance back; self-hosting stays cheaper above "
+                f"{compact_number(solution.stays_cheaper_above)} requests/month."
+            )
+        details.append(pair.explanation)
+    else:
+        group: list[ApiResult | SelfHostedResult] = [*apis] if apis else [*hosted]
+        best = min(group, key=lambda o: o.monthly_cost)
+        kind = "API" if apis else "self-hosted option"
+        head = f"{at}, {option_name(best)} is the cheapest {kind} at {money(best.monthly_cost)}/month."
+        if len(group) == 1:
+            details.append("Add an API option and a self-hosted option to see where self-hosting breaks even.")
+    if any(isinstance(o, SelfHostedResult) and o.resolved.option.capacity_source == "estimated" for o in hosted):
+        details.append(
+            "Self-hosted throughput is estimated (see the range in the table); enter a measured figure to firm it up."
+        )
+    return head, details
+
+
+def _pair(result: ScenarioResult, api: str, self_hosted: str) -> PairResult:
+    return next(p for p in result.breakevens if p.api == api and p.self_hosted == self_hosted)
+
+
+def _band(sh: SelfHostedResult) -> str:
+    estimate = sh.resolved.estimate
+    if sh.resolved.option.capacity_source == "measured" or estimate is None:
+        return "measured"
+    band = estimate.error_band
+    tps = sh.resolved.output_tokens_per_second
+    return f"estimated; likely {number(tps * band.low_factor)}–{number(tps * band.high_factor)} tok/s"
+
+
+def table_rows(result: ScenarioResult) -> list[TableRow]:
+
+    workload = result.workload
+    mtok = workload.tokens_per_month / TOKENS_PER_MTOK
+    rows = []
+    for index, option in enumerate(result.options):
+        name = option_name(option)
+        common: dict[str, Any] = {
+            "name": name,
+            "monthly_cost": option.monthly_cost,
+            "cost_per_mtok": option.monthly_cost / mtok,
+            "cost_per_request": option.monthly_cost / workload.requests_per_month,
+            "cheapest": name == result.cheapest,
+            "color": PALETTE[index % len(PALETTE)],
+        }
+        if isinstance(option, ApiResult):
+            rows.append(TableRow(kind="API", replicas="–", capacity="no limit", capacity_note="", **common))
+        else:
+            resolved = option.resolved
+            gpus = option.replicas * resolved.option.gpu_count
+            rows.append(
+                TableRow(
+                    kind="self-hosted",
+                    replicas=f"{plural(option.replicas, 'replica')} × {plural(resolved.option.gpu_count, 'GPU')}"
+                    f" = {plural(gpus, 'GPU')}",
+                    capacity=f"{compact_number(option.requests_per_replica)} req/month per replica "
+                    f"({number(resolved.output_tokens_per_second)} tok/s)",
+                    capacity_note=_band(option),
+                    **common,
+                )
+            )
+    return rows
+
+
+MAX_ENVELOPE_LINES = 8
+
+
+def envelope_lines(result: ScenarioResult) -> list[str]:
+    """Which option is cheapest over which volumes, in words; short ranges keep their digits."""
+    lines = []
+    for segment in result.envelope:
+        name = result.name_of(segment.option_index)
+        start, end = compact_number(segment.start), compact_number(segment.end)
+        if start == end:
+            start, end = number(segment.start), number(segment.end)
+        if segment.start <= 0:
+            lines.append(f"Up to {end} requests/month: {name}")
+        elif segment.end >= result.envelope_up_to:
+            lines.append(f"Above {start} requests/month: {name}")
+        else:
+            lines.append(f"{start} to {end} requests/month: {name}")
+    if len(lines) > MAX_ENVELOPE_LINES:
+        hidden = len(lines) - MAX_ENVELOPE_LINES
+        lines = [*lines[: MAX_ENVELOPE_LINES - 1], f"… {hidden} more ranges …", lines[-1]]
+    return lines
+
+
+def _api_work(result: ApiResult, workload_volume: float, tokens_per_month: float, w: Any) -> OptionWork:
+    prices = result.resolved.option.prices
+    b = result.breakdown
+    input_tokens = w.input_tokens
+    cached = input_tokens * w.cached_input_fraction
+    written = input_tokens * w.cache_write_fraction
+    uncached = input_tokens - cached - written
+    lines: list[WorkLine] = []
+    blend = ""
+    if b.batch_share > 0:
+        blend = f" (blend: {percent(1 - b.batch_share)} standard, {percent(b.batch_share)} batch)"
+    for label, tokens, cost in (
+        ("Uncached input", uncached, b.uncached_input),
+        ("Cached input", cached, b.cached_input),
+        ("Cache writes", written, b.cache_write),
+        ("Output", w.output_tokens, b.output),
+    ):
+        if tokens <= 0:
+            continue
+        price = cost * TOKENS_PER_MTOK / tokens
+        lines.append(WorkLine(label, f"{number(tokens)} tokens × {per_mtok(price)}{blend}", money(cost)))
+    if b.discount:
+        gross = b.per_request + b.discount
+        lines.append(
+            WorkLine(
+                "Negotiated discount",
+                f"{percent(result.resolved.option.negotiated_discount)} × {money(gross)}",
+                money(-b.discount),
+            )
+        )
+    lines.append(WorkLine("Cost per request", "sum of the above", money(b.per_request)))
+    lines.append(
+        WorkLine(
+            "Monthly cost", f"{money(b.per_request)} × {number(workload_volume)} requests", money(result.monthly_cost)
+        )
+    )
+    lines.append(
+        WorkLine(
+            "Per million tokens",
+            f"{money(result.monthly_cost)} ÷ {number(tokens_per_month / TOKENS_PER_MTOK)} Mtok",
+            per_mtok(result.monthly_cost / (tokens_per_month / TOKENS_PER_MTOK)),
+        )
+    )
+    notes = [_prices_note(prices)]
+    if b.tier == "long_context":
+        notes.append("The request's input exceeds the long-context threshold: long-context prices apply.")
+    notes += list(b.notes)
+    return OptionWork(result.resolved.option.name, "api", lines, notes)
+
+
+def _prices_note(prices: ApiPrices) -> str:
+    standard = prices.standard
+    used = [f"input {per_mtok(standard.input_per_mtok)}", f"output {per_mtok(standard.output_per_mtok)}"]
+    if standard.cached_input_per_mtok is not None:
+        used.append(f"cached input {per_mtok(standard.cached_input_per_mtok)}")
+    if standard.cache_write_per_mtok is not None:
+        used.append(f"cache write {per_mtok(standard.cache_write_per_mtok)}")
+    if prices.batch is not None:
+        used.append(f"batch input {per_mtok(prices.batch.input_per_mtok)}")
+        used.append(f"batch output {per_mtok(prices.batch.output_per_mtok)}")
+    text = "Prices used: " + ", ".join(used)
+    if prices.long_context_threshold_tokens:
+        text += f"; long-context prices above {prices.long_context_threshold_tokens:,} input tokens"
+    return text + "."
+
+
+def _self_hosted_work(result: SelfHostedResult, spec: SelfHostedOptionIn, catalog: Catalog, w: Any) -> OptionWork:
+    resolved = result.resolved
+    option = resolved.option
+    tps = resolved.output_tokens_per_second
+    rps = option.replica_requests_per_second
+    q = result.requests_per_replica
+    volume = w.requests_per_month
+    lines: list[WorkLine] = []
+    estimate = resolved.estimate
+    if option.capacity_source == "measured":
+        lines.append(WorkLine("Throughput per replica", "measured, as entered", f"{number(tps)} tok/s"))
+    elif estimate is not None:
+        band = estimate.error_band
+        model = resolved.model.name if resolved.model else "the model"
+        gpu = resolved.gpu.name if resolved.gpu else "GPU"
+        lines.append(
+            WorkLine(
+                "Throughput per replica",
+                f"estimated: {model} in {resolved.precision} on {option.gpu_count} × {gpu} with {resolved.engine}, "
+                f"{estimate.bound}-bound at {estimate.concurrency:,} requests in flight; likely range "
+                f"×{band.low_factor:.2f}–×{band.high_factor:.2f} = {number(tps * band.low_factor)}–"
+                f"{number(tps * band.high_factor)} tok/s",
+                f"{number(tps)} tok/s",
+            )
+        )
+    lines.append(
+        WorkLine(
+            "Requests per second", f"{number(tps)} tok/s ÷ {number(w.output_tokens)} output tokens", number(rps, 2)
+        )
+    )
+    lines.append(
+        WorkLine(
+            "Requests per replica per month",
+            f"{number(rps, 2)} × {HOURS_PER_MONTH:g} h × {SECONDS_PER_HOUR:,.0f} s × "
+            f"{percent(option.target_utilization)} utilization ÷ {w.peak_to_average:g} peak-to-average",
+            number(q),
+        )
+    )
+    load = math.ceil(volume / q - 1e-9) if volume > 0 else 0
+    lines.append(
+        WorkLine(
+            "Replicas",
+            f"max({option.min_replicas} minimum, ⌈{number(volume)} ÷ {number(q)}⌉ = {load:,})"
+            f" + {option.redundancy} spare",
+            f"{result.replicas:,}",
+        )
+    )
+    pricing = option.pricing
+    per_gpu = pricing.monthly_cost_per_gpu()
+    if isinstance(pricing, RentPricing):
+        lines.append(
+            WorkLine(
+                "Rent per GPU-month",
+                f"{price(pricing.per_gpu_hour)}/GPU-hour ({pricing.term.replace('_', ' ')}) × {HOURS_PER_MONTH:g} h",
+                money(per_gpu),
+            )
+        )
+    else:
+        lines += _buy_lines(pricing)
+    lines.append(
+        WorkLine(
+            "Replica cost per month",
+            f"{plural(option.gpu_count, 'GPU')} × {money(per_gpu)}",
+            money(option.replica_monthly_cost),
+        )
+    )
+    fixed = option.fixed_monthly_cost
+    lines.append(
+        WorkLine(
+            "Fixed costs per month",
+            f"{option.ops_fte:g} FTE × {price(option.ops_usd_per_fte_year)}/year ÷ {MONTHS_PER_YEAR} + "
+            f"{money(option.platform_usd_per_month)} platform",
+            money(fixed),
+        )
+    )
+    lines.append(
+        WorkLine(
+            "Monthly cost",
+            f"{plural(result.replicas, 'replica')} × {money(option.replica_monthly_cost)} + {money(fixed)}",
+            money(result.monthly_cost),
+        )
+    )
+    lines.append(
+        WorkLine(
+            "Marginal cost per request",
+            f"{money(option.replica_monthly_cost)} ÷ {number(q)} requests per replica",
+            money(option.replica_monthly_cost / q),
+        )
+    )
+    notes = list(estimate.notes) if estimate is not None and option.capacity_source == "estimated" else []
+    if spec.gpu_count in (None, "auto"):
+        notes.insert(0, f"GPUs per replica: {option.gpu_count}, the smallest count that holds the model.")
+    return OptionWork(option.name, "self_hosted", lines, notes)
+
+
+def _buy_lines(p: BuyPricing) -> list[WorkLine]:
+    months = p.months
+    rate = p.cost_of_capital / MONTHS_PER_YEAR
+    residual = p.capex_per_gpu * p.residual_fraction
+    if rate == 0:
+        capital = f"({price(p.capex_per_gpu)} − {money(residual)} residual) ÷ {months:g} months"
+    else:
+        capital = (
+            f"({price(p.capex_per_gpu)} − {money(residual)} residual × (1 + r)^−n) × r ÷ (1 − (1 + r)^−n), "
+            f"r = {percent(p.cost_of_capital)}/12, n = {months:g} months"
+        )
+    kw = p.watts_per_gpu / 1000
+    return [
+        WorkLine("Capital per GPU-month", capital, money(p.capital_recovery_per_gpu())),
+        WorkLine(
+            "Power per GPU-month",
+            f"{number(p.watts_per_gpu)} W × {percent(p.power_draw_fraction)} draw × PUE {p.pue:g} × "
+            f"{HOURS_PER_MONTH:g} h ÷ 1000 × {price(p.electricity_usd_per_kwh)}/kWh",
+            money(p.power_per_gpu()),
+        ),
+        WorkLine(
+            "Colocation per GPU-month",
+            f"{kw:.3g} kW × {price(p.colocation_usd_per_kw_month)}/kW-month",
+            money(p.colocation_per_gpu()),
+        ),
+        WorkLine(
+            "Maintenance per GPU-month",
+            f"{price(p.capex_per_gpu)} × {percent(p.maintenance_fraction_per_year)}/year ÷ 12",
+            money(p.maintenance_per_gpu()),
+        ),
+    ]
+
+
+def _pair_work(pair: PairResult, result: ScenarioResult) -> OptionWork:
+    s = pair.solution
+    lines = [
+        WorkLine(f"{pair.api}: cost per request", "from its prices (above)", money(s.api_cost_per_request)),
+        WorkLine(
+            f"{pair.self_hosted}: marginal cost per request",
+            "replica cost ÷ requests per replica",
+            money(s.self_hosted_marginal_cost_per_request),
+        ),
+    ]
+    if s.first_crossover is not None:
+        lines.append(
+            WorkLine(
+                "First crossover",
+                "smallest volume where the self-hosted step lies below the API line; both cost "
+                f"{money(s.api_cost_per_request * s.first_crossover)} there",
+                f"{number(s.first_crossover)} requests/month ({_tokens_phrase(result, s.first_crossover)})",
+            )
+        )
+    if s.stays_cheaper_above is not None:
+        lines.append(
+            WorkLine(
+                "Stays cheaper above",
+                "beyond the last replica step on which the API is still cheaper somewhere",
+                f"{number(s.stays_cheaper_above)} requests/month ({_tokens_phrase(result, s.stays_cheaper_above)})",
+            )
+        )
+    return OptionWork(f"{pair.self_hosted} vs {pair.api}", "pair", lines, [pair.explanation])
+
+
+def _sources(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> list[SourceLine]:
+    lines: list[SourceLine] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(figure: str, value: str, source: str, as_of: str) -> None:
+        if (figure, value) not in seen:
+            seen.add((figure, value))
+            lines.append(SourceLine(figure, value, source or "entered by the user", as_of or "–"))
+
+    for spec, option in zip(scenario.options, result.options, strict=True):
+        name = option_name(option)
+        if isinstance(option, ApiResult):
+            prices = option.resolved.option.prices
+            label = f"{prices.provider} {prices.model}".strip() or "custom prices"
+            add(f"{name}: token prices", label, prices.source, prices.as_of)
+            continue
+        resolved = option.resolved
+        if resolved.model is not None:
+            add("Model architecture", resolved.model.name, resolved.model.source, resolved.model.as_of)
+        if resolved.gpu is not None:
+            add("GPU specification", resolved.gpu.name, resolved.gpu.source, resolved.gpu.as_of)
+        if resolved.estimate is not None and resolved.option.capacity_source == "estimated":
+            add("Estimator efficiencies", resolved.engine, resolved.estimate.efficiencies.source, "")
+        pricing = resolved.option.pricing
+        if isinstance(pricing, RentPricing):
+            add(
+                f"{name}: GPU-hour price",
+                f"{price(pricing.per_gpu_hour)} {pricing.term.replace('_', ' ')}",
+                pricing.source,
+                pricing.as_of,
+            )
+        else:
+            add(f"{name}: purchase price", f"{money(pricing.capex_per_gpu)} per GPU", pricing.source, pricing.as_of)
+            assert isinstance(spec, SelfHostedOptionIn) and isinstance(spec.pricing, BuyIn)
+            for attribute, parameter_id in (
+                ("depreciation_years", "depreciation_years"),
+                ("power_draw_fraction", "power_draw_fraction"),
+                ("pue", "pue"),
+                ("electricity_usd_per_kwh", "electricity_usd_per_kwh"),
+                ("colocation_usd_per_kw_month", "colocation_usd_per_kw_month"),
+                ("maintenance_fraction_per_year", "maintenance_fraction_per_year"),
+            ):
+                if getattr(spec.pricing, attribute) is None:
+                    parameter = cost_parameter(catalog, parameter_id)
+                    add(parameter.name, f"{parameter.value:g} {parameter.unit}", parameter.source, parameter.as_of)
+        if isinstance(spec, SelfHostedOptionIn) and spec.ops_fte > 0 and spec.ops_usd_per_fte_year is None:
+            parameter = cost_parameter(catalog, "ops_engineer_usd_per_year")
+            add(parameter.name, f"{money(parameter.value)} per year", parameter.source, parameter.as_of)
+    add("Hours per month", "730 (8,760 ÷ 12)", "Breakeven convention (DESIGN §2)", "")
+    return lines
+
+
+def result_view(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> ResultView:
+    head, details = verdict(result)
+    w = result.workload
+    work: list[OptionWork] = []
+    for spec, option in zip(scenario.options, result.options, strict=True):
+        if isinstance(option, ApiResult):
+            work.append(_api_work(option, w.requests_per_month, w.tokens_per_month, w))
+        else:
+            assert isinstance(spec, SelfHostedOptionIn)
+            work.append(_self_hosted_work(option, spec, catalog, w))
+    volume_line = (
+        f"{number(w.requests_per_month)} requests/month × ({number(w.input_tokens)} input + "
+        f"{number(w.output_tokens)} output tokens) = {number(w.tokens_per_month)} tokens/month"
+    )
+    return ResultView(
+        verdict=head,
+        details=details,
+        rows=table_rows(result),
+        chart=Markup(render_cost_chart(result)),
+        chart_narrow=Markup(render_cost_chart(result, width=360, id_prefix="chart-narrow")),
+        envelope=envelope_lines(result),
+        work=work,
+        pairs=[_pair_work(pair, result) for pair in result.breakevens],
+        sources=_sources(scenario, result, catalog),
+        volume_line=volume_line,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Readouts beside the form's fields: what each option resolved to
+
+
+def _api_readout(prices: ApiPrices) -> str:
+    s = prices.standard
+    text = f"Uses {money(s.input_per_mtok)} in"
+    if s.cached_input_per_mtok is not None:
+        text += f" · {money(s.cached_input_per_mtok)} cached"
+    text += f" · {money(s.output_per_mtok)} out per Mtok"
+    if prices.batch:
+        text += f"; batch {money(prices.batch.input_per_mtok)} / {money(prices.batch.output_per_mtok)}"
+    if prices.as_of:
+        return text + f" — {prices.provider or 'genai-prices'}, as of {prices.as_of}"
+    return text + " — your prices"
+
+
+def readouts(state: FormState, result: ScenarioResult | None) -> dict[str, str]:
+    """What each option resolves to, shown beside it: an API's prices (even while the rest of the
+    form has errors), a self-hosted option's GPUs, throughput and price once it is evaluated."""
+    out: dict[str, str] = {}
+    for key, spec in state.options.items():
+        if isinstance(spec, ApiOptionIn) and key not in state.errors:
+            try:
+                out[key] = _api_readout(resolve_api(spec).option.prices)
+            except DomainError:
+                pass
+    if result is None or state.usable is None:
+        return out
+    w = result.workload
+    if state.value("volume_unit") == "tokens":
+        out["volume"] = f"= {compact_number(w.requests_per_month)} requests/month"
+    else:
+        out["volume"] = f"= {compact_number(w.tokens_per_month)} tokens/month"
+    for row, option in zip(state.usable_rows, result.options, strict=True):
+        if isinstance(option, ApiResult):
+            out[row.key] = _api_readout(option.resolved.option.prices)
+        else:
+            resolved = option.resolved
+            pricing = resolved.option.pricing
+            gpu = resolved.gpu.name if resolved.gpu else "GPU"
+            text = (
+                f"{resolved.option.gpu_count} × {gpu} per replica · {number(resolved.output_tokens_per_second)} tok/s "
+            )
+            text += resolved.option.capacity_source
+            if isinstance(pricing, RentPricing):
+                text += f" · {price(pricing.per_gpu_hour)}/GPU-hour"
+                if pricing.as_of:
+                    text += f" (as of {pricing.as_of})"
+            else:
+                text += f" · {money(pricing.monthly_cost_per_gpu())}/GPU-month all-in"
+            text += f" · {money(resolved.option.replica_monthly_cost)} per replica-month"
+            out[row.key] = text
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Choices for the form's menus (from the catalog)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+def form_choices(catalog: Catalog, state: FormState) -> dict[str, Any]:
+    entries = [e for e in list_api_models() if not e.deprecated]
+    providers: dict[str, str] = {}
+    for entry in entries:
+        providers.setdefault(entry.provider, entry.provider_name)
+    featured = [Choice(p, providers[p]) for p in FEATURED_PROVIDERS if p in providers]
+    others = sorted(
+        (Choice(p, n) for p, n in providers.items() if p not in FEATURED_PROVIDERS), key=lambda c: c.label.lower()
+    )
+    wanted = {state.value(row.prefix + "provider") for row in state.rows_of("api")} | {"featured"}
+    datalists: dict[str, list[Choice]] = {}
+    for entry in entries:
+        provider_key = entry.provider if entry.provider in wanted else None
+        label = f"{entry.provider_name} · {entry.name} · {money(entry.input_per_mtok)} / {money(entry.output_per_mtok)}"
+        if provider_key:
+            datalists.setdefault(provider_key, []).append(Choice(entry.model, label))
+        if entry.provider in FEATURED_PROVIDERS:
+            datalists.setdefault("featured", []).append(Choice(entry.model, label))
+    gpus = [Choice(g.id, f"{g.name}") for g in catalog.gpus.values()]
+    rental: dict[str, list[Choice]] = {}
+    for offer in catalog.rental_offers.values():
+        terms = [
+            f"{money(price)} {label}"
+            for price, label in (
+                (offer.on_demand_per_gpu_hour, "on demand"),
+                (offer.spot_per_gpu_hour, "spot"),
+                (offer.reserved_1y_per_gpu_hour, "1y"),
+                (offer.reserved_3y_per_gpu_hour, "3y"),
+            )
+            if price is not None
+        ]
+        label = f"{offer.provider} {offer.instance} ({offer.gpus_per_instance}×) · {', '.join(terms)} /GPU-h"
+        rental.setdefault(offer.gpu, []).append(Choice(offer.id, label))
+    purchase = [
+        Choice(o.id, f"{o.item} · {o.gpu_count}× {o.gpu} · {money(o.price_usd)} ({money(o.price_per_gpu)}/GPU)")
+        for o in catalog.purchase_offers.values()
+    ]
+    gpu_names = {g.id: g.name for g in catalog.gpus.values()}
+    return {
+        "providers": featured + others,
+        "datalists": datalists,
+        "models": [Choice(m.id, f"{m.name} ({m.total_params_b:g}B)") for m in catalog.models.values()],
+        "gpus": gpus,
+        "rental": [(gpu_names.get(gpu, gpu), gpu, choices) for gpu, choices in rental.items()],
+        "purchase": purchase,
+        "precisions": [Choice(p, p) for p in ("bf16", "fp16", "fp8", "int8", "fp4", "int4", "fp32")],
+        "engines": [Choice(e, ENGINE_LABELS.get(e, e)) for e in ENGINES],
+        "terms": [Choice(t, TERM_LABELS[t]) for t in RENTAL_TERMS],
+        "catalog_defaults": _catalog_defaults(catalog),
+        "price_snapshot": f"genai-prices {GENAI_PRICES_VERSION}, as of {snapshot_as_of()}",
+    }
+
+
+def _catalog_defaults(catalog: Catalog) -> dict[str, str]:
+    def value(parameter_id: str, scale: float = 1) -> str:
+        try:
+            return f"{cost_parameter(catalog, parameter_id).value * scale:g}"
+        except DomainError:
+            return ""
+
+    return {
+        "years": value("depreciation_years"),
+        "power_draw_pct": value("power_draw_fraction", 100),
+        "pue": value("pue"),
+        "usd_per_kwh": value("electricity_usd_per_kwh"),
+        "colo_usd_per_kw_month": value("colocation_usd_per_kw_month"),
+        "ops_usd_per_fte_year": value("ops_engineer_usd_per_year"),
+        "maintenance_pct": value("maintenance_fraction_per_year", 100),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes
+
+
+def _clean_query(request: Request) -> str:
+    return urlencode(clean_pairs(request.query_params))
+
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def read_home(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "home.html", {})
+def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
+    raw = list(request.query_params.multi_items())
+    partial = request.query_params.get("partial") == "1"
+    cleaned = clean_pairs(raw)
+    given = [(k, v) for k, v in raw if k not in CONTROL_KEYS]
+    if not partial and (given != cleaned or any(k == "remove" for k, _ in raw)):
+        # A plain form submit sends every field, blank or default; the permalink keeps what matters.
+        adds = [(k, v) for k, v in raw if k == "add"]
+        return RedirectResponse("/?" + urlencode(cleaned + adds), status_code=303)
+
+    scenario, state = parse_query(raw)
+    if not state.submitted and not state.rows:
+        state.rows += [Row("api", 0, blank=True), Row("self_hosted", 1, blank=True)]
+    result = evaluate_form(state, catalog, settings.max_options) if state.usable is not None else None
+    view = result_view(state.usable, result, catalog) if result is not None and state.usable else None
+    query = urlencode(cleaned)
+    canonical = scenario_to_query(scenario) if scenario is not None and state.valid else None
+    active = next((p.slug for p in presets() if canonical is not None and p.query == canonical), None)
+    context = {
+        "state": state,
+        "view": view,
+        "result": result,
+        "readouts": readouts(state, result),
+        "query": query,
+        "json_href": "/scenario.json?" + query if query else None,
+        "permalink": "/?" + query if query else "/",
+        "presets": presets(),
+        "active_preset": active,
+        "submitted": state.submitted,
+    }
+    if partial:  # a fragment for the page's script: it carries its own messages
+        return templates.TemplateResponse(request, "_live.html", context)
+    status = 422 if state.submitted and not state.valid else 200
+    context["choices"] = form_choices(catalog, state)
+    context["blank_state"] = FormState()
+    return templates.TemplateResponse(request, "home.html", context, status_code=status)
+
+
+@router.get("/scenario.json", response_class=FiniteJSONResponse, include_in_schema=False)
+def read_scenario_json(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
+    """The page's JSON twin: the same query string, the JSON API's answer (or its 422 shape)."""
+    scenario, state = parse_query(list(request.query_params.multi_items()))
+    result = evaluate_form(state, catalog, settings.max_options) if scenario is not None else None
+    if result is None or not state.valid:
+        if not state.errors:
+            state.add_error("form", "give a workload and at least one option")
+        detail = [
+            {"loc": ["query", key], "msg": message, "type": "value_error"} for key, message in state.errors.items()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+    return FiniteJSONResponse(jsonable_encoder(result_to_json(result)))

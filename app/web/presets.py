@@ -1,0 +1,174 @@
+"""Realistic starting scenarios, one click each. A preset is only a permalink: the page links to
+`/?<its query string>`, so presets work without JavaScript and can be shared like any result.
+
+Traffic shapes are typical, not measured: business-hours chat peaks at ~3× its average, a RAG
+assistant at ~2.5×, an always-on agent platform at ~2×; a batch job runs flat out. Prices come from
+the catalog (genai-prices for APIs, the offers file for GPUs) so they carry their own dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from app.scenario import ScenarioIn
+from app.web.forms import scenario_to_query
+
+
+@dataclass(frozen=True)
+class Preset:
+    slug: str
+    title: str
+    summary: str
+    scenario: ScenarioIn
+
+    @property
+    def query(self) -> str:
+        return scenario_to_query(self.scenario)
+
+    @property
+    def href(self) -> str:
+        return "/?" + self.query
+
+
+def _preset(slug: str, title: str, summary: str, document: dict[str, object]) -> Preset:
+    return Preset(slug, title, summary, ScenarioIn.model_validate(document))
+
+
+@cache
+def presets() -> tuple[Preset, ...]:
+    return (
+        _preset(
+            "support-chatbot",
+            "Support chatbot",
+            "2M chats a month on a small closed model vs Llama 3.1 8B on one L4 or L40S",
+            {
+                "workload": {
+                    "requests_per_month": 2_000_000,
+                    "input_tokens": 1500,
+                    "output_tokens": 300,
+                    "cached_input_fraction": 0.5,
+                    "peak_to_average": 3,
+                },
+                "options": [
+                    {"kind": "api", "name": "GPT-5 mini", "provider": "openai", "model": "gpt-5-mini"},
+                    {"kind": "api", "name": "Claude Haiku 4.5", "provider": "anthropic", "model": "claude-haiku-4-5"},
+                    {
+                        "kind": "self_hosted",
+                        "name": "Llama 3.1 8B on 1×L4",
+                        "model": "llama-3.1-8b",
+                        "gpu": "l4",
+                        "gpu_count": 1,
+                        "precision": "fp8",
+                        "pricing": {"kind": "rent", "offer": "gcp-g2-standard-4-us-east1"},
+                        "ops_fte": 0.1,
+                    },
+                    {
+                        "kind": "self_hosted",
+                        "name": "Llama 3.1 8B on 1×L40S",
+                        "model": "llama-3.1-8b",
+                        "gpu": "l40s",
+                        "gpu_count": 1,
+                        "precision": "fp8",
+                        "pricing": {"kind": "rent", "offer": "aws-g6e-xlarge-us-east-1"},
+                        "ops_fte": 0.1,
+                    },
+                ],
+            },
+        ),
+        _preset(
+            "rag-assistant",
+            "RAG assistant",
+            "3M long-context questions on a frontier model vs Llama 3.3 70B on 2×H100",
+            {
+                "workload": {
+                    "requests_per_month": 3_000_000,
+                    "input_tokens": 4000,
+                    "output_tokens": 400,
+                    "cached_input_fraction": 0.3,
+                    "peak_to_average": 2.5,
+                },
+                "options": [
+                    {"kind": "api", "name": "GPT-5", "provider": "openai", "model": "gpt-5"},
+                    {"kind": "api", "name": "Claude Sonnet 4.5", "provider": "anthropic", "model": "claude-sonnet-4-5"},
+                    {
+                        "kind": "self_hosted",
+                        "name": "Llama 3.3 70B on 2×H100",
+                        "model": "llama-3.3-70b",
+                        "gpu": "h100-sxm",
+                        "gpu_count": 2,
+                        "precision": "fp8",
+                        "pricing": {"kind": "rent", "offer": "nebius-h100-sxm-8x"},
+                        "min_replicas": 2,
+                        "ops_fte": 0.5,
+                    },
+                ],
+            },
+        ),
+        _preset(
+            "batch-summaries",
+            "Batch summarisation",
+            "10M documents a month through batch APIs vs Qwen3 32B on spot H100s",
+            {
+                "workload": {
+                    "requests_per_month": 10_000_000,
+                    "input_tokens": 6000,
+                    "output_tokens": 400,
+                    "batchable_fraction": 1.0,
+                },
+                "options": [
+                    {"kind": "api", "name": "GPT-5 mini (batch)", "provider": "openai", "model": "gpt-5-mini"},
+                    {
+                        "kind": "api",
+                        "name": "Gemini 2.5 Flash-Lite (batch)",
+                        "provider": "google",
+                        "model": "gemini-2.5-flash-lite",
+                    },
+                    {
+                        "kind": "self_hosted",
+                        "name": "Qwen3 32B on spot H100s",
+                        "model": "qwen3-32b",
+                        "gpu": "h100-sxm",
+                        "gpu_count": 1,
+                        "precision": "fp8",
+                        "pricing": {"kind": "rent", "offer": "nebius-h100-sxm-1x", "term": "spot"},
+                        "target_utilization": 0.95,
+                        "min_replicas": 0,
+                        "ops_fte": 0.1,
+                    },
+                ],
+            },
+        ),
+        _preset(
+            "agent-platform",
+            "Agent platform",
+            "10M long agent steps a month on frontier APIs vs a bought 8×H100 server",
+            {
+                "workload": {
+                    "requests_per_month": 10_000_000,
+                    "input_tokens": 8000,
+                    "output_tokens": 800,
+                    "cached_input_fraction": 0.6,
+                    "peak_to_average": 2,
+                },
+                "options": [
+                    {"kind": "api", "name": "GPT-5", "provider": "openai", "model": "gpt-5"},
+                    {"kind": "api", "name": "Claude Sonnet 4.5", "provider": "anthropic", "model": "claude-sonnet-4-5"},
+                    {
+                        "kind": "self_hosted",
+                        "name": "Qwen3 235B on bought 8×H100",
+                        "model": "qwen3-235b-a22b",
+                        "gpu": "h100-sxm",
+                        "gpu_count": 8,
+                        "precision": "fp8",
+                        "pricing": {"kind": "buy", "offer": "hgx-h100-server", "cost_of_capital": 0.08},
+                        "ops_fte": 1.0,
+                    },
+                ],
+            },
+        ),
+    )
+
+
+def preset_by_slug(slug: str) -> Preset | None:
+    return next((p for p in presets() if p.slug == slug), None)
