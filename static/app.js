@@ -256,3 +256,23 @@
   shown = queryString();
   document.documentElement.classList.add("js");
 })();
+
+// Copy-to-clipboard for the embed snippets (the textarea stays selectable without JS).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) return;
+  const done = () => {
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done, () => { field.select(); document.execCommand("copy"); done(); });
+  } else {
+    field.select();
+    document.execCommand("copy");
+    done();
+  }
+});

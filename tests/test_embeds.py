@@ -185,3 +185,27 @@ def test_csv_export_has_options_breakevens_and_curves(client: TestClient) -> Non
 def test_save_and_share_button_posts_the_permalink(client: TestClient) -> None:
     response = client.post("/s", data={"query": query()}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/s/")
+
+
+def test_saved_page_shows_banner_embed_snippets_and_rerun(client: TestClient) -> None:
+    saved = save(client)
+    page = client.get(f"/s/{saved['id']}")
+    assert page.status_code == 200
+    text = page.text
+    assert f"Saved scenario {saved['id']}" in text and "render the same forever" in text
+    assert f"/s/{saved['id']}/chart.svg" in text and "Markdown" in text and "MediaWiki" in text
+    assert "Confluence" in text and "&lt;iframe" in text and "<iframe" not in text  # escaped in a textarea
+    assert "Llama on H100" in text and "1,460,000" in text
+    rerun = client.get(f"/s/{saved['id']}/rerun")
+    assert rerun.status_code == 200 and "re-run with today" in rerun.text.lower()
+    assert "no change" in rerun.text and "Save as a new scenario" in rerun.text
+
+
+def test_unknown_saved_page_is_a_404_page(client: TestClient) -> None:
+    response = client.get("/s/nothinghere", headers={"accept": "text/html"})
+    assert response.status_code == 404 and "<h1>404</h1>" in response.text
+
+
+def test_live_page_offers_stateless_embed_links(client: TestClient) -> None:
+    text = client.get("/?" + query()).text
+    assert "/chart.svg?" in text and "Save &amp; share" in text and "follow today" in text

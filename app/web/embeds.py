@@ -15,7 +15,7 @@ from html import escape
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.catalog.loader import load_catalog
@@ -28,7 +28,7 @@ from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
 from app.web.chart_render import RenderCache, live_data_fingerprint, make_etag, render_png, render_svg
 from app.web.chart_svg import chart_series
 from app.web.forms import parse_query, scenario_to_query
-from app.web.pages import verdict
+from app.web.pages import EmbedLinks, PageBanner, render_page, result_view, verdict
 
 router = APIRouter()
 
@@ -324,6 +324,97 @@ def save_from_page(query: Annotated[str, Form(max_length=20_000)], store: StoreD
         return RedirectResponse("/?" + query, status_code=303)
     saved = save_scenario(scenario, store, settings)
     return RedirectResponse(f"/s/{saved.id}", status_code=303)
+
+
+def _saved_or_404(scenario_id: str, store: ScenarioStore, settings: Settings) -> Resolved:
+    resolved = _saved(scenario_id, store, settings)
+    if isinstance(resolved, JSONResponse):
+        raise HTTPException(404, "No saved scenario has this id.")
+    return resolved
+
+
+@router.get("/s/{scenario_id}", response_class=HTMLResponse, include_in_schema=False)
+def read_saved_page(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    resolved = _saved_or_404(scenario_id, store, settings)
+    saved = resolved.saved
+    assert saved is not None
+    frozen = frozen_sources(saved.snapshot)
+    result = evaluate(resolved.scenario, frozen.catalog, settings.max_options, frozen)
+    query = scenario_to_query(resolved.scenario)
+    _, state = parse_query(query)
+    view = result_view(resolved.scenario, result, frozen.catalog)
+    prices = saved.snapshot.get("genai_prices", {})
+    banner = PageBanner(
+        title=f"Saved scenario {saved.id}",
+        lines=[
+            f"Saved {saved.created_at.replace('T', ' ').replace('+00:00', ' UTC')} with API prices as of "
+            f"{prices.get('as_of', '?')} (genai-prices {prices.get('version', '?')}) and that day's catalog figures: "
+            "this page and its chart render the same forever.",
+            "Editing the form below starts a new, unsaved scenario.",
+        ],
+        action_href=f"/s/{saved.id}/rerun",
+        action_label="Re-run with today's prices",
+    )
+    base = str(request.base_url).rstrip("/")
+    urls = links(saved.id, base)
+    embed = EmbedLinks(
+        page_url=urls["page"],
+        svg_url=urls["chart_svg"],
+        png_url=urls["chart_png"],
+        embed_url=urls["embed"],
+        csv_url=urls["csv"],
+        alt=alt_text(result),
+        saved=True,
+    )
+    response = render_page(
+        request, state, resolved.scenario, result, view, load_catalog(), query, banner=banner, embed=embed
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _change(before: float, after: float) -> str:
+    if abs(after - before) <= 1e-9 * max(1.0, abs(before)):
+        return "no change"
+    return f"{(after - before) / before:+.1%}" if before else "new"
+
+
+def _volume(value: float | None) -> str:
+    return "never" if value is None else f"{value:,.0f}"
+
+
+@router.get("/s/{scenario_id}/rerun", response_class=HTMLResponse, include_in_schema=False)
+def read_saved_rerun(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    resolved = _saved_or_404(scenario_id, store, settings)
+    saved = resolved.saved
+    assert saved is not None
+    then = resolved.evaluate()
+    catalog = load_catalog()
+    now = evaluate(resolved.scenario, catalog, settings.max_options)
+    lines = []
+    for old, new in zip(then.options, now.options, strict=True):
+        lines.append(
+            f"{option_name(new)}: ${old.monthly_cost:,.2f} → ${new.monthly_cost:,.2f} per month "
+            f"({_change(old.monthly_cost, new.monthly_cost)})."
+        )
+    for old_pair, new_pair in zip(then.breakevens, now.breakevens, strict=True):
+        before, after = old_pair.solution.stays_cheaper_above, new_pair.solution.stays_cheaper_above
+        if before != after:
+            lines.append(
+                f"{new_pair.self_hosted} vs {new_pair.api}: stays cheaper above {_volume(before)} → "
+                f"{_volume(after)} requests/month."
+            )
+    query = scenario_to_query(resolved.scenario)
+    _, state = parse_query(query)
+    banner = PageBanner(
+        title=f"Scenario {saved.id} re-run with today's prices",
+        lines=[f"Saved {saved.created_at.replace('T', ' ').replace('+00:00', ' UTC')}; what changed since:", *lines],
+        action_href=f"/s/{saved.id}",
+        action_label="Back to the saved scenario",
+        save_query=query,
+    )
+    view = result_view(resolved.scenario, now, catalog)
+    return render_page(request, state, resolved.scenario, now, view, catalog, query, banner=banner)
 
 
 # --- shared renderers -----------------------------------------------------------------------------

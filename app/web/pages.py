@@ -883,6 +883,72 @@ def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> R
     result = evaluate_form(state, catalog, settings.max_options) if state.usable is not None else None
     view = result_view(state.usable, result, catalog) if result is not None and state.usable else None
     query = urlencode(cleaned)
+    return render_page(request, state, scenario, result, view, catalog, query, partial=partial)
+
+
+@dataclass(frozen=True)
+class PageBanner:
+    """A note above the results: a saved scenario's provenance, or what a re-run changed."""
+
+    title: str
+    lines: list[str]
+    action_href: str | None = None
+    action_label: str | None = None
+    save_query: str | None = None  # offer "Save as a new scenario" for this permalink query
+
+
+@dataclass(frozen=True)
+class EmbedLinks:
+    """Where this result's chart lives, and the snippets to paste it into a wiki."""
+
+    page_url: str
+    svg_url: str
+    png_url: str
+    embed_url: str
+    csv_url: str
+    alt: str
+    saved: bool
+
+    def snippets(self) -> list[tuple[str, str]]:
+        alt = self.alt.replace('"', "'").replace("]", ")").replace("|", "/")
+        return [
+            ("Markdown", f"[![{alt}]({self.svg_url})]({self.page_url})"),
+            ("HTML image", f'<a href="{self.page_url}"><img src="{self.svg_url}" alt="{alt}" width="720"></a>'),
+            (
+                "HTML iframe",
+                f'<iframe src="{self.embed_url}" title="{alt}" width="740" height="470" loading="lazy" '
+                'style="border:0"></iframe>',
+            ),
+            ("Confluence (wiki markup)", f'!{self.png_url}|alt="{alt}",width=720!'),
+            ("MediaWiki", f"[{self.page_url} {self.png_url}]\n<!-- {alt} -->"),
+        ]
+
+
+def render_page(
+    request: Request,
+    state: FormState,
+    scenario: ScenarioIn | None,
+    result: ScenarioResult | None,
+    view: ResultView | None,
+    catalog: Catalog,
+    query: str,
+    *,
+    partial: bool = False,
+    banner: PageBanner | None = None,
+    embed: EmbedLinks | None = None,
+    status_code: int | None = None,
+) -> Response:
+    base = str(request.base_url).rstrip("/")
+    if embed is None and view is not None and query:
+        embed = EmbedLinks(
+            page_url=f"{base}/?{query}",
+            svg_url=f"{base}/chart.svg?{query}",
+            png_url=f"{base}/chart.png?{query}",
+            embed_url=f"{base}/embed?{query}",
+            csv_url=f"{base}/data.csv?{query}",
+            alt=view.verdict,
+            saved=False,
+        )
     canonical = scenario_to_query(scenario) if scenario is not None and state.valid else None
     active = next((p.slug for p in presets() if canonical is not None and p.query == canonical), None)
     context = {
@@ -896,10 +962,12 @@ def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> R
         "presets": presets(),
         "active_preset": active,
         "submitted": state.submitted,
+        "banner": banner,
+        "embed": embed,
     }
     if partial:  # a fragment for the page's script: it carries its own messages
         return templates.TemplateResponse(request, "_live.html", context)
-    status = 422 if state.submitted and not state.valid else 200
+    status = status_code or (422 if state.submitted and not state.valid else 200)
     context["choices"] = form_choices(catalog, state)
     context["blank_state"] = FormState()
     return templates.TemplateResponse(request, "home.html", context, status_code=status)
