@@ -7,7 +7,7 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY templates ./templates
 COPY static ./static
-RUN pip install . && useradd --system --uid 10001 breakeven \
+RUN pip install ".[postgres]" && useradd --system --uid 10001 breakeven \
     && mkdir -p /var/lib/breakeven && chown breakeven /var/lib/breakeven
 USER breakeven
 EXPOSE 8000
