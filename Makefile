@@ -40,7 +40,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/bench_breakeven.py
+	$(BIN)/python bench/bench_breakeven.py --no-http
+	@command -v wrk >/dev/null || { echo "installing Debian's wrk"; $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/bench_server.py
 
 calibrate: $(VENV)/.installed-test
 	$(BIN)/breakeven calibrate --report
