@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from app.scenario import ScenarioResult
-from app.web.chart_svg import PALETTE, chart_series, compact_number
+from app.web.chart_series import PALETTE, chart_series, compact_number
 
 ChartKind = Literal["cost", "cost_per_mtok"]
 Theme = Literal["light", "dark"]

@@ -216,8 +216,11 @@ def test_phone_layout_fits_the_screen(browser: Any, base_url: str) -> None:
     try:
         open_preset(page, base_url, "Agent platform")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        expect(page.locator(".chart-narrow svg")).to_be_visible()
-        expect(page.locator(".chart-wide svg")).to_be_hidden()
+        chart = page.locator("#chart-img")
+        expect(chart).to_be_visible()
+        # The phone gets the narrow render, and it has loaded (naturalWidth is 0 for a broken image).
+        assert "width=360" in chart.evaluate("img => img.currentSrc")
+        assert chart.evaluate("img => img.complete && img.naturalWidth") > 0
         screenshot(page, "preset-phone.png")
         page.locator("#work summary").click()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

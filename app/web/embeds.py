@@ -26,7 +26,7 @@ from app.sources import frozen_sources
 from app.store import SavedScenario, ScenarioStore
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
 from app.web.chart_render import RenderCache, live_data_fingerprint, make_etag, render_png, render_svg
-from app.web.chart_svg import chart_series
+from app.web.chart_series import chart_series
 from app.web.forms import parse_query, scenario_to_query
 from app.web.pages import EmbedLinks, PageBanner, render_page, result_view, verdict
 
@@ -367,7 +367,16 @@ def read_saved_page(scenario_id: str, request: Request, store: StoreDep, setting
         saved=True,
     )
     response = render_page(
-        request, state, resolved.scenario, result, view, load_catalog(), query, banner=banner, embed=embed
+        request,
+        state,
+        resolved.scenario,
+        result,
+        view,
+        load_catalog(),
+        query,
+        banner=banner,
+        embed=embed,
+        chart_src=f"/s/{saved.id}/chart.svg?kind=cost",
     )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

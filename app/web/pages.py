@@ -47,7 +47,7 @@ from app.scenario import (
 )
 from app.settings import Settings, get_settings
 from app.web.api import FiniteJSONResponse
-from app.web.chart_svg import PALETTE, compact_number, render_cost_chart
+from app.web.chart_series import PALETTE, compact_number
 from app.web.forms import (
     ALL_FIELDS,
     CONTROL_KEYS,
@@ -274,8 +274,7 @@ class ResultView:
     verdict: str
     details: list[str]
     rows: list[TableRow]
-    chart: Markup
-    chart_narrow: Markup
+    chart_alt: str
     envelope: list[str]
     work: list[OptionWork]
     pairs: list[OptionWork]
@@ -711,8 +710,7 @@ def result_view(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) 
         verdict=head,
         details=details,
         rows=table_rows(result),
-        chart=Markup(render_cost_chart(result)),
-        chart_narrow=Markup(render_cost_chart(result, width=360, id_prefix="chart-narrow")),
+        chart_alt=f"Monthly cost vs volume chart. {head}",
         envelope=envelope_lines(result),
         work=work,
         pairs=[_pair_work(pair, result) for pair in result.breakevens],
@@ -936,6 +934,7 @@ def render_page(
     partial: bool = False,
     banner: PageBanner | None = None,
     embed: EmbedLinks | None = None,
+    chart_src: str | None = None,
     status_code: int | None = None,
 ) -> Response:
     base = str(request.base_url).rstrip("/")
@@ -949,6 +948,9 @@ def render_page(
             alt=view.verdict,
             saved=False,
         )
+    if chart_src is None and view is not None and state.usable is not None:
+        # The chart is the server-rendered Vega-Lite spec (app/charts.py) of exactly what was evaluated.
+        chart_src = "/chart.svg?" + scenario_to_query(state.usable)
     canonical = scenario_to_query(scenario) if scenario is not None and state.valid else None
     active = next((p.slug for p in presets() if canonical is not None and p.query == canonical), None)
     context = {
@@ -964,6 +966,7 @@ def render_page(
         "submitted": state.submitted,
         "banner": banner,
         "embed": embed,
+        "chart_src": chart_src,
     }
     if partial:  # a fragment for the page's script: it carries its own messages
         return templates.TemplateResponse(request, "_live.html", context)
