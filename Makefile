@@ -7,7 +7,7 @@ PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench calibrate chromium clean
+.PHONY: run test lint audit bench calibrate chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
+
+# Known-vulnerability audit of the installed dependencies. Needs PyPI's JSON API or OSV; --strict
+# fails when a package could not be checked, so an unreachable advisory service is not a pass.
+audit: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --strict --progress-spinner off
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_breakeven.py --no-http

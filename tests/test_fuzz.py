@@ -1,8 +1,9 @@
 """Schemathesis against the app's own OpenAPI schema: no server errors, no response off-schema.
 
 The positive/negative data generated from the schema includes the edge cases we care about (zero,
-negative, huge and non-numeric values, missing fields). Seeded and bounded (derandomized Hypothesis, a fixed number of examples per operation), so CI is
-repeatable and quick; raise FUZZ_EXAMPLES locally for a longer run.
+negative, huge and non-numeric values, missing fields). Seeded and bounded (derandomized Hypothesis,
+a fixed number of examples per operation), so CI is repeatable and quick; raise FUZZ_EXAMPLES
+locally for a longer run.
 """
 
 from __future__ import annotations
