@@ -37,7 +37,9 @@ class Settings(BaseSettings):
         64 * 1024 * 1024, ge=0, description="Bytes of rendered charts kept in memory per process (LRU)."
     )
     rate_limit_per_minute: int = Field(
-        120, ge=1, description="Requests per minute per client on expensive endpoints (chart renders); then 429."
+        120,
+        ge=1,
+        description="Requests per minute per client on expensive endpoints (chart renders, Monte Carlo); then 429.",
     )
 
 

@@ -4,7 +4,7 @@
   Referrer-Policy. Pages refuse framing (frame-ancestors 'none') except embed pages, which allow the
   origins in EMBED_ALLOWED_ORIGINS.
 - Request bodies over MAX_BODY_BYTES answer 413 (uploads have their own, larger cap).
-- Expensive endpoints (chart renders) are rate limited per client address with a token bucket;
+- Expensive endpoints (chart renders, Monte Carlo) are rate limited per client address with a token bucket;
   over the limit answers 429 with Retry-After. The bucket is per process: with N workers a client
   gets up to N times the limit, which is the point of a cheap in-process guard.
 """
@@ -29,8 +29,11 @@ def is_embed_path(path: str) -> bool:
     return path == "/embed" or path.endswith("/embed")
 
 
+EXPENSIVE_API_PATHS = ("/api/v1/uncertainty",)  # Monte Carlo: 10,000+ draws per request
+
+
 def is_expensive_path(path: str) -> bool:
-    return path.endswith((".svg", ".png")) and ("chart" in path)
+    return (path.endswith((".svg", ".png")) and "chart" in path) or path.startswith(EXPENSIVE_API_PATHS)
 
 
 def content_security_policy(frame_ancestors: str) -> str:
@@ -126,7 +129,7 @@ class SecurityMiddleware:
                 await send_json_error(
                     send_with_headers,
                     429,
-                    "too many chart renders from this client; retry later",
+                    "too many expensive requests (chart renders, Monte Carlo) from this client; retry later",
                     "rate_limited",
                     [(b"retry-after", retry)],
                 )
