@@ -786,7 +786,10 @@ class Choice:
     label: str
 
 
-def form_choices(catalog: Catalog, state: FormState) -> dict[str, Any]:
+@functools.cache
+def _api_choices() -> tuple[list[Choice], dict[str, list[Choice]]]:
+    """Providers, and each provider's models (plus a "featured" list), from the price snapshot.
+    Built once: about 2,000 labels."""
     entries = [e for e in list_api_models() if not e.deprecated]
     providers: dict[str, str] = {}
     for entry in entries:
@@ -795,15 +798,23 @@ def form_choices(catalog: Catalog, state: FormState) -> dict[str, Any]:
     others = sorted(
         (Choice(p, n) for p, n in providers.items() if p not in FEATURED_PROVIDERS), key=lambda c: c.label.lower()
     )
-    wanted = {state.value(row.prefix + "provider") for row in state.rows_of("api")} | {"featured"}
     datalists: dict[str, list[Choice]] = {}
     for entry in entries:
-        provider_key = entry.provider if entry.provider in wanted else None
         label = f"{entry.provider_name} · {entry.name} · {money(entry.input_per_mtok)} / {money(entry.output_per_mtok)}"
-        if provider_key:
-            datalists.setdefault(provider_key, []).append(Choice(entry.model, label))
+        datalists.setdefault(entry.provider, []).append(Choice(entry.model, label))
         if entry.provider in FEATURED_PROVIDERS:
             datalists.setdefault("featured", []).append(Choice(entry.model, label))
+    return featured + others, datalists
+
+
+_CATALOG_CHOICES: dict[int, dict[str, Any]] = {}
+
+
+def _catalog_choices(catalog: Catalog) -> dict[str, Any]:
+    """The catalog's menus; computed once per catalog object (the live one is loaded once)."""
+    cached = _CATALOG_CHOICES.get(id(catalog))
+    if cached is not None and cached["catalog"] is catalog:
+        return cached
     gpus = [Choice(g.id, f"{g.name}") for g in catalog.gpus.values()]
     rental: dict[str, list[Choice]] = {}
     for offer in catalog.rental_offers.values():
@@ -824,12 +835,11 @@ def form_choices(catalog: Catalog, state: FormState) -> dict[str, Any]:
         for o in catalog.purchase_offers.values()
     ]
     gpu_names = {g.id: g.name for g in catalog.gpus.values()}
-    return {
-        "providers": featured + others,
-        "datalists": datalists,
+    choices = {
+        "catalog": catalog,
         "models": [Choice(m.id, f"{m.name} ({m.total_params_b:g}B)") for m in catalog.models.values()],
         "gpus": gpus,
-        "rental": [(gpu_names.get(gpu, gpu), gpu, choices) for gpu, choices in rental.items()],
+        "rental": [(gpu_names.get(gpu, gpu), gpu, offers) for gpu, offers in rental.items()],
         "purchase": purchase,
         "precisions": [Choice(p, p) for p in ("bf16", "fp16", "fp8", "int8", "fp4", "int4", "fp32")],
         "engines": [Choice(e, ENGINE_LABELS.get(e, e)) for e in ENGINES],
@@ -837,6 +847,15 @@ def form_choices(catalog: Catalog, state: FormState) -> dict[str, Any]:
         "catalog_defaults": _catalog_defaults(catalog),
         "price_snapshot": f"genai-prices {GENAI_PRICES_VERSION}, as of {snapshot_as_of()}",
     }
+    _CATALOG_CHOICES[id(catalog)] = choices
+    return choices
+
+
+def form_choices(catalog: Catalog, state: FormState) -> dict[str, Any]:
+    providers, all_datalists = _api_choices()
+    wanted = {state.value(row.prefix + "provider") for row in state.rows_of("api")} | {"featured"}
+    datalists = {key: choices for key, choices in all_datalists.items() if key in wanted}
+    return {**_catalog_choices(catalog), "providers": providers, "datalists": datalists}
 
 
 def _catalog_defaults(catalog: Catalog) -> dict[str, str]:
