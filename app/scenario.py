@@ -409,33 +409,23 @@ def resolve_self_hosted(
         pricing, offer_gpu = _buy_pricing(spec.pricing, catalog, gpu)
     if gpu is None and offer_gpu is not None:
         gpu = get_gpu(catalog, offer_gpu)
-    kv_precision = spec.kv_cache_precision or default_kv_precision(spec.precision)
-
-    gpu_count: int
-    if isinstance(spec.gpu_count, int):
-        gpu_count = spec.gpu_count
-    elif model is not None and gpu is not None:
-        gpu_count = smallest_fitting_gpu_count(
-            model, gpu, spec.precision, kv_precision, int(workload.input_tokens), int(workload.output_tokens)
-        )
-    else:
-        gpu_count = 1
-
     estimate: ThroughputEstimate | None = None
+    gpu_count = spec.gpu_count if isinstance(spec.gpu_count, int) else 1
     if model is not None and gpu is not None:
-        setup = ServingSetup(
-            model=model,
-            gpu=gpu,
-            gpu_count=gpu_count,
-            precision=spec.precision,
-            kv_cache_precision=kv_precision,
-            engine=spec.engine,
-            input_tokens=max(1, round(workload.input_tokens)),
-            output_tokens=max(1, round(workload.output_tokens)),
-            concurrency=spec.concurrency,
-            min_output_tokens_per_second_per_user=workload.min_output_tokens_per_second_per_user,
-            max_time_to_first_token_seconds=workload.max_time_to_first_token_seconds,
+        setup = serving_setup(
+            model,
+            gpu,
+            spec.gpu_count,
+            spec.precision,
+            spec.kv_cache_precision,
+            spec.engine,
+            max(1, round(workload.input_tokens)),
+            max(1, round(workload.output_tokens)),
+            spec.concurrency,
+            workload.min_output_tokens_per_second_per_user,
+            workload.max_time_to_first_token_seconds,
         )
+        gpu_count = setup.gpu_count
         try:
             estimate = estimate_replica_throughput(setup, efficiencies)
         except DomainError:
@@ -474,6 +464,39 @@ def resolve_self_hosted(
         output_tokens_per_second=output_tps,
         estimate=estimate,
         pricing_label=_pricing_label(pricing),
+    )
+
+
+def serving_setup(
+    model: ModelArchitecture,
+    gpu: GpuSpec,
+    gpu_count: int | Literal["auto"] | None,
+    precision: Precision,
+    kv_cache_precision: Precision | None,
+    engine: Engine,
+    input_tokens: int,
+    output_tokens: int,
+    concurrency: int | None = None,
+    min_output_tokens_per_second_per_user: float | None = None,
+    max_time_to_first_token_seconds: float | None = None,
+) -> ServingSetup:
+    """A replica's serving setup, with the defaults filled in: KV precision from the weights', and
+    a missing or "auto" GPU count as the smallest power of two that fits the model."""
+    kv_precision = kv_cache_precision or default_kv_precision(precision)
+    if not isinstance(gpu_count, int):
+        gpu_count = smallest_fitting_gpu_count(model, gpu, precision, kv_precision, input_tokens, output_tokens)
+    return ServingSetup(
+        model=model,
+        gpu=gpu,
+        gpu_count=gpu_count,
+        precision=precision,
+        kv_cache_precision=kv_precision,
+        engine=engine,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        concurrency=concurrency,
+        min_output_tokens_per_second_per_user=min_output_tokens_per_second_per_user,
+        max_time_to_first_token_seconds=max_time_to_first_token_seconds,
     )
 
 

@@ -14,19 +14,19 @@ from pydantic import Field
 from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_as_of
 from app.catalog.loader import get_model, load_catalog
 from app.core.specs import Catalog
-from app.core.throughput import Engine, ServingSetup, smallest_fitting_gpu_count
+from app.core.throughput import Engine
 from app.core.units import Precision
 from app.scenario import (
     GpuSpecIn,
     ModelArchitectureIn,
     ScenarioIn,
     StrictInput,
-    default_kv_precision,
     estimate_json,
     estimate_replica_throughput,
     evaluate,
     resolve_gpu,
     result_to_json,
+    serving_setup,
 )
 from app.settings import Settings, get_settings
 
@@ -110,34 +110,27 @@ def estimate_throughput_endpoint(
     model = get_model(catalog, body.model, field=("model",)) if isinstance(body.model, str) else body.model.to_core()
     gpu = resolve_gpu(body.gpu, catalog)
     assert gpu is not None
-    kv_precision = body.kv_cache_precision or default_kv_precision(body.precision)
-    if isinstance(body.gpu_count, int):
-        gpu_count = body.gpu_count
-    else:
-        gpu_count = smallest_fitting_gpu_count(
-            model, gpu, body.precision, kv_precision, body.input_tokens, body.output_tokens
-        )
-    setup = ServingSetup(
-        model=model,
-        gpu=gpu,
-        gpu_count=gpu_count,
-        precision=body.precision,
-        kv_cache_precision=kv_precision,
-        engine=body.engine,
-        input_tokens=body.input_tokens,
-        output_tokens=body.output_tokens,
-        concurrency=body.concurrency,
-        min_output_tokens_per_second_per_user=body.min_output_tokens_per_second_per_user,
-        max_time_to_first_token_seconds=body.max_time_to_first_token_seconds,
+    setup = serving_setup(
+        model,
+        gpu,
+        body.gpu_count,
+        body.precision,
+        body.kv_cache_precision,
+        body.engine,
+        body.input_tokens,
+        body.output_tokens,
+        body.concurrency,
+        body.min_output_tokens_per_second_per_user,
+        body.max_time_to_first_token_seconds,
     )
     estimate = estimate_replica_throughput(setup)
     return FiniteJSONResponse(
         {
             "model": model.id,
             "gpu": gpu.id,
-            "gpu_count": gpu_count,
+            "gpu_count": setup.gpu_count,
             "precision": body.precision,
-            "kv_cache_precision": kv_precision,
+            "kv_cache_precision": setup.kv_cache_precision,
             "engine": body.engine,
             "input_tokens": body.input_tokens,
             "output_tokens": body.output_tokens,
