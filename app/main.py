@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from app.catalog.loader import load_catalog
 from app.settings import Settings, get_settings
 from app.store import open_store
-from app.web import api, embeds
+from app.web import api, api_beyond, embeds
 from app.web.chart_render import RenderCache
 from app.web.docs import install_docs
 from app.web.errors import install_error_handlers
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.include_router(api.router)
+    app.include_router(api_beyond.router)
     app.state.store = open_store(settings)
     app.state.render_cache = RenderCache(settings.chart_cache_bytes)
     app.include_router(embeds.router)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body accepted (uploads excepted); larger answers 413."
     )
+    max_upload_bytes: int = Field(
+        50_000_000, ge=1024, description="Largest usage-export upload accepted (streamed); larger answers 413."
+    )
     embed_allowed_origins: str = Field(
         "*",
         description="Space-separated origins allowed to frame embed pages (CSP frame-ancestors); * = any. "

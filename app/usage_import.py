@@ -1,0 +1,680 @@
+"""Usage exports → a workload: monthly volume, token mix, cached share, batch share and a 24-hour profile.
+
+The importer is fed the upload's bytes in chunks as they arrive (`feed`), so a large file is never
+held in memory; `finish` returns the summary. Every row is accounted for: used, rejected with a
+reason (counted, with the first examples), or blank. No HTTP here: the route streams into it.
+
+Accepted formats (column names are matched case-insensitively; spaces, dots and dashes count as "_"):
+
+openai     OpenAI Usage API, completions (GET /v1/organization/usage/completions), one row per time
+           bucket (and group), as the dashboard export or a flattened API response gives it:
+           start_time (Unix seconds) or start_time_iso; optional end_time / end_time_iso;
+           num_model_requests; input_tokens (all input, cached included); input_cached_tokens;
+           output_tokens; optional model, batch (true/false).
+anthropic  Anthropic Admin API, Messages usage report (GET /v1/organizations/usage_report/messages),
+           flattened: starting_at; optional ending_at; uncached_input_tokens; cache_read_input_tokens;
+           cache_creation.ephemeral_5m_input_tokens and cache_creation.ephemeral_1h_input_tokens (or
+           cache_creation_input_tokens); output_tokens; optional model, service_tier ("batch" counts as
+           batch). The report has no request counts: give an optional requests column, or
+           output_tokens_per_request, to get per-request figures.
+generic    One row per request, or per time bucket with a requests column: timestamp (or time,
+           created_at, date: ISO 8601 or Unix seconds); input_tokens (or prompt_tokens; cached tokens
+           included, as OpenAI counts them) or uncached_input_tokens; output_tokens (or
+           completion_tokens); optional cached_tokens (or cached_input_tokens, cache_read_tokens,
+           cache_read_input_tokens), cache_write_tokens, requests (or num_requests, count; default 1
+           per row), model, batch.
+Timestamps without a zone are taken as UTC; the 24-hour profile is in UTC hours.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import math
+import re
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from app.core.errors import DomainError
+from app.core.units import SECONDS_PER_MONTH
+from app.scenario import WorkloadIn
+
+Format = Literal["openai", "anthropic", "generic"]
+FormatChoice = Literal["auto", "openai", "anthropic", "generic"]
+Role = Literal[
+    "start", "end", "requests", "input", "uncached_input", "cached", "cache_write", "output", "model", "batch"
+]
+
+DEFAULT_MAX_UPLOAD_BYTES = 50_000_000  # 50 MB
+MAX_REJECTED_EXAMPLES = 20
+MAX_MODELS_LISTED = 20
+MIN_WINDOW_SECONDS = 3600.0  # a shorter export is scaled as if it covered one hour
+SECONDS_PER_HOUR = 3600
+SECONDS_PER_DAY = 86_400
+HOURS = 24
+MAX_RECORD_LINES = 1000  # a quoted field may span lines, but not this many
+MAX_RECORD_CHARS = 1_000_000
+_MAX_TOKENS_PER_ROW = 1e15  # far beyond any real bucket; bigger is a corrupt row, not usage
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    name: Format
+    title: str
+    columns: dict[Role, tuple[str, ...]]  # accepted names per role; several matches of cache_write are summed
+    required: tuple[tuple[Role, ...], ...]  # each inner tuple: at least one of these roles must be present
+    sums_cache_write: bool = False
+
+
+FORMATS: dict[Format, FormatSpec] = {
+    "openai": FormatSpec(
+        name="openai",
+        title="OpenAI Usage API (completions), one row per bucket",
+        columns={
+            "start": ("start_time", "start_time_iso"),
+            "end": ("end_time", "end_time_iso"),
+            "requests": ("num_model_requests",),
+            "input": ("input_tokens",),
+            "cached": ("input_cached_tokens",),
+            "output": ("output_tokens",),
+            "model": ("model",),
+            "batch": ("batch",),
+        },
+        required=(("start",), ("requests",), ("input",), ("output",)),
+    ),
+    "anthropic": FormatSpec(
+        name="anthropic",
+        title="Anthropic Messages usage report, one row per bucket",
+        columns={
+            "start": ("starting_at",),
+            "end": ("ending_at",),
+            "requests": ("requests", "num_requests"),
+            "uncached_input": ("uncached_input_tokens",),
+            "cached": ("cache_read_input_tokens",),
+            "cache_write": (
+                "cache_creation_ephemeral_5m_input_tokens",
+                "cache_creation_ephemeral_1h_input_tokens",
+                "cache_creation_input_tokens",
+            ),
+            "output": ("output_tokens",),
+            "model": ("model",),
+            "batch": ("service_tier",),
+        },
+        required=(("start",), ("uncached_input",), ("output",)),
+        sums_cache_write=True,
+    ),
+    "generic": FormatSpec(
+        name="generic",
+        title="Generic CSV: timestamp, input, output and cached tokens",
+        columns={
+            "start": ("timestamp", "time", "created_at", "date"),
+            "requests": ("requests", "num_requests", "count"),
+            "input": ("input_tokens", "prompt_tokens"),
+            "uncached_input": ("uncached_input_tokens",),
+            "cached": ("cached_tokens", "cached_input_tokens", "cache_read_tokens", "cache_read_input_tokens"),
+            "cache_write": ("cache_write_tokens",),
+            "output": ("output_tokens", "completion_tokens"),
+            "model": ("model",),
+            "batch": ("batch",),
+        },
+        required=(("start",), ("input", "uncached_input"), ("output",)),
+    ),
+}
+
+_TRUE = {"true", "1", "yes", "y", "t", "batch"}
+
+
+def normalize_column(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def detect_format(columns: list[str]) -> Format:
+    names = set(columns)
+    if {"num_model_requests", "input_cached_tokens"} & names:
+        return "openai"
+    if "starting_at" in names and {"uncached_input_tokens", "cache_read_input_tokens"} & names:
+        return "anthropic"
+    return "generic"
+
+
+def parse_timestamp(text: str) -> float:
+    """Unix seconds (or milliseconds) or ISO 8601; a time without a zone is UTC."""
+    value = text.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        moment = datetime.fromisoformat(value.replace("z", "Z"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    if not math.isfinite(number) or number < 0:
+        raise ValueError("not a time")
+    return number / 1000 if number > 1e11 else number  # 13-digit values are milliseconds
+
+
+class RowError(ValueError):
+    """A row that cannot be used; the message is the reason counted in the report."""
+
+
+@dataclass
+class _Columns:
+    start: int
+    end: int | None
+    requests: int | None
+    input: int | None
+    uncached_input: int | None
+    cached: int | None
+    cache_write: tuple[int, ...]
+    output: int
+    model: int | None
+    batch: int | None
+    names: dict[str, list[str]]  # role → header names used
+
+
+@dataclass
+class _Totals:
+    rows_used: int = 0
+    requests: float = 0.0
+    rows_with_requests: int = 0
+    input: float = 0.0
+    cached: float = 0.0
+    cache_write: float = 0.0
+    output: float = 0.0
+    batch_requests: float = 0.0
+    batch_tokens: float = 0.0
+    first: float = math.inf
+    last: float = -math.inf
+    hourly: list[float] = field(default_factory=lambda: [0.0] * HOURS)
+    coarse_rows: int = 0  # buckets longer than an hour: no hour-of-day information
+    all_midnight: bool = True
+    days: set[int] = field(default_factory=set)  # Unix day numbers seen
+    models: dict[str, float] = field(default_factory=dict)  # requests (or tokens) by model
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    format: Format
+    format_title: str
+    columns_used: dict[str, list[str]]
+    rows_total: int
+    rows_used: int
+    rows_rejected: int
+    blank_lines: int
+    rejected_by_reason: dict[str, int]
+    rejected_examples: tuple[RejectedRow, ...]
+    first_timestamp: str
+    last_timestamp: str
+    window_hours: float
+    totals: dict[str, float]
+    monthly_scale: float  # months covered: totals × monthly_scale = per-month figures
+    requests_known: bool
+    requests_per_month: float | None
+    tokens_per_month: float
+    input_tokens_per_request: float | None
+    output_tokens_per_request: float | None
+    cached_input_fraction: float
+    cache_write_fraction: float
+    batchable_fraction: float
+    hourly_profile: tuple[float, ...] | None  # 24 weights, mean 1, UTC hours
+    peak_to_average: float | None
+    models: dict[str, float]
+    workload: dict[str, Any] | None  # ready to POST as a scenario's workload, when complete
+    notes: tuple[str, ...]
+
+
+class UsageImporter:
+    """Streaming CSV importer: feed(bytes) any number of times, then finish()."""
+
+    def __init__(self, format: FormatChoice = "auto", output_tokens_per_request: float | None = None) -> None:
+        self.choice = format
+        self.output_tokens_per_request = output_tokens_per_request
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+        self._pending = ""  # text after the last complete line
+        self._record: list[str] = []  # lines of a record whose quotes are still open
+        self._record_quotes = 0
+        self._record_chars = 0
+        self._record_line = 0
+        self._line = 0  # physical lines seen
+        self._header: list[str] | None = None
+        self._format: Format | None = None
+        self._columns: _Columns | None = None
+        self._totals = _Totals()
+        self._rows_total = 0
+        self._blank = 0
+        self._rejected: Counter[str] = Counter()
+        self._examples: list[RejectedRow] = []
+        self.bytes_read = 0
+
+    # -- streaming -------------------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> None:
+        self.bytes_read += len(chunk)
+        text = self._pending + self._decoder.decode(chunk)
+        lines = text.split("\n")
+        self._pending = lines.pop()
+        self._take_lines(lines)
+
+    def _take_lines(self, lines: list[str]) -> None:
+        queue = deque(lines)
+        complete: list[tuple[int, str]] = []
+        while queue:
+            raw = queue.popleft()
+            self._line += 1
+            line = raw[:-1] if raw.endswith("\r") else raw
+            if not self._record:
+                self._record_line = self._line
+            self._record.append(line)
+            self._record_quotes += line.count('"')
+            self._record_chars += len(line)
+            if self._record_quotes % 2 == 0:  # quotes balanced: the record is complete
+                complete.append((self._record_line, "\n".join(self._record)))
+                self._reset_record()
+            elif len(self._record) > MAX_RECORD_LINES or self._record_chars > MAX_RECORD_CHARS:
+                # A stray quote would swallow the rest of the file: reject its line alone and read the lines
+                # after it again as rows of their own.
+                self._parse(complete)
+                complete = []
+                first_line, stray, rest = self._record_line, self._record[0], self._record[1:]
+                self._reset_record()
+                self._rows_total += 1
+                self._reject(first_line, "unbalanced quote", stray)
+                self._line = first_line
+                queue.extendleft(reversed(rest))
+        self._parse(complete)
+
+    def _parse(self, complete: list[tuple[int, str]]) -> None:
+        if complete:
+            rows = csv.reader([text for _, text in complete])
+            for (line_number, text), row in zip(complete, rows, strict=True):
+                self._take_row(line_number, text, row)
+
+    def finish(self) -> UsageSummary:
+        tail = self._pending + self._decoder.decode(b"", final=True)
+        self._pending = ""
+        if tail:
+            self._take_lines([tail])
+        if self._record:  # an unterminated quote at the end of the file
+            lines = len(self._record)
+            text = "\n".join(self._record)
+            self._reset_record()
+            self._rows_total += 1
+            spans = f" (spans {lines} lines)" if lines > 1 else ""
+            self._reject(self._record_line, f"unterminated quoted field{spans}", text)
+        return self._summary()
+
+    def _reset_record(self) -> None:
+        self._record = []
+        self._record_quotes = 0
+        self._record_chars = 0
+
+    # -- rows ------------------------------------------------------------------------------------
+
+    def _take_row(self, line: int, text: str, row: list[str]) -> None:
+        if not any(cell.strip() for cell in row):
+            self._blank += 1
+            return
+        if self._header is None:
+            self._set_header(row)
+            return
+        self._rows_total += 1
+        try:
+            self._use_row(row)
+        except RowError as error:
+            self._reject(line, str(error), text)
+
+    def _reject(self, line: int, reason: str, text: str) -> None:
+        self._rejected[reason] += 1
+        if len(self._examples) < MAX_REJECTED_EXAMPLES:
+            self._examples.append(RejectedRow(line, reason, text[:200]))
+
+    def _set_header(self, row: list[str]) -> None:
+        header = [normalize_column(cell) for cell in row]
+        self._header = header
+        fmt: Format = detect_format(header) if self.choice == "auto" else self.choice
+        self._format = fmt
+        spec = FORMATS[fmt]
+        index = {name: i for i, name in reversed(list(enumerate(header)))}  # first occurrence wins
+        names: dict[str, list[str]] = {}
+
+        def find(role: Role) -> int | None:
+            for candidate in spec.columns.get(role, ()):
+                if candidate in index:
+                    names[role] = [candidate]
+                    return index[candidate]
+            return None
+
+        missing = [
+            " or ".join(name for role in group for name in spec.columns.get(role, ()))
+            for group in spec.required
+            if all(find(role) is None for role in group)
+        ]
+        if missing:
+            raise DomainError(
+                f"the {fmt} format needs the column(s) {'; '.join(missing)}; the file's header has "
+                f"{', '.join(header) or 'no columns'}",
+                field=("file",),
+            )
+        cache_write: tuple[int, ...] = ()
+        if spec.sums_cache_write:
+            found = [c for c in spec.columns["cache_write"][:2] if c in index]
+            if not found and spec.columns["cache_write"][2] in index:
+                found = [spec.columns["cache_write"][2]]
+            cache_write = tuple(index[c] for c in found)
+            if found:
+                names["cache_write"] = found
+        else:
+            position = find("cache_write")
+            cache_write = () if position is None else (position,)
+        start = find("start")
+        output = find("output")
+        total_input = find("input")
+        uncached_input = find("uncached_input") if total_input is None else None
+        assert start is not None and output is not None
+        self._columns = _Columns(
+            start=start,
+            end=find("end"),
+            requests=find("requests"),
+            input=total_input,
+            uncached_input=uncached_input,
+            cached=find("cached"),
+            cache_write=cache_write,
+            output=output,
+            model=find("model"),
+            batch=find("batch"),
+            names=names,
+        )
+
+    def _number(self, row: list[str], position: int | None, role: str, *, required: bool) -> float:
+        if position is None:
+            return 0.0
+        text = row[position].strip().replace("_", "")
+        if not text:
+            if required:
+                raise RowError(f"missing {role}")
+            return 0.0
+        try:
+            value = float(text)
+        except ValueError:
+            raise RowError(f"not a number in {role}") from None
+        if not math.isfinite(value) or value < 0 or value > _MAX_TOKENS_PER_ROW:
+            raise RowError(f"{role} must be a count, 0 or more")
+        return value
+
+    def _use_row(self, row: list[str]) -> None:
+        columns = self._columns
+        assert columns is not None and self._header is not None
+        if len(row) != len(self._header):
+            raise RowError(f"expected {len(self._header)} columns, found {len(row)}")
+        try:
+            start = parse_timestamp(row[columns.start])
+        except (ValueError, OverflowError):
+            raise RowError("unreadable timestamp") from None
+        end: float | None = None
+        if columns.end is not None and row[columns.end].strip():
+            try:
+                end = parse_timestamp(row[columns.end])
+            except (ValueError, OverflowError):
+                raise RowError("unreadable end time") from None
+            if end < start:
+                raise RowError("end time before start time")
+        cached = self._number(row, columns.cached, "cached tokens", required=False)
+        cache_write = sum(self._number(row, p, "cache write tokens", required=False) for p in columns.cache_write)
+        if columns.input is not None:
+            total_input = self._number(row, columns.input, "input tokens", required=True)
+            if cached + cache_write > total_input * (1 + 1e-9):
+                raise RowError("cached tokens exceed input tokens")
+        else:
+            uncached = self._number(row, columns.uncached_input, "uncached input tokens", required=True)
+            total_input = uncached + cached + cache_write
+        output = self._number(row, columns.output, "output tokens", required=True)
+        requests: float | None
+        if columns.requests is not None:
+            requests = self._number(row, columns.requests, "requests", required=True)
+        elif self._format == "generic":
+            requests = 1.0
+        else:
+            requests = None
+        batch = False
+        if columns.batch is not None:
+            batch = row[columns.batch].strip().lower() in _TRUE
+
+        totals = self._totals
+        totals.rows_used += 1
+        totals.input += total_input
+        totals.cached += cached
+        totals.cache_write += cache_write
+        totals.output += output
+        tokens = total_input + output
+        if requests is not None:
+            totals.requests += requests
+            totals.rows_with_requests += 1
+        if batch:
+            totals.batch_requests += requests or 0.0
+            totals.batch_tokens += tokens
+        totals.first = min(totals.first, start)
+        totals.last = max(totals.last, end if end is not None else start)
+        day, second_of_day = divmod(int(start), SECONDS_PER_DAY)  # UTC: Unix time has no leap seconds
+        if second_of_day:
+            totals.all_midnight = False
+        totals.days.add(day)
+        if end is not None and end - start > SECONDS_PER_HOUR:
+            totals.coarse_rows += 1
+        else:
+            totals.hourly[second_of_day // SECONDS_PER_HOUR] += requests if requests is not None else tokens
+        if columns.model is not None:
+            name = row[columns.model].strip() or "(none)"
+            key = name[:100]
+            totals.models[key] = totals.models.get(key, 0.0) + (requests if requests is not None else tokens)
+
+    # -- summary ---------------------------------------------------------------------------------
+
+    def _summary(self) -> UsageSummary:
+        if self._header is None or self._format is None or self._columns is None:
+            raise DomainError("the file is empty: no header row", field=("file",))
+        totals = self._totals
+        rejected = sum(self._rejected.values())
+        if totals.rows_used == 0:
+            reasons = "; ".join(f"{reason} ({count})" for reason, count in self._rejected.most_common(3))
+            because = f" ({reasons})" if reasons else ""
+            raise DomainError(
+                f"no usable rows: {self._rows_total} data rows, {rejected} rejected{because}", field=("file",)
+            )
+        notes: list[str] = []
+        window = totals.last - totals.first
+        if window < MIN_WINDOW_SECONDS:
+            notes.append("the export covers less than an hour: monthly figures are scaled from one hour")
+            window = MIN_WINDOW_SECONDS
+        scale = SECONDS_PER_MONTH / window
+
+        requests_known = self._columns.requests is not None or self._format == "generic"
+        requests_total: float | None = totals.requests if requests_known and totals.requests > 0 else None
+        if requests_total is None and self.output_tokens_per_request:
+            requests_total = totals.output / self.output_tokens_per_request
+            notes.append(
+                f"requests estimated from output_tokens_per_request = {self.output_tokens_per_request:g} "
+                "(the export has no request counts)"
+            )
+        elif requests_total is None:
+            notes.append(
+                "the export has no request counts: give output_tokens_per_request (or a requests column) "
+                "for per-request token figures"
+            )
+        tokens = totals.input + totals.output
+        input_fraction_cached = totals.cached / totals.input if totals.input > 0 else 0.0
+        input_fraction_written = totals.cache_write / totals.input if totals.input > 0 else 0.0
+        if requests_total is not None and totals.requests > 0:
+            batch_fraction = totals.batch_requests / totals.requests
+        else:
+            batch_fraction = totals.batch_tokens / tokens if tokens > 0 else 0.0
+
+        profile: tuple[float, ...] | None = None
+        peak: float | None = None
+        daily_only = totals.all_midnight and len(totals.days) > 1
+        if totals.coarse_rows:
+            notes.append(
+                f"{totals.coarse_rows} rows are buckets longer than an hour (daily?): no 24-hour profile; "
+                "export with 1-hour buckets for one"
+            )
+        elif daily_only:
+            notes.append("every timestamp is at midnight (daily totals?): no 24-hour profile")
+        elif sum(totals.hourly) > 0:
+            mean = sum(totals.hourly) / HOURS
+            profile = tuple(w / mean for w in totals.hourly)
+            peak = max(profile)
+            if window < 24 * SECONDS_PER_HOUR:
+                notes.append("the export covers less than a day: the 24-hour profile is partial")
+        notes.append("times are UTC: the 24-hour profile is by UTC hour")
+
+        input_per_request = totals.input / requests_total if requests_total else None
+        output_per_request = totals.output / requests_total if requests_total else None
+        workload = self._workload(
+            requests_total * scale if requests_total else None,
+            input_per_request,
+            output_per_request,
+            input_fraction_cached,
+            input_fraction_written,
+            batch_fraction,
+            peak,
+            notes,
+        )
+        fmt = self._format
+        return UsageSummary(
+            format=fmt,
+            format_title=FORMATS[fmt].title,
+            columns_used=dict(self._columns.names),
+            rows_total=self._rows_total,
+            rows_used=totals.rows_used,
+            rows_rejected=rejected,
+            blank_lines=self._blank,
+            rejected_by_reason=dict(self._rejected.most_common()),
+            rejected_examples=tuple(self._examples),
+            first_timestamp=datetime.fromtimestamp(totals.first, tz=UTC).isoformat(),
+            last_timestamp=datetime.fromtimestamp(totals.last, tz=UTC).isoformat(),
+            window_hours=window / SECONDS_PER_HOUR,
+            totals={
+                "requests": totals.requests if requests_known else 0.0,
+                "input_tokens": totals.input,
+                "cached_input_tokens": totals.cached,
+                "cache_write_input_tokens": totals.cache_write,
+                "output_tokens": totals.output,
+            },
+            monthly_scale=scale,
+            requests_known=requests_known and totals.requests > 0,
+            requests_per_month=requests_total * scale if requests_total else None,
+            tokens_per_month=tokens * scale,
+            input_tokens_per_request=input_per_request,
+            output_tokens_per_request=output_per_request,
+            cached_input_fraction=input_fraction_cached,
+            cache_write_fraction=input_fraction_written,
+            batchable_fraction=batch_fraction,
+            hourly_profile=profile,
+            peak_to_average=peak,
+            models=dict(sorted(totals.models.items(), key=lambda item: -item[1])[:MAX_MODELS_LISTED]),
+            workload=workload,
+            notes=tuple(notes),
+        )
+
+    @staticmethod
+    def _workload(
+        requests_per_month: float | None,
+        input_per_request: float | None,
+        output_per_request: float | None,
+        cached: float,
+        written: float,
+        batch: float,
+        peak: float | None,
+        notes: list[str],
+    ) -> dict[str, Any] | None:
+        if requests_per_month is None or input_per_request is None or output_per_request is None:
+            return None
+        values: dict[str, Any] = {
+            "requests_per_month": requests_per_month,
+            "input_tokens": input_per_request,
+            "output_tokens": output_per_request,
+            "cached_input_fraction": min(1.0, cached),
+            "cache_write_fraction": min(1.0 - min(1.0, cached), written),
+            "batchable_fraction": min(1.0, batch),
+            "peak_to_average": min(100.0, max(1.0, peak or 1.0)),
+        }
+        try:
+            return WorkloadIn.model_validate(values).model_dump(exclude_none=True)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            notes.append(f"the figures do not make a valid workload ({problems})")
+            return None
+
+
+def formats_json() -> dict[str, Any]:
+    """The accepted formats and column names (GET /api/v1/usage-import/formats)."""
+    return {
+        "formats": [
+            {
+                "id": spec.name,
+                "title": spec.title,
+                "columns": {role: list(names) for role, names in spec.columns.items()},
+                "required": [list(group) for group in spec.required],
+            }
+            for spec in FORMATS.values()
+        ],
+        "column_matching": "case-insensitive; spaces, dots and dashes count as underscores",
+        "timestamps": "ISO 8601 or Unix seconds (13-digit values: milliseconds); no zone = UTC",
+        "max_upload_bytes_default": DEFAULT_MAX_UPLOAD_BYTES,
+    }
+
+
+def summary_json(summary: UsageSummary) -> dict[str, Any]:
+    return {
+        "format": summary.format,
+        "format_title": summary.format_title,
+        "columns_used": summary.columns_used,
+        "rows": {
+            "total": summary.rows_total,
+            "used": summary.rows_used,
+            "rejected": summary.rows_rejected,
+            "blank_lines": summary.blank_lines,
+        },
+        "rejected_by_reason": summary.rejected_by_reason,
+        "rejected_examples": [{"line": r.line, "reason": r.reason, "text": r.text} for r in summary.rejected_examples],
+        "period": {
+            "first": summary.first_timestamp,
+            "last": summary.last_timestamp,
+            "hours": summary.window_hours,
+            "months": 1 / summary.monthly_scale,
+        },
+        "totals": summary.totals,
+        "per_month": {
+            "requests_per_month": summary.requests_per_month,
+            "tokens_per_month": summary.tokens_per_month,
+            "input_tokens_per_month": summary.totals["input_tokens"] * summary.monthly_scale,
+            "output_tokens_per_month": summary.totals["output_tokens"] * summary.monthly_scale,
+        },
+        "requests_known": summary.requests_known,
+        "input_tokens_per_request": summary.input_tokens_per_request,
+        "output_tokens_per_request": summary.output_tokens_per_request,
+        "cached_input_fraction": summary.cached_input_fraction,
+        "cache_write_fraction": summary.cache_write_fraction,
+        "batchable_fraction": summary.batchable_fraction,
+        "hourly_profile": list(summary.hourly_profile) if summary.hourly_profile else None,
+        "hourly_profile_timezone": "UTC",
+        "peak_to_average": summary.peak_to_average,
+        "models": summary.models,
+        "workload": summary.workload,
+        "notes": list(summary.notes),
+        "formulas": {
+            "per_month": "total × (730 × 3600 s) / seconds covered (last end − first start)",
+            "tokens_per_request": "total tokens / total requests",
+            "cached_input_fraction": "cached input tokens / all input tokens",
+            "hourly_profile": "requests (or tokens, without request counts) by UTC hour, scaled to a mean of 1",
+        },
+    }
