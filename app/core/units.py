@@ -34,14 +34,3 @@ BYTES_PER_ELEMENT: dict[Precision, float] = {
     "int4": 0.5 + 1 / 32,
 }
 
-
-def per_mtok_to_per_token(usd_per_mtok: float) -> float:
-    return usd_per_mtok / TOKENS_PER_MTOK
-
-
-def per_token_to_per_mtok(usd_per_token: float) -> float:
-    return usd_per_token * TOKENS_PER_MTOK
-
-
-def gpu_hours_per_month(gpu_count: int) -> float:
-    return gpu_count * HOURS_PER_MONTH
