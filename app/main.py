@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(embeds.router)
 
     @app.get("/healthz", summary="Liveness: the app is up and its catalog loads")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         load_catalog()
         return {"status": "ok"}
 

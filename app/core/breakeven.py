@@ -174,7 +174,12 @@ def cheapest_envelope(curves: Sequence[CostCurve], up_to: float) -> tuple[list[E
 
     start = 0.0
     for end in boundaries:
-        best_step = min(((c.cost(end), i) for i, c in step_curves), default=None)
+        # Every step curve is flat on (start, end]: its cost there is its cost at `end`.
+        best_step: tuple[float, int] | None = None
+        for index, curve in step_curves:
+            cost = curve.cost(end)
+            if best_step is None or cost < best_step[0]:
+                best_step = (cost, index)
         if best_step is None:
             assert best_line is not None
             push(start, end, best_line[0])
