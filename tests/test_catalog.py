@@ -236,9 +236,7 @@ MODEL_FACTS = [
 
 
 @pytest.mark.parametrize(("model_id", "attribute", "expected"), MODEL_FACTS)
-def test_model_matches_reference_data(
-    catalog: Catalog, model_id: str, attribute: str, expected: float
-) -> None:
+def test_model_matches_reference_data(catalog: Catalog, model_id: str, attribute: str, expected: float) -> None:
     assert getattr(catalog.models[model_id], attribute) == pytest.approx(expected)
 
 
@@ -257,9 +255,7 @@ def test_routed_expert_params(catalog: Catalog, model_id: str, routed_b: float) 
      ("gemma-2-9b", 344064), ("gemma-3-27b", 507904), ("mixtral-8x22b", 229376), ("gpt-oss-120b", 73728),
      ("deepseek-v3", 70272)],
 )  # fmt: skip
-def test_kv_cache_size_matches_reference_data(
-    catalog: Catalog, model_id: str, kv_bytes_per_token_bf16: int
-) -> None:
+def test_kv_cache_size_matches_reference_data(catalog: Catalog, model_id: str, kv_bytes_per_token_bf16: int) -> None:
     # The reference data's full-context KV bytes per token (no sliding-window discount), BF16.
     m = catalog.models[model_id]
     per_layer = m.kv_lora_rank + m.qk_rope_head_dim if m.uses_mla else 2 * m.num_kv_heads * m.head_dim
@@ -337,9 +333,7 @@ def test_hyperscaler_reserved_prices_keep_the_estimate_caveat(catalog: Catalog) 
      ("oci-bm-gpu-mi300x-8", "mi300x", 6.0), ("azure-nc40ads-h100-v5-eastus", "h100-nvl", 6.98),
      ("gcp-g2-standard-4-us-east1", "l4", 0.708)],
 )  # fmt: skip
-def test_rental_offer_matches_reference_data(
-    catalog: Catalog, offer_id: str, gpu_id: str, on_demand: float
-) -> None:
+def test_rental_offer_matches_reference_data(catalog: Catalog, offer_id: str, gpu_id: str, on_demand: float) -> None:
     offer = catalog.rental_offers[offer_id]
     assert offer.gpu == gpu_id
     assert offer.on_demand_per_gpu_hour == pytest.approx(on_demand)
@@ -643,9 +637,7 @@ def test_lookups_are_tolerant(catalog: Catalog, lookup: Any, given: str, expecte
      (get_purchase_offer, "purchase offer", "dgx-h200", "dgx-h100"),
      (cost_parameter, "cost parameter", "electricity", "electricity_usd_per_kwh")],
 )  # fmt: skip
-def test_unknown_ids_suggest_close_ones(
-    catalog: Catalog, lookup: Any, kind: str, given: str, suggested: str
-) -> None:
+def test_unknown_ids_suggest_close_ones(catalog: Catalog, lookup: Any, kind: str, given: str, suggested: str) -> None:
     with pytest.raises(UnknownId) as caught:
         lookup(catalog, given)
     error = caught.value
