@@ -29,6 +29,7 @@ from app.core.workload import Workload
 from app.scenario import (
     ApiOptionIn,
     ApiResult,
+    ResolvedSelfHosted,
     ScenarioIn,
     ScenarioResult,
     SelfHostedOptionIn,
@@ -41,6 +42,7 @@ from app.scenario import (
     resolve_self_hosted,
     result_to_json,
 )
+from app.sources import Sources
 
 CONVENTIONS = {"currency": "USD", "hours_per_month": 730, "price_unit": "USD per million tokens"}
 
@@ -71,17 +73,26 @@ def fields_renamed(mapping: dict[tuple[str | int, ...], tuple[str | int, ...]]) 
         raise
 
 
+def _resolve_self_hosted(
+    spec: SelfHostedOptionIn, workload: Workload, catalog: Catalog, sources: Sources | None
+) -> ResolvedSelfHosted:
+    if sources is None:
+        return resolve_self_hosted(spec, workload, catalog)
+    return resolve_self_hosted(spec, workload, sources.catalog, sources.efficiencies)
+
+
 def evaluate_pair(
     workload: WorkloadIn,
     api: ApiOptionIn,
     self_hosted: SelfHostedOptionIn,
     catalog: Catalog,
     prefix: tuple[str | int, ...] = (),
+    sources: Sources | None = None,
 ) -> tuple[ScenarioResult, ApiResult, SelfHostedResult]:
     """The two options as POST /breakeven evaluates them, with errors located in this request."""
     scenario = ScenarioIn(workload=workload, options=[api, self_hosted])
     with fields_renamed({("options", 0): (*prefix, "api"), ("options", 1): (*prefix, "self_hosted")}):
-        result = evaluate(scenario, catalog)
+        result = evaluate(scenario, catalog, sources=sources)
     api_result, sh_result = result.options
     assert isinstance(api_result, ApiResult) and isinstance(sh_result, SelfHostedResult)
     return result, api_result, sh_result
@@ -295,14 +306,16 @@ def _money(value: float) -> str:
     return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
 
 
-def evaluate_hybrid(body: HybridIn, catalog: Catalog) -> dict[str, Any]:
+def evaluate_hybrid(body: HybridIn, catalog: Catalog, sources: Sources | None = None) -> dict[str, Any]:
     if isinstance(body.option, HybridOverflowIn):
         assert body.hourly_profile is not None
-        return _overflow(body, body.option, body.hourly_profile, catalog)
-    return _routed(body, body.option, catalog)
+        return _overflow(body, body.option, body.hourly_profile, catalog, sources)
+    return _routed(body, body.option, catalog, sources)
 
 
-def _overflow(body: HybridIn, option: HybridOverflowIn, weights: list[float], catalog: Catalog) -> dict[str, Any]:
+def _overflow(
+    body: HybridIn, option: HybridOverflowIn, weights: list[float], catalog: Catalog, sources: Sources | None = None
+) -> dict[str, Any]:
     profile = hybrid_core.normalize_profile(weights)
     peak = max(profile)
     notes: list[str] = []
@@ -313,7 +326,9 @@ def _overflow(body: HybridIn, option: HybridOverflowIn, weights: list[float], ca
         )
     # The pure options, as /breakeven computes them with the profile's peak.
     workload_in = body.workload.model_copy(update={"peak_to_average": min(100.0, peak)})
-    scenario, api_result, sh_result = evaluate_pair(workload_in, option.api, option.self_hosted, catalog, ("option",))
+    scenario, api_result, sh_result = evaluate_pair(
+        workload_in, option.api, option.self_hosted, catalog, ("option",), sources
+    )
     workload = scenario.workload
     sh = sh_result.resolved.option
     inputs = hybrid_core.OverflowInputs(
@@ -460,7 +475,7 @@ def _blend(a: Workload, b: Workload, share_a: float, requests: float) -> Workloa
     )
 
 
-def _routed(body: HybridIn, option: HybridRoutedIn, catalog: Catalog) -> dict[str, Any]:
+def _routed(body: HybridIn, option: HybridRoutedIn, catalog: Catalog, sources: Sources | None = None) -> dict[str, Any]:
     base = body.workload.to_core()
     volume = base.requests_per_month
     share = option.self_hosted_share
@@ -469,9 +484,9 @@ def _routed(body: HybridIn, option: HybridRoutedIn, catalog: Catalog) -> dict[st
     with fields_renamed({("workload",): ("option", "api_mix")}):
         hard = _side_workload(base, option.api_mix, volume)
     with fields_renamed({(): ("option", "api")}):
-        api = resolve_api(option.api).option
+        api = (resolve_api(option.api, sources.api_prices) if sources else resolve_api(option.api)).option
     with fields_renamed({(): ("option", "self_hosted")}):
-        resolved = resolve_self_hosted(option.self_hosted, routine, catalog)
+        resolved = _resolve_self_hosted(option.self_hosted, routine, catalog, sources)
     curve = resolved.option.cost_curve(base.peak_to_average)
     api_routine, api_hard = api.cost_per_request(routine), api.cost_per_request(hard)
 
@@ -489,7 +504,7 @@ def _routed(body: HybridIn, option: HybridRoutedIn, catalog: Catalog) -> dict[st
     all_api_cost = volume * (share * api_routine + (1 - share) * api_hard)
     blended = _blend(routine, hard, share, volume)
     with fields_renamed({(): ("option", "self_hosted")}):
-        blended_resolved = resolve_self_hosted(option.self_hosted, blended, catalog)
+        blended_resolved = _resolve_self_hosted(option.self_hosted, blended, catalog, sources)
     blended_curve = blended_resolved.option.cost_curve(base.peak_to_average)
     all_sh_cost = blended_curve.cost(volume)
     options = {"hybrid": result.monthly_cost, "all_api": all_api_cost, "all_self_hosted": all_sh_cost}
@@ -650,8 +665,8 @@ def _plan_json(plan: horizon_core.Plan, api_only: horizon_core.Plan) -> dict[str
     }
 
 
-def evaluate_horizon(body: HorizonIn, catalog: Catalog) -> dict[str, Any]:
-    scenario, api_result, sh_result = evaluate_pair(body.workload, body.api, body.self_hosted, catalog)
+def evaluate_horizon(body: HorizonIn, catalog: Catalog, sources: Sources | None = None) -> dict[str, Any]:
+    scenario, api_result, sh_result = evaluate_pair(body.workload, body.api, body.self_hosted, catalog, (), sources)
     workload = scenario.workload
     option = sh_result.resolved.option
     week_cost = body.migration.usd_per_engineer_week
@@ -828,8 +843,8 @@ def _percentiles_json(p: uncertainty_core.Percentiles, to_tokens: float | None =
     }
 
 
-def evaluate_uncertainty(body: UncertaintyIn, catalog: Catalog) -> dict[str, Any]:
-    scenario, api_result, sh_result = evaluate_pair(body.workload, body.api, body.self_hosted, catalog)
+def evaluate_uncertainty(body: UncertaintyIn, catalog: Catalog, sources: Sources | None = None) -> dict[str, Any]:
+    scenario, api_result, sh_result = evaluate_pair(body.workload, body.api, body.self_hosted, catalog, (), sources)
     workload = scenario.workload
     option = sh_result.resolved.option
     curve = option.cost_curve(workload.peak_to_average)

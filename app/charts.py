@@ -7,18 +7,27 @@ where steps are closer than a couple of pixels).
 Kinds:
 - "cost": monthly cost (USD) vs requests per month, log-log; crossovers and the user's volume marked.
 - "cost_per_mtok": cost per million tokens (USD/Mtok) vs requests per month, log-log.
+- "horizon": cumulative cost (USD) vs month, one line per plan (API throughout, self-host from the
+  start, the cheapest switch month, the user's plan), for the headline pair; from POST /api/v1/horizon's
+  answer (`horizon_spec`).
+- "tornado": the break-even volume (requests/month, log axis) with each uncertain input alone at the
+  low and high end of its range, widest swing first; from POST /api/v1/uncertainty's answer
+  (`tornado_spec`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from app.scenario import ScenarioResult
 from app.web.chart_series import PALETTE, chart_series, compact_number
 
-ChartKind = Literal["cost", "cost_per_mtok"]
+ChartKind = Literal["cost", "cost_per_mtok", "horizon", "tornado"]
 Theme = Literal["light", "dark"]
-CHART_KINDS: tuple[ChartKind, ...] = ("cost", "cost_per_mtok")
+CHART_KINDS: tuple[ChartKind, ...] = ("cost", "cost_per_mtok", "horizon", "tornado")
+# Kinds drawn for the headline pair (cheapest API vs cheapest self-hosted) from a beyond-crossover answer.
+PAIR_CHART_KINDS: tuple[ChartKind, ...] = ("horizon", "tornado")
 
 THEMES: dict[Theme, dict[str, str]] = {
     "light": {"background": "#ffffff", "text": "#1f2328", "muted": "#59636e", "grid": "#e6e8eb", "mark": "#1f2328"},
@@ -35,8 +44,16 @@ def _sources_lines(result: ScenarioResult) -> list[str]:
     return [prices, "GPU prices and capacity: Breakeven catalog or user input; a month is 730 hours."]
 
 
+CHART_TITLES: dict[ChartKind, str] = {
+    "cost": "Monthly cost vs volume",
+    "cost_per_mtok": "Cost per million tokens vs volume",
+    "horizon": "Cumulative cost over time",
+    "tornado": "What moves the break-even volume",
+}
+
+
 def chart_title(kind: ChartKind) -> str:
-    return "Monthly cost vs volume" if kind == "cost" else "Cost per million tokens vs volume"
+    return CHART_TITLES[kind]
 
 
 def chart_spec(
@@ -165,10 +182,16 @@ def chart_spec(
             }
         )
     subtitle_lines = [line for line in (subtitle, *_sources_lines(result)) if line]
+    return _frame(chart_title(kind), subtitle_lines, layers, width, height, colors)
+
+
+def _frame(
+    title: str, subtitle_lines: list[str], layers: list[dict[str, Any]], width: int, height: int, colors: dict[str, str]
+) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": {
-            "text": chart_title(kind),
+            "text": title,
             "subtitle": subtitle_lines,
             "anchor": "start",
             "color": colors["text"],
@@ -193,3 +216,257 @@ def chart_spec(
             "legend": {"labelColor": colors["text"]},
         },
     }
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+
+
+def _pct(fraction: float) -> str:
+    text = f"{fraction * 100:+.4g}%".replace("-", "−")
+    return "0%" if text in ("+0%", "−0%") else text
+
+
+def horizon_spec(
+    horizon: Mapping[str, Any],
+    *,
+    width: int = 720,
+    height: int = 400,
+    theme: Theme = "light",
+    subtitle: str | None = None,
+) -> dict[str, Any]:
+    """Cumulative USD by month for each plan of a POST /api/v1/horizon answer (months 0..H)."""
+    colors = THEMES[theme]
+    palette = DARK_PALETTE if theme == "dark" else PALETTE
+    api, sh = horizon["api"]["name"], horizon["self_hosted"]["name"]
+    plans = horizon["plans"]
+    # The cheapest plan first (solid), then the others it is compared with; each switch month once.
+    named = [("cheapest", "Cheapest: "), ("api_only", ""), ("self_hosted_from_start", ""), ("yours", "Your plan: ")]
+
+    def base_name(plan: Mapping[str, Any]) -> str:
+        if plan["switch_month"] >= horizon["months"]:
+            return f"{api} throughout"
+        return f"{sh} from the start" if plan["switch_month"] == 0 else str(plan["label"])
+
+    rows: list[dict[str, Any]] = []
+    names: list[str] = []
+    seen: set[int] = set()
+    for key, prefix in named:
+        plan = plans.get(key)
+        if not plan or plan["switch_month"] in seen:
+            continue
+        seen.add(plan["switch_month"])
+        name = f"{prefix}{base_name(plan)} (net {_usd(plan['net_total_usd'])})"
+        names.append(name)
+        rows += [{"plan": name, "month": m, "usd": usd} for m, usd in enumerate(plan["cumulative_usd"])]
+    a = horizon["assumptions"]
+    default_trend = a["api_price_change_per_year"] == -0.5
+    lines = [
+        line
+        for line in (
+            subtitle,
+            f"API prices {_pct(a['api_price_change_per_year'])}/year"
+            + (" (default; Epoch AI trend, Anthropic list prices)" if default_trend else "")
+            + f"; GPU prices {_pct(a['gpu_price_change_per_year'])}/year; traffic {_pct(a['monthly_growth'])}/month.",
+            f"Migration {a['migration_engineering_weeks']:g} engineer-weeks = {_usd(a['migration_cost_usd'])}, paid "
+            "when self-hosting starts.",
+            "Lines: cash spent to date; net = the total after resale of bought hardware. USD, 730 hours a month.",
+        )
+        if line
+    ]
+    cheapest = names[0]
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": rows},
+            "mark": {"type": "line", "strokeWidth": 2.5, "interpolate": "linear"},
+            "encoding": {
+                "x": {
+                    "field": "month",
+                    "type": "quantitative",
+                    "scale": {"domain": [0, horizon["months"]], "nice": False},
+                    "axis": {"title": "Month", "tickMinStep": 1, "format": "d"},
+                },
+                "y": {
+                    "field": "usd",
+                    "type": "quantitative",
+                    "axis": {"title": "Cumulative cost (USD)", "format": "$~s", "tickCount": 6},
+                },
+                "color": {
+                    "field": "plan",
+                    "type": "nominal",
+                    "scale": {"domain": names, "range": list(palette[: len(names)])},
+                    "legend": {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 500},
+                },
+                "strokeDash": {
+                    "condition": {"test": f"datum.plan === {cheapest!r}", "value": [1, 0]},
+                    "value": [6, 3],
+                },
+            },
+        },
+    ]
+    crossover = horizon.get("crossover_month")
+    if crossover is not None:
+        layers.append(
+            {
+                "data": {"values": [{"month": crossover, "label": f"{sh} cheaper per month from month {crossover}"}]},
+                "layer": [
+                    {
+                        "mark": {"type": "rule", "strokeDash": [2, 3], "color": colors["muted"]},
+                        "encoding": {"x": {"field": "month", "type": "quantitative"}},
+                    },
+                    {
+                        "mark": {
+                            "type": "text",
+                            "align": "left",
+                            "baseline": "top",
+                            "dx": 4,
+                            "y": 4,
+                            "color": colors["muted"],
+                        },
+                        "encoding": {"x": {"field": "month", "type": "quantitative"}, "text": {"field": "label"}},
+                    },
+                ],
+            }
+        )
+    return _frame(CHART_TITLES["horizon"], lines, layers, width, height, colors)
+
+
+def tornado_spec(
+    uncertainty: Mapping[str, Any],
+    *,
+    width: int = 720,
+    height: int = 400,
+    theme: Theme = "light",
+    subtitle: str | None = None,
+) -> dict[str, Any]:
+    """Horizontal bars: the break-even volume with each input at the low / high end of its range."""
+    colors = THEMES[theme]
+    palette = DARK_PALETTE if theme == "dark" else PALETTE
+    base = uncertainty["base"]["stays_cheaper_above_requests_per_month"]
+    bars = uncertainty["tornado"]["bars"]
+    finite = [
+        v
+        for b in bars
+        for v in (b["break_even_at_low_requests_per_month"], b["break_even_at_high_requests_per_month"])
+        if v is not None and v > 0
+    ]
+    if base is not None and base > 0:
+        finite.append(base)
+    volume = uncertainty["workload"]["requests_per_month"]
+    finite.append(volume)
+    low_end, never_at, high_end = min(finite) / 1.5, max(finite) * 2, max(finite) * 4
+
+    def place(value: float | None) -> float:  # "never" is drawn near the right edge
+        return float(never_at if value is None else max(low_end, value))
+
+    def words(value: float | None) -> str:
+        return "never" if value is None else compact_number(value)
+
+    rows = []
+    for b in bars:
+        at_low, at_high = b["break_even_at_low_requests_per_month"], b["break_even_at_high_requests_per_month"]
+        label = f"{b['label']} ({b['low_factor']:.3g}×–{b['high_factor']:.3g}×)"
+        for end, value, factor in (("low", at_low, b["low_factor"]), ("high", at_high, b["high_factor"])):
+            rows.append(
+                {
+                    "input": label,
+                    "end": f"{end} end of the range",
+                    "from": place(base),
+                    "to": place(value),
+                    "text": f"{words(value)}",
+                    "detail": f"{b['label']} × {factor:.3g}: break-even {words(value)} requests/month",
+                }
+            )
+    order = [f"{b['label']} ({b['low_factor']:.3g}×–{b['high_factor']:.3g}×)" for b in bars]
+    x_scale = {"type": "log", "domain": [low_end, high_end], "nice": False}
+    y = {"field": "input", "type": "nominal", "sort": order, "axis": {"title": None, "labelLimit": 260}}
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": rows},
+            "layer": [
+                {
+                    "mark": {"type": "bar", "height": {"band": 0.6}},
+                    "encoding": {
+                        "y": y,
+                        "x": {
+                            "field": "from",
+                            "type": "quantitative",
+                            "scale": x_scale,
+                            "axis": {
+                                "title": "Volume above which self-hosting stays cheaper (requests/month)",
+                                "format": "~s",
+                                "grid": True,
+                            },
+                        },
+                        "x2": {"field": "to"},
+                        "color": {
+                            "field": "end",
+                            "type": "nominal",
+                            "scale": {
+                                "domain": ["low end of the range", "high end of the range"],
+                                "range": [palette[1 % len(palette)], palette[2 % len(palette)]],
+                            },
+                            "legend": {"title": "Input at the", "orient": "bottom"},
+                        },
+                        "tooltip": {"field": "detail"},
+                    },
+                },
+                {
+                    "mark": {"type": "text", "baseline": "middle", "dx": 4, "align": "left", "color": colors["text"]},
+                    "transform": [{"filter": "datum.to >= datum.from"}],
+                    "encoding": {"y": y, "x": {"field": "to", "type": "quantitative"}, "text": {"field": "text"}},
+                },
+                {
+                    "mark": {"type": "text", "baseline": "middle", "dx": -4, "align": "right", "color": colors["text"]},
+                    "transform": [{"filter": "datum.to < datum.from"}],
+                    "encoding": {"y": y, "x": {"field": "to", "type": "quantitative"}, "text": {"field": "text"}},
+                },
+            ],
+        },
+        {
+            "data": {
+                "values": [
+                    {"x": place(base), "label": f"entered values: {words(base)}", "left": place(base) < volume},
+                    {"x": volume, "label": f"your volume: {compact_number(volume)}", "left": volume <= place(base)},
+                ]
+            },
+            "layer": [
+                {
+                    "mark": {"type": "rule", "strokeDash": [2, 3], "color": colors["muted"]},
+                    "encoding": {"x": {"field": "x", "type": "quantitative"}},
+                },
+                *(
+                    {
+                        # The left one of the two lines labelled to its left, the other to its right.
+                        "transform": [{"filter": f"datum.left == {str(left).lower()}"}],
+                        "mark": {
+                            "type": "text",
+                            "align": "right" if left else "left",
+                            "baseline": "bottom",
+                            "dx": -3 if left else 3,
+                            "y": "height",
+                            "dy": -2,
+                            "color": colors["muted"],
+                        },
+                        "encoding": {"x": {"field": "x", "type": "quantitative"}, "text": {"field": "label"}},
+                    }
+                    for left in (True, False)
+                ),
+            ],
+        },
+    ]
+    api, sh = uncertainty["api"]["name"], uncertainty["self_hosted"]["name"]
+    mc = uncertainty["monte_carlo"]
+    lines = [
+        line
+        for line in (
+            subtitle,
+            f"{sh} vs {api}.",
+            "Each input alone at the ends of its range, the others as entered.",
+            f"P(self-hosting cheaper at your volume) = {mc['probability_self_hosted_cheaper']:.0%} of "
+            f"{mc['draws']:,} draws (seed {mc['seed']}).",
+            "Ranges: throughput error band of the estimator, GPU rental index, API price trend (see the page).",
+        )
+        if line
+    ]
+    return _frame(CHART_TITLES["tornado"], lines, layers, width, height, colors)

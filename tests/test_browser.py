@@ -251,3 +251,24 @@ def test_every_control_has_a_label_and_is_reachable_by_keyboard(page: Any, base_
     page.locator("#f-volume").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "f-volume_unit"
+
+
+def test_over_time_block_shows_the_cheapest_plan(page: Any, base_url: str) -> None:
+    open_preset(page, base_url, "Agent platform")
+    block = page.locator("#over-time")
+    expect(block).to_be_visible()
+    block.locator("summary").click()
+    expect(page.locator("#horizon-plan")).to_be_visible()
+    expect(page.locator("#horizon-plan")).to_contain_text("Cheapest plan over 36 months:")
+    expect(page.locator("#horizon-trend")).to_contain_text("Assumes API prices fall 50% a year")
+    expect(page.locator("#horizon-img")).to_have_js_property("complete", True)
+    assert page.evaluate("document.getElementById('horizon-img').naturalWidth") > 0
+    page.locator("#uncertainty summary").click()
+    page.locator("#overflow summary").click()
+    expect(page.locator("#tornado-img")).to_have_js_property("complete", True)
+    page.locator("#beyond").screenshot(path=str(ARTIFACTS / "beyond-desktop.png"))
+    page.locator("#horizon-fields summary").click()
+    page.locator("#requirements summary").click()
+    expect(page.locator("#f-h\\.months")).to_be_visible()
+    page.locator("#beyond-fields").screenshot(path=str(ARTIFACTS / "beyond-fields-desktop.png"))
+    screenshot(page, "beyond-page-desktop.png")

@@ -127,29 +127,49 @@ def test_unknown_saved_scenario_is_404(client: TestClient) -> None:
 
 def test_saved_scenario_survives_restart_and_catalog_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(data_dir=tmp_path / "data")
+    # GPT (catalog-priced) is the cheapest API here, so every chart and block compares it.
+    scenario = copy.deepcopy(SCENARIO)
+    scenario["options"][0].update(input_per_mtok=5.0, output_per_mtok=5.0)
     with TestClient(create_app(settings)) as client:
-        saved = save(client)
+        saved = save(client, scenario)
         before_svg = client.get(saved["links"]["chart_svg"]).content
+        before_pair_charts = [client.get(saved["links"]["chart_svg"] + f"?kind={k}").content for k in PAIR_KINDS]
+        before_page = _page_figures(client.get(saved["links"]["page"]).text)
         before_json = client.get(saved["links"]["json"]).json()["result"]
-        live_before = client.get("/chart.svg?" + query()).content
+        live_before = client.get("/chart.svg?" + query(scenario)).content
 
-    # Prices change after the save: genai-prices now says gpt-5-mini costs ten times as much.
+    # Prices change after the save: genai-prices now says gpt-5-mini costs a fraction of what it did.
     import app.catalog.api_prices as api_prices
     import app.scenario as scenario_module
     from app.core.api_cost import ApiPrices, TokenPrices
 
-    def dearer(model: str, provider: str | None = None) -> ApiPrices:
-        return ApiPrices(standard=TokenPrices(2.5, 20.0), source="changed", as_of="2099-01-01")
+    def repriced(model: str, provider: str | None = None) -> ApiPrices:
+        return ApiPrices(standard=TokenPrices(0.1, 0.1), source="changed", as_of="2099-01-01")
 
-    monkeypatch.setattr(api_prices, "resolve_api_prices", dearer)
-    monkeypatch.setattr(scenario_module, "resolve_api_prices", dearer)
+    monkeypatch.setattr(api_prices, "resolve_api_prices", repriced)
+    monkeypatch.setattr(scenario_module, "resolve_api_prices", repriced)
     with TestClient(create_app(settings)) as client:  # a restart
         after_svg = client.get(saved["links"]["chart_svg"]).content
+        after_pair_charts = [client.get(saved["links"]["chart_svg"] + f"?kind={k}").content for k in PAIR_KINDS]
+        after_page = _page_figures(client.get(saved["links"]["page"]).text)
         after_json = client.get(saved["links"]["json"]).json()["result"]
-        live_after = client.get("/chart.svg?" + query(), headers={"Cache-Control": "no-cache"}).content
+        live_after = client.get("/chart.svg?" + query(scenario), headers={"Cache-Control": "no-cache"}).content
     assert after_svg == before_svg
+    assert after_pair_charts == before_pair_charts  # the horizon and tornado charts too
+    assert after_page == before_page  # and every dollar figure on the saved page
     assert after_json == before_json
     assert live_after != live_before  # the stateless chart does follow today's prices
+
+
+PAIR_KINDS = ("horizon", "tornado")
+
+
+def _page_figures(html: str) -> list[str]:
+    """The dollar amounts on a page, in order: what must not move when prices change."""
+    import re
+
+    results = html[html.index('id="results"') :]
+    return re.findall(r"\$[\d,]+(?:\.\d+)?", results)
 
 
 def test_names_are_escaped_in_svg_html_and_csv(client: TestClient) -> None:
@@ -209,3 +229,51 @@ def test_unknown_saved_page_is_a_404_page(client: TestClient) -> None:
 def test_live_page_offers_stateless_embed_links(client: TestClient) -> None:
     text = client.get("/?" + query()).text
     assert "/chart.svg?" in text and "Save &amp; share" in text and "follow today" in text
+
+
+PAIR = {**SCENARIO, "options": [SCENARIO["options"][0], SCENARIO["options"][2]]}
+
+
+def test_horizon_chart_is_well_formed_and_names_the_plans(client: TestClient) -> None:
+    response = client.get("/chart.svg?" + query(PAIR, kind="horizon") + "&h.months=24&h.migrate_at_month=6")
+    assert response.status_code == 200, response.text
+    ET.fromstring(response.content)
+    text = response.text
+    assert "Cumulative cost over time" in text and "Cumulative cost (USD)" in text and "Month" in text
+    assert "Cheapest: Flat API throughout" in text and "Your plan: API until month 6, then self-host" in text
+    assert "API prices −50%/year (default; Epoch AI trend" in text
+    embed = client.get("/embed?" + query(PAIR, kind="horizon") + "&h.months=24")
+    assert embed.status_code == 200 and "kind=horizon" in embed.text and "h.months=24" in embed.text
+    png = client.get("/chart.png?" + query(PAIR, kind="horizon", scale=1))
+    assert png.status_code == 200 and png_size(png.content) == (720, 400)
+
+
+def test_tornado_chart_is_well_formed_and_names_the_inputs(client: TestClient) -> None:
+    response = client.get("/chart.svg?" + query(kind="tornado"))
+    assert response.status_code == 200, response.text
+    ET.fromstring(response.content)
+    text = response.text
+    assert "What moves the break-even volume" in text and "requests/month" in text
+    for label in ("API price", "GPU price", "Target utilization", "Throughput per replica"):
+        assert label in text
+    assert "Llama on H100 vs Flat API" in text  # the headline pair: the cheapest API at this volume
+
+
+def test_pair_charts_need_an_api_and_a_self_hosted_option(client: TestClient) -> None:
+    api_only = {**SCENARIO, "options": SCENARIO["options"][:2]}
+    for kind in ("horizon", "tornado"):
+        assert_error_shape(client.get("/chart.svg?" + query(api_only, kind=kind)), field="kind")
+    assert_error_shape(client.get("/chart.svg?" + query(PAIR, kind="horizon") + "&h.months=0"), field="h.months")
+
+
+def test_saved_pair_charts_and_horizon_settings_change_the_etag(client: TestClient) -> None:
+    saved = save(client, PAIR)
+    url = saved["links"]["chart_svg"]
+    horizon = client.get(url + "?kind=horizon")
+    assert horizon.status_code == 200 and "Flat API throughout" in horizon.text
+    shorter = client.get(url + "?kind=horizon&h.months=12")
+    assert shorter.status_code == 200 and shorter.headers["etag"] != horizon.headers["etag"]
+    assert client.get(url + "?kind=tornado").status_code == 200
+    assert client.get(saved["links"]["chart_png"] + "?kind=horizon&scale=1").status_code == 200
+    page = client.get(saved["links"]["page"])
+    assert f"/s/{saved['id']}/chart.svg?kind=horizon" in page.text

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from app.catalog.loader import load_catalog
+from app.core.factors import REQUIREMENTS
 from app.core.self_hosted import RENTAL_TERMS
 from app.core.throughput import ENGINES
 from app.core.units import PRECISIONS
@@ -28,9 +29,14 @@ from app.scenario import (
     WorkloadIn,
 )
 from app.web.forms import (
+    HOURLY_PROFILES,
+    PROFILE_CHOICES,
+    BeyondIn,
+    beyond_to_pairs,
     clean_pairs,
     evaluate_form,
     format_percent,
+    parse_beyond,
     parse_query,
     scenario_to_query,
 )
@@ -481,3 +487,82 @@ def test_unknown_api_model_is_marked_on_the_model() -> None:
     _, state = parse_query(query)
     evaluate_form(state, load_catalog())
     assert "gpt-5-mini" in state.errors["api.2.model"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings beyond one crossover: h.* and req
+
+
+@st.composite
+def beyond_settings(draw: st.DrawFn) -> BeyondIn:
+    months = draw(st.integers(1, 120))
+    profile = draw(st.sampled_from(PROFILE_CHOICES))
+    hourly = None
+    if profile == "custom" or draw(st.booleans()):
+        weights = draw(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=24, max_size=24))
+        hourly = tuple(weights) if any(weights) else (1.0,) * 24
+    return BeyondIn(
+        months=months,
+        monthly_growth=draw(st.floats(-0.5, 0.5, allow_nan=False)),
+        api_price_change_per_year=draw(st.floats(-0.99, 1, allow_nan=False)),
+        gpu_price_change_per_year=draw(st.floats(-0.99, 1, allow_nan=False)),
+        migration_weeks=draw(st.floats(0, 10_000, allow_nan=False)),
+        migrate_at_month=draw(st.one_of(st.none(), st.integers(0, months))),
+        profile=profile,
+        hourly=hourly,
+        requirements=tuple(draw(st.lists(st.sampled_from([r.id for r in REQUIREMENTS]), unique=True))),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios(), beyond_settings())
+def test_query_round_trip_with_beyond_settings_is_identity(scenario: ScenarioIn, beyond: BeyondIn) -> None:
+    query = scenario_to_query(scenario, beyond)
+    parsed, state = parse_query(query)
+    assert state.errors == {}, (query, state.errors)
+    assert state.notices == []
+    assert parsed == scenario
+    assert state.beyond == beyond
+    assert parse_beyond(query) == (beyond, {})
+
+
+def test_beyond_defaults_are_left_out_of_the_query() -> None:
+    assert beyond_to_pairs(BeyondIn()) == []
+    cleaned = clean_pairs(
+        FLAT_VS_H100 + "&h.months=36&h.api_price_change_pct=-50&h.profile=business_hours&h.growth_pct="
+    )
+    assert not any(key.startswith("h.") for key, _ in cleaned)
+    assert ("h.months", "24") in clean_pairs(FLAT_VS_H100 + "&h.months=24")
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "message"),
+    [
+        ("h.months=0", "h.months", "must be at least 1"),
+        ("h.months=1.5", "h.months", "must be a whole number"),
+        ("h.growth_pct=80", "h.growth_pct", "must be at most 50%"),
+        ("h.api_price_change_pct=-100", "h.api_price_change_pct", "must be greater than -100%"),
+        ("h.months=12&h.migrate_at_month=13", "h.migrate_at_month", "must not be after the horizon's last month"),
+        ("h.profile=weekly", "h.profile", "must be one of"),
+        ("h.profile=custom", "h.hourly", "required for a custom shape"),
+        ("h.profile=custom&h.hourly=1,2,3", "h.hourly", "24 comma-separated weights"),
+        ("req=world_peace", "req", "unknown requirement 'world_peace'"),
+    ],
+)
+def test_invalid_beyond_settings_are_marked_on_their_field(extra: str, key: str, message: str) -> None:
+    _, state = parse_query(FLAT_VS_H100 + "&" + extra)
+    assert message in state.errors[key]
+    assert state.beyond == BeyondIn()
+    assert state.usable is not None  # the scenario itself is still usable
+
+
+def test_beyond_settings_are_read() -> None:
+    _, state = parse_query(
+        FLAT_VS_H100 + "&h.months=24&h.growth_pct=5&h.api_price_change_pct=-30&h.migrate_at_month=6"
+        "&h.profile=evening_peak&req=regulated_data&req=pin_model_version"
+    )
+    assert state.errors == {} and state.notices == []
+    b = state.beyond
+    assert (b.months, b.monthly_growth, b.api_price_change_per_year, b.migrate_at_month) == (24, 0.05, -0.3, 6)
+    assert b.hourly_weights == HOURLY_PROFILES["evening_peak"] and len(b.hourly_weights) == 24
+    assert b.requirements == ("regulated_data", "pin_model_version")

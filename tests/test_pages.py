@@ -336,3 +336,75 @@ def test_save_and_share_posts_the_permalink_query(client: TestClient) -> None:
     assert query == urlencode(parse_qsl(FLAT_VS_H100))
     response = client.post("/s", data={"query": query}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/s/")
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond one crossover: over time, how sure, overflow, requirements, usage import
+
+
+def test_beyond_blocks_for_the_headline_pair(client: TestClient) -> None:
+    html = get(client, FLAT_VS_H100 + "&h.months=24&h.migrate_at_month=3&req=regulated_data")
+    text = text_of(html)
+    assert 'id="over-time"' in html and 'id="uncertainty"' in html and 'id="overflow"' in html
+    assert re.search(
+        r"Cheapest plan over 24 months: (API for all 24 months|Self-host from the start|API until "
+        r"month \d+, then self-host) — \$[\d,]+ net\.",
+        text,
+    )
+    assert "Assumes API prices fall 50% a year (the default)." in text
+    assert "epoch.ai/data-insights/llm-inference-price-trends" in html  # the trend's source, linked
+    assert "Crossover:" in text and "Payback of the migration" in text
+    assert "Your plan" in text and "API until month 3, then self-host" in text
+    assert re.search(r"P10 P50 P90 requests/month [\d,]+ [\d,]+ [\d,]+", text)
+    assert "of 10,000 draws" in text
+    assert "Cost-optimal overflow" in text and "Business hours" in text
+    assert "Beyond cost" in text and "Favours Llama on H100" in text
+    for kind in ("horizon", "tornado"):
+        src = unescape(re.search(rf'src="(/chart\.svg\?kind={kind}&[^"]+)"', html)[1])  # type: ignore[index]
+        assert client.get(src).status_code == 200
+    assert "h.months=24" in unescape(re.search(r'src="(/chart\.svg\?kind=horizon&[^"]+)"', html)[1])  # type: ignore[index]
+    # the formulas in "Show the work"
+    assert "V_m = requests_per_month" in text and "Q' = Q × throughput" in text
+
+
+def test_beyond_blocks_need_an_api_and_a_self_hosted_option(client: TestClient) -> None:
+    api_only = "volume=1000000&input_tokens=500&output_tokens=500&api.0.input_per_mtok=1&api.0.output_per_mtok=1"
+    html = get(client, api_only)
+    assert 'id="over-time"' not in html and 'id="beyond"' not in html
+    assert 'id="beyond-fields"' in html  # the settings are still in the form
+
+
+def test_beyond_settings_fill_the_form_and_bad_ones_are_marked(client: TestClient) -> None:
+    html = get(client, FLAT_VS_H100 + "&h.months=12&h.profile=evening_peak&req=pin_model_version")
+    assert input_value(html, "h.months") == "12"
+    assert re.search(r'<option value="evening_peak" selected', html)
+    assert re.search(r'name="req" value="pin_model_version" id="f-req-pin_model_version" checked', html)
+    bad = get(client, FLAT_VS_H100 + "&h.months=500", status=422)
+    assert field_message(bad, "h.months") == "must be at most 120"
+    assert 'href="#f-h.months"' in bad
+
+
+def test_usage_import_fills_the_workload_and_keeps_the_options(client: TestClient) -> None:
+    with open("tests/fixtures/usage/generic_requests.csv", "rb") as export:
+        response = client.post(
+            "/import",
+            data={"query": FLAT_VS_H100 + "&h.months=12"},
+            files={"file": ("usage.csv", export, "text/csv")},
+            follow_redirects=False,
+        )
+    assert response.status_code == 303
+    location = response.headers["location"]
+    pairs = dict(parse_qsl(location[2:]))
+    assert pairs["api.0.name"] == "Flat API" and pairs["sh.1.name"] == "Llama on H100" and pairs["h.months"] == "12"
+    assert pairs["volume"] != "1000000" and pairs["h.profile"] == "custom" and len(pairs["h.hourly"].split(",")) == 24
+    text = text_of(get(client, location[2:]))
+    assert "Workload filled in from your usage export (13 rows read, 6 rejected" in text
+
+
+def test_usage_import_that_cannot_fill_the_workload_says_so(client: TestClient) -> None:
+    response = client.post(
+        "/import", data={"query": FLAT_VS_H100}, files={"file": ("usage.csv", b"nothing,useful\n1,2\n", "text/csv")}
+    )
+    assert response.status_code == 200  # followed to the page
+    assert "could not fill in the workload" in text_of(response.text)
+    assert input_value(response.text, "volume") == "1000000"

@@ -74,9 +74,7 @@ _ROUTED_PARAMS_TOLERANCE = 0.01
 class CatalogError(ValueError):
     """A catalog file that does not parse or breaks a rule; says which file, entry and field."""
 
-    def __init__(
-        self, file: str, message: str, *, entry: str | None = None, field: str | None = None
-    ) -> None:
+    def __init__(self, file: str, message: str, *, entry: str | None = None, field: str | None = None) -> None:
         where = file
         if entry is not None:
             where += f": entry {entry!r}"
@@ -196,9 +194,7 @@ class _Entry:
         table: dict[Precision, float] = {}
         for key, tflops in value.items():
             if key not in PRECISIONS:
-                raise self.error(
-                    f"{name}.{key}", f"unknown precision {key!r}; use one of {', '.join(PRECISIONS)}"
-                )
+                raise self.error(f"{name}.{key}", f"unknown precision {key!r}; use one of {', '.join(PRECISIONS)}")
             table[cast(Precision, key)] = self._positive(f"{name}.{key}", tflops)
         return table
 
@@ -331,9 +327,7 @@ def _build_model(e: _Entry) -> ModelArchitecture:
         qk_rope_head_dim=e.count("qk_rope_head_dim", required=False),
         sliding_window=e.count("sliding_window", required=False),
         sliding_window_layers=e.count("sliding_window_layers", required=False),
-        native_precision=cast(
-            Precision, e.choice("native_precision", PRECISIONS, required=False, default="bf16")
-        ),
+        native_precision=cast(Precision, e.choice("native_precision", PRECISIONS, required=False, default="bf16")),
         source=e.text("source"),
         as_of=e.as_of(),
         notes=e.text("notes", required=False),
@@ -358,8 +352,7 @@ def _check_model(e: _Entry, m: ModelArchitecture, moe_intermediate: int, moe_lay
         missing = next(name for name, value in moe_fields.items() if not value)
         raise e.error(
             missing,
-            "a mixture-of-experts model needs num_experts, experts_per_token and "
-            "routed_expert_params_b together",
+            "a mixture-of-experts model needs num_experts, experts_per_token and routed_expert_params_b together",
         )
     if m.is_moe:
         if m.experts_per_token > m.num_experts:
@@ -401,9 +394,7 @@ def _known_gpu(e: _Entry, gpu_ids: Collection[str]) -> str:
     gpu = e.text("gpu")
     if gpu not in gpu_ids:
         hint = suggest_ids(gpu, gpu_ids)
-        raise e.error(
-            "gpu", f"unknown GPU id {gpu!r}" + (f"; did you mean {', '.join(hint)}?" if hint else "")
-        )
+        raise e.error("gpu", f"unknown GPU id {gpu!r}" + (f"; did you mean {', '.join(hint)}?" if hint else ""))
     return gpu
 
 
@@ -518,9 +509,7 @@ def load_catalog_from(directory: Path | Traversable) -> Catalog:
     models = parse_models(read(MODELS_FILE))
     rentals, purchases = parse_offers(read(OFFERS_FILE), gpus.keys())
     costs = parse_cost_parameters(read(COSTS_FILE))
-    return Catalog(
-        gpus=gpus, models=models, rental_offers=rentals, purchase_offers=purchases, cost_parameters=costs
-    )
+    return Catalog(gpus=gpus, models=models, rental_offers=rentals, purchase_offers=purchases, cost_parameters=costs)
 
 
 @functools.cache
@@ -578,15 +567,11 @@ def get_rental_offer(catalog: Catalog, offer_id: str, *, field: tuple[str | int,
     return _lookup("rental offer", catalog.rental_offers, offer_id, field)
 
 
-def get_purchase_offer(
-    catalog: Catalog, offer_id: str, *, field: tuple[str | int, ...] = ()
-) -> PurchaseOffer:
+def get_purchase_offer(catalog: Catalog, offer_id: str, *, field: tuple[str | int, ...] = ()) -> PurchaseOffer:
     return _lookup("purchase offer", catalog.purchase_offers, offer_id, field)
 
 
-def cost_parameter(
-    catalog: Catalog, parameter_id: str, *, field: tuple[str | int, ...] = ()
-) -> CostParameter:
+def cost_parameter(catalog: Catalog, parameter_id: str, *, field: tuple[str | int, ...] = ()) -> CostParameter:
     return _lookup("cost parameter", catalog.cost_parameters, parameter_id, field)
 
 

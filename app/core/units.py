@@ -33,4 +33,3 @@ BYTES_PER_ELEMENT: dict[Precision, float] = {
     "fp4": 0.5 + 1 / 32,
     "int4": 0.5 + 1 / 32,
 }
-

@@ -19,15 +19,26 @@ from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.catalog.loader import load_catalog
-from app.charts import CHART_KINDS, ChartKind, Theme, chart_spec, chart_title
+from app.charts import (
+    CHART_KINDS,
+    PAIR_CHART_KINDS,
+    ChartKind,
+    Theme,
+    chart_spec,
+    chart_title,
+    horizon_spec,
+    tornado_spec,
+)
+from app.core.errors import DomainError
 from app.scenario import ApiResult, ScenarioIn, ScenarioResult, SelfHostedResult, evaluate, option_name, result_to_json
 from app.settings import Settings, get_settings
 from app.sources import frozen_sources
 from app.store import SavedScenario, ScenarioStore
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
+from app.web.beyond_view import headline_pair, horizon_data, uncertainty_data
 from app.web.chart_render import RenderCache, live_data_fingerprint, make_etag, render_png, render_svg
 from app.web.chart_series import chart_series
-from app.web.forms import parse_query, scenario_to_query
+from app.web.forms import BeyondIn, beyond_to_pairs, parse_beyond, parse_query, scenario_to_query
 from app.web.pages import EmbedLinks, PageBanner, render_page, result_view, verdict
 
 router = APIRouter()
@@ -115,12 +126,32 @@ class Resolved:
     identity: Any  # part of every ETag: canonical live scenario + data fingerprint, or a saved id
     saved: SavedScenario | None
     max_options: int
+    beyond: BeyondIn = BeyondIn()  # the horizon settings (`h.*`), for kind=horizon
 
     def evaluate(self) -> ScenarioResult:
         if self.saved is not None:
             sources = frozen_sources(self.saved.snapshot, label=f"saved {self.saved.created_at}")
             return evaluate(self.scenario, sources.catalog, self.max_options, sources)
         return evaluate(self.scenario, load_catalog(), self.max_options)
+
+    def pair_spec(self, params: ChartParams) -> dict[str, Any]:
+        """The spec of a chart for the headline pair (kind horizon or tornado); ValueError if the
+        scenario lacks an API or a self-hosted option."""
+        result = self.evaluate()
+        pair = headline_pair(self.scenario, result)
+        if pair is None:
+            raise ValueError(
+                f"kind={params.kind} compares the cheapest API with the cheapest self-hosted option: the scenario "
+                "needs at least one of each"
+            )
+        sources = frozen_sources(self.saved.snapshot) if self.saved is not None else None
+        catalog = sources.catalog if sources is not None else load_catalog()
+        w, h, theme = params.width, params.height, params.theme
+        if params.kind == "horizon":
+            data = horizon_data(self.scenario, pair, self.beyond, catalog, sources)
+            return horizon_spec(data, width=w, height=h, theme=theme)
+        data = uncertainty_data(self.scenario, pair, catalog, sources)
+        return tornado_spec(data, width=w, height=h, theme=theme)
 
     @property
     def cache_control(self) -> str:
@@ -142,10 +173,12 @@ def _live(request: Request, settings: Settings) -> Resolved | JSONResponse:
             status_code=422,
         )
     identity = ("live", scenario.model_dump(mode="json"), live_data_fingerprint())
-    return Resolved(scenario, identity, None, settings.max_options)
+    return Resolved(scenario, identity, None, settings.max_options, state.beyond)
 
 
-def _saved(scenario_id: str, store: ScenarioStore, settings: Settings) -> Resolved | JSONResponse:
+def _saved(
+    scenario_id: str, store: ScenarioStore, settings: Settings, request: Request | None = None
+) -> Resolved | JSONResponse:
     saved = store.get(scenario_id) if len(scenario_id) <= 32 else None
     if saved is None:
         return JSONResponse(
@@ -156,7 +189,15 @@ def _saved(scenario_id: str, store: ScenarioStore, settings: Settings) -> Resolv
             },
             status_code=404,
         )
-    return Resolved(ScenarioIn.model_validate(saved.scenario), ("saved", saved.id), saved, settings.max_options)
+    beyond = BeyondIn()
+    if request is not None:  # a saved chart of kind=horizon takes the horizon settings from its query
+        beyond, errors = parse_beyond(request.query_params.multi_items())
+        if errors:
+            return JSONResponse(
+                {"detail": [{"loc": ["query", k], "msg": m, "type": "value_error"} for k, m in errors.items()]},
+                status_code=422,
+            )
+    return Resolved(ScenarioIn.model_validate(saved.scenario), ("saved", saved.id), saved, settings.max_options, beyond)
 
 
 def alt_text(result: ScenarioResult, kind: ChartKind = "cost") -> str:
@@ -175,6 +216,7 @@ def _chart_response(
         params.height,
         params.theme,
         params.scale if fmt == "png" else None,
+        resolved.beyond.model_dump(mode="json") if params.kind in PAIR_CHART_KINDS else None,
     )
     headers = {"ETag": etag, "Cache-Control": resolved.cache_control, "Vary": "Accept-Encoding"}
     if etag in _if_none_match(request):
@@ -182,8 +224,14 @@ def _chart_response(
     media_type = "image/svg+xml" if fmt == "svg" else "image/png"
     body = cache.get(etag)
     if body is None:
-        result = resolved.evaluate()
-        spec = chart_spec(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
+        if params.kind in PAIR_CHART_KINDS:
+            try:
+                spec = resolved.pair_spec(params)
+            except (ValueError, DomainError) as error:
+                return _error(["query", "kind"], str(error))
+        else:
+            result = resolved.evaluate()
+            spec = chart_spec(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
         body = render_svg(spec) if fmt == "svg" else render_png(spec, params.scale)
         cache.put(etag, body)
     return Response(body, media_type=media_type, headers=headers)
@@ -231,21 +279,21 @@ def read_data_csv(request: Request, settings: SettingsDep) -> Response:
 def read_saved_chart_svg(
     scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep, cache: CacheDep
 ) -> Response:
-    return _chart(request, _saved(scenario_id, store, settings), "svg", cache)
+    return _chart(request, _saved(scenario_id, store, settings, request), "svg", cache)
 
 
 @router.get("/s/{scenario_id}/chart.png", include_in_schema=False)
 def read_saved_chart_png(
     scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep, cache: CacheDep
 ) -> Response:
-    return _chart(request, _saved(scenario_id, store, settings), "png", cache)
+    return _chart(request, _saved(scenario_id, store, settings, request), "png", cache)
 
 
 @router.get("/s/{scenario_id}/embed", response_class=HTMLResponse, include_in_schema=False)
 def read_saved_embed(
     scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep, cache: CacheDep
 ) -> Response:
-    return _embed(request, _saved(scenario_id, store, settings), cache)
+    return _embed(request, _saved(scenario_id, store, settings, request), cache)
 
 
 @router.get("/s/{scenario_id}/data.csv", include_in_schema=False)
@@ -377,6 +425,8 @@ def read_saved_page(scenario_id: str, request: Request, store: StoreDep, setting
         banner=banner,
         embed=embed,
         chart_src=f"/s/{saved.id}/chart.svg?kind=cost",
+        beyond_chart_base=f"/s/{saved.id}/chart.svg?",
+        sources=frozen,
     )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -468,6 +518,8 @@ def _embed(request: Request, resolved: Resolved | JSONResponse, cache: RenderCac
     chart_query = urlencode(
         {"kind": params.kind, "width": params.width, "height": params.height, "theme": params.theme}
     )
+    if params.kind in PAIR_CHART_KINDS and (beyond := urlencode(beyond_to_pairs(resolved.beyond))):
+        chart_query += "&" + beyond
     if resolved.saved is not None:
         chart_url = f"/s/{resolved.saved.id}/chart.svg?{chart_query}"
     else:

@@ -33,6 +33,18 @@ allowed (the options are taken in order of N), so rows can be added and removed 
             sh.N.gpu.<field> with the fields of ModelArchitectureIn / GpuSpecIn, and
             sh.N.gpu.dense_tflops.<precision>.
 
+Beyond one crossover (optional; shown when the scenario has an API and a self-hosted option; the
+headline pair is the cheapest API against the cheapest self-hosted option at the user's volume)
+    h.months                horizon in months (default 36)
+    h.growth_pct            traffic growth per month, in percent (default 0)
+    h.api_price_change_pct  API price change per year, in percent (default −50: see app/core/horizon.py)
+    h.gpu_price_change_pct  GPU price change per year, in percent (default 0)
+    h.migration_weeks       engineer-weeks to migrate to self-hosting (default 4)
+    h.migrate_at_month      your plan: months on the API before self-hosting (optional)
+    h.profile               24-hour traffic shape for the overflow hybrid: flat | business_hours
+                            (default) | evening_peak | custom (then h.hourly: 24 comma-separated weights)
+    req                     a requirement besides cost (repeatable; ids of GET /api/v1/factors/requirements)
+
 Example: `volume=3000000&input_tokens=500&output_tokens=500&api.0.name=GPT-5+mini&api.0.provider=openai
 &api.0.model=gpt-5-mini&sh.1.name=Llama&sh.1.model=llama-3.3-70b&sh.1.gpu=h100-sxm&sh.1.gpu_count=2
 &sh.1.precision=fp8&sh.1.per_gpu_hour=2`.
@@ -51,10 +63,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticUndefined
 
+from app.core import horizon as horizon_core
 from app.core.errors import DomainError
+from app.core.factors import REQUIREMENTS_BY_ID
 from app.core.self_hosted import RENTAL_TERMS
 from app.core.specs import Catalog
 from app.core.throughput import ENGINES
@@ -76,7 +90,7 @@ FieldKind = Literal["number", "int", "percent", "text", "id", "choice", "gpu_cou
 OptionKind = Literal["api", "self_hosted"]
 
 # Query keys that steer the page rather than describe the scenario.
-CONTROL_KEYS = frozenset({"partial", "add", "remove"})
+CONTROL_KEYS = frozenset({"partial", "add", "remove", "import_rows", "import_rejected", "import_failed"})
 ROW_PREFIXES: dict[str, OptionKind] = {"api": "api", "sh": "self_hosted"}
 PREFIX_OF: dict[OptionKind, str] = {"api": "api", "self_hosted": "sh"}
 VOLUME_UNITS = ("requests", "tokens")
@@ -205,12 +219,65 @@ BUY_FIELDS = _fields(
     ],
 )
 
+# The 24-hour traffic shapes the page offers for the overflow hybrid (weights per UTC hour, any
+# scale; the hybrid core scales them to a mean of 1). Illustrative shapes, not measurements:
+# business_hours: 09:00–18:00 at 3× the night-time rate with shoulders at 1.5×; evening_peak: a consumer
+# app busiest 18:00–23:00 (4×), quiet overnight (0.3×).
+HOURLY_PROFILES: dict[str, tuple[float, ...]] = {
+    "flat": (1.0,) * 24,
+    "business_hours": (1,) * 7 + (1.5, 1.5) + (3.0,) * 9 + (1.5, 1.5) + (1,) * 4,
+    "evening_peak": (0.3,) * 7 + (1.0,) * 11 + (4.0,) * 5 + (1.0,),
+}
+PROFILE_CHOICES = (*HOURLY_PROFILES, "custom")
+
+
+class BeyondIn(BaseModel):
+    """The page's settings for the views beyond one crossover (horizon, overflow, requirements)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    months: int = Field(horizon_core.DEFAULT_HORIZON_MONTHS, ge=1, le=120)
+    monthly_growth: float = Field(0.0, ge=-0.5, le=0.5)
+    api_price_change_per_year: float = Field(horizon_core.DEFAULT_API_PRICE_CHANGE_PER_YEAR, gt=-1, le=1)
+    gpu_price_change_per_year: float = Field(horizon_core.DEFAULT_GPU_PRICE_CHANGE_PER_YEAR, gt=-1, le=1)
+    migration_weeks: float = Field(horizon_core.DEFAULT_MIGRATION_ENGINEERING_WEEKS, ge=0, le=10_000)
+    migrate_at_month: int | None = Field(None, ge=0, le=120)
+    profile: Literal["flat", "business_hours", "evening_peak", "custom"] = "business_hours"
+    hourly: tuple[float, ...] | None = None
+    requirements: tuple[str, ...] = ()
+
+    @property
+    def hourly_weights(self) -> tuple[float, ...]:
+        if self.profile == "custom" and self.hourly is not None:
+            return self.hourly
+        return HOURLY_PROFILES.get(self.profile, HOURLY_PROFILES["business_hours"])
+
+
+BEYOND_FIELDS = _fields(
+    BeyondIn,
+    (),
+    [
+        ("h.months", "months", "int", "Horizon", "months"),
+        ("h.growth_pct", "monthly_growth", "percent", "Traffic growth", "%/month"),
+        ("h.api_price_change_pct", "api_price_change_per_year", "percent", "API price change", "%/year"),
+        ("h.gpu_price_change_pct", "gpu_price_change_per_year", "percent", "GPU price change", "%/year"),
+        ("h.migration_weeks", "migration_weeks", "number", "Migration effort", "engineer-weeks"),
+        ("h.migrate_at_month", "migrate_at_month", "int", "Your plan: migrate after", "months"),
+        ("h.profile", "profile", "choice", "Daily traffic shape", "", PROFILE_CHOICES),
+    ],
+)
+HOURLY_KEY = "h.hourly"
+REQUIREMENT_KEY = "req"
+BEYOND_KEYS = frozenset({f.key for f in BEYOND_FIELDS} | {HOURLY_KEY, REQUIREMENT_KEY})
+
 PRICING_KINDS = ("rent", "buy")
 WORKLOAD_KEYS = frozenset({"volume", "volume_unit", "requests_per_month", "tokens_per_month"}) | {
     f.key for f in WORKLOAD_FIELDS
 }
 ALL_FIELDS: dict[str, FieldSpec] = {
-    f.key: f for group in (WORKLOAD_FIELDS, API_FIELDS, SELF_HOSTED_FIELDS, RENT_FIELDS, BUY_FIELDS) for f in group
+    f.key: f
+    for group in (WORKLOAD_FIELDS, API_FIELDS, SELF_HOSTED_FIELDS, RENT_FIELDS, BUY_FIELDS, BEYOND_FIELDS)
+    for f in group
 }
 
 
@@ -292,14 +359,17 @@ def parse_value(spec: FieldSpec, text: str) -> Any:
 # ScenarioIn → query
 
 
-def scenario_to_pairs(scenario: ScenarioIn) -> list[tuple[str, str]]:
-    workload = scenario.workload
+def workload_to_pairs(workload: WorkloadIn) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if workload.tokens_per_month is not None:
         pairs += [("volume", format_number(workload.tokens_per_month)), ("volume_unit", "tokens")]
     elif workload.requests_per_month is not None:
         pairs.append(("volume", format_number(workload.requests_per_month)))
-    pairs += _encode_fields(workload, WORKLOAD_FIELDS, "")
+    return pairs + _encode_fields(workload, WORKLOAD_FIELDS, "")
+
+
+def scenario_to_pairs(scenario: ScenarioIn) -> list[tuple[str, str]]:
+    pairs = workload_to_pairs(scenario.workload)
     for index, option in enumerate(scenario.options):
         if isinstance(option, ApiOptionIn):
             pairs += _encode_fields(option, API_FIELDS, f"api.{index}.")
@@ -319,8 +389,17 @@ def scenario_to_pairs(scenario: ScenarioIn) -> list[tuple[str, str]]:
     return pairs
 
 
-def scenario_to_query(scenario: ScenarioIn) -> str:
-    return urlencode(scenario_to_pairs(scenario))
+def scenario_to_query(scenario: ScenarioIn, beyond: BeyondIn | None = None) -> str:
+    return urlencode(scenario_to_pairs(scenario) + (beyond_to_pairs(beyond) if beyond is not None else []))
+
+
+def beyond_to_pairs(beyond: BeyondIn) -> list[tuple[str, str]]:
+    """The beyond-crossover settings as query pairs; defaults left out."""
+    pairs = _encode_fields(beyond, BEYOND_FIELDS, "")
+    if beyond.hourly is not None:
+        pairs.append((HOURLY_KEY, ",".join(format_number(w) for w in beyond.hourly)))
+    pairs += [(REQUIREMENT_KEY, r) for r in beyond.requirements]
+    return pairs
 
 
 def _encode_fields(model: BaseModel, specs: Iterable[FieldSpec], prefix: str) -> list[tuple[str, str]]:
@@ -382,6 +461,8 @@ class FormState:
     usable_rows: list[Row] = field(default_factory=list)
     options: dict[str, ApiOptionIn | SelfHostedOptionIn] = field(default_factory=dict)  # by row key, each valid
     left_out: list[str] = field(default_factory=list)
+    beyond: BeyondIn = field(default_factory=BeyondIn)  # horizon, overflow and requirement settings
+    requirements: list[str] = field(default_factory=list)  # the `req` values, as given
     _paths: dict[str, dict[tuple[str, ...], str]] = field(default_factory=dict, repr=False)
 
     @property
@@ -491,6 +572,8 @@ def parse_query(
     for key, value in pairs:
         if key == "add" and value in ROW_PREFIXES:
             added.append(ROW_PREFIXES[value])
+        elif key == REQUIREMENT_KEY and value.strip():
+            state.requirements.append(value.strip())
         elif key not in CONTROL_KEYS and value.strip():
             state.values[key] = value
 
@@ -498,6 +581,7 @@ def parse_query(
         for kind in added:
             state.rows.append(Row(kind, state.next_index(), blank=True))
         return None, state
+    _parse_beyond(state)
     workload = _parse_workload(state)
     options = _parse_rows(state)
     for kind in added:
@@ -547,6 +631,65 @@ def _parse_workload(state: FormState) -> WorkloadIn | None:
     return None if has_errors else workload
 
 
+def parse_beyond(params: Mapping[str, str] | Iterable[tuple[str, str]] | str) -> tuple[BeyondIn, dict[str, str]]:
+    """Only the `h.*` / `req` settings of a query (other keys ignored): the settings (defaults where a
+    field breaks a rule) and a message per such field."""
+    state = FormState()
+    for key, value in _pairs(params):
+        if key == REQUIREMENT_KEY and value.strip():
+            state.requirements.append(value.strip())
+        elif key in BEYOND_KEYS and value.strip():
+            state.values[key] = value
+    _parse_beyond(state)
+    return state.beyond, state.errors
+
+
+def _parse_beyond(state: FormState) -> None:
+    """The horizon / overflow / requirement settings; a field that breaks a rule is marked and the
+    settings fall back to the defaults."""
+    doc: dict[str, Any] = {}
+    paths: dict[tuple[str, ...], str] = {}
+    failed = False
+    for spec in BEYOND_FIELDS:
+        paths[spec.path] = spec.key
+        if spec.key in state.values:
+            try:
+                doc[spec.path[-1]] = parse_value(spec, state.values[spec.key])
+            except InputError as error:
+                state.add_error(spec.key, str(error))
+                failed = True
+    paths[("hourly",)] = HOURLY_KEY
+    if HOURLY_KEY in state.values:
+        try:
+            weights = tuple(_to_float(parse_decimal(part)) for part in state.values[HOURLY_KEY].split(","))
+        except InputError:
+            weights = ()
+        if len(weights) != 24 or any(w < 0 or w > 1e12 for w in weights) or not any(weights):
+            state.add_error(HOURLY_KEY, "must be 24 comma-separated weights (one per hour, not negative, not all 0)")
+            failed = True
+        else:
+            doc["hourly"] = weights
+    unknown = [r for r in state.requirements if r not in REQUIREMENTS_BY_ID]
+    if unknown:
+        state.add_error(REQUIREMENT_KEY, f"unknown requirement {unknown[0]!r}")
+        failed = True
+    doc["requirements"] = tuple(dict.fromkeys(r for r in state.requirements if r in REQUIREMENTS_BY_ID))
+    state._paths["beyond"] = paths
+    try:
+        beyond = BeyondIn.model_validate(doc)
+    except ValidationError as error:
+        _record_validation_errors(state, "beyond", error, lambda message: ("beyond", message))
+        return
+    if beyond.migrate_at_month is not None and beyond.migrate_at_month > beyond.months:
+        state.add_error("h.migrate_at_month", "must not be after the horizon's last month")
+        failed = True
+    if beyond.profile == "custom" and beyond.hourly is None and HOURLY_KEY not in state.errors:
+        state.add_error(HOURLY_KEY, "required for a custom shape: 24 comma-separated weights")
+        failed = True
+    if not failed:
+        state.beyond = beyond
+
+
 def _workload_rule(message: str) -> tuple[str, str]:
     if "cached_input_fraction + cache_write_fraction" in message:
         return "cache_write_pct", "cached share + cache-write share must not exceed 100%"
@@ -577,7 +720,7 @@ def _is_blank(kind: OptionKind, fields: Mapping[str, str]) -> bool:
 def _parse_rows(state: FormState) -> list[tuple[Row, ApiOptionIn | SelfHostedOptionIn]]:
     parsed: list[tuple[Row, ApiOptionIn | SelfHostedOptionIn]] = []
     for key in state.values:
-        if key not in WORKLOAD_KEYS and not ROW_KEY.match(key):
+        if key not in WORKLOAD_KEYS and key not in BEYOND_KEYS and not ROW_KEY.match(key):
             state.notices.append(f"ignored the unknown parameter {key!r}")
     rows = _row_keys(state.values)
     explicit_names = {fields["name"] for fields in rows.values() if "name" in fields}
@@ -899,18 +1042,23 @@ def _humanize(message: str) -> str:
 __all__ = [
     "ALL_FIELDS",
     "API_FIELDS",
+    "BEYOND_FIELDS",
     "BUY_FIELDS",
     "RENT_FIELDS",
     "SELF_HOSTED_FIELDS",
     "WORKLOAD_FIELDS",
+    "BeyondIn",
     "FieldSpec",
     "FormState",
     "Row",
     "clean_pairs",
     "evaluate_form",
+    "beyond_to_pairs",
     "format_number",
     "format_percent",
+    "parse_beyond",
     "parse_query",
     "scenario_to_pairs",
     "scenario_to_query",
+    "workload_to_pairs",
 ]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -28,6 +28,7 @@ from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapsh
 from app.catalog.loader import cost_parameter, load_catalog
 from app.core.api_cost import ApiPrices
 from app.core.errors import DomainError
+from app.core.factors import REQUIREMENTS
 from app.core.self_hosted import RENTAL_TERMS, BuyPricing, RentPricing
 from app.core.specs import Catalog
 from app.core.throughput import ENGINES
@@ -41,23 +42,32 @@ from app.scenario import (
     ScenarioResult,
     SelfHostedOptionIn,
     SelfHostedResult,
+    WorkloadIn,
     option_name,
     resolve_api,
     result_to_json,
 )
 from app.settings import Settings, get_settings
+from app.sources import Sources
+from app.usage_import import UsageImporter
 from app.web.api import FiniteJSONResponse
+from app.web.beyond_view import BeyondView, beyond_view
 from app.web.chart_series import PALETTE, compact_number
 from app.web.forms import (
     ALL_FIELDS,
+    BEYOND_FIELDS,
     CONTROL_KEYS,
+    HOURLY_KEY,
     ROW_KEY,
+    WORKLOAD_KEYS,
     FormState,
     Row,
     clean_pairs,
     evaluate_form,
+    format_number,
     parse_query,
     scenario_to_query,
+    workload_to_pairs,
 )
 from app.web.presets import presets
 
@@ -181,6 +191,15 @@ _SECTION_LABELS = {
     "options": ("Options", "#api-options"),
     "volume": ("Volume per month", "#f-volume"),
     "volume_unit": ("Volume unit", "#f-volume_unit"),
+    "req": ("Requirements besides cost", "#requirements"),
+    "h.hourly": ("Custom daily traffic weights", "#f-h.hourly"),
+    "beyond": ("Over time", "#horizon-fields"),
+}
+PROFILE_LABELS = {
+    "flat": "Flat (every hour alike)",
+    "business_hours": "Business hours (09–18 UTC at 3×)",
+    "evening_peak": "Evening peak (18–23 UTC at 4×)",
+    "custom": "Custom (24 weights below)",
 }
 
 
@@ -845,6 +864,8 @@ def _catalog_choices(catalog: Catalog) -> dict[str, Any]:
         "engines": [Choice(e, ENGINE_LABELS.get(e, e)) for e in ENGINES],
         "terms": [Choice(t, TERM_LABELS[t]) for t in RENTAL_TERMS],
         "catalog_defaults": _catalog_defaults(catalog),
+        "profiles": [Choice(k, v) for k, v in PROFILE_LABELS.items()],
+        "requirements": [Choice(r.id, r.label) for r in REQUIREMENTS],
         "price_snapshot": f"genai-prices {GENAI_PRICES_VERSION}, as of {snapshot_as_of()}",
     }
     _CATALOG_CHOICES[id(catalog)] = choices
@@ -896,6 +917,7 @@ def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> R
         return RedirectResponse("/?" + urlencode(cleaned + adds), status_code=303)
 
     scenario, state = parse_query(raw)
+    state.notices[:0] = _import_notices(request.query_params)
     if not state.submitted and not state.rows:
         state.rows += [Row("api", 0, blank=True), Row("self_hosted", 1, blank=True)]
     result = evaluate_form(state, catalog, settings.max_options) if state.usable is not None else None
@@ -956,6 +978,8 @@ def render_page(
     embed: EmbedLinks | None = None,
     chart_src: str | None = None,
     status_code: int | None = None,
+    beyond_chart_base: str = "/chart.svg?",
+    sources: Sources | None = None,
 ) -> Response:
     base = str(request.base_url).rstrip("/")
     if embed is None and view is not None and query:
@@ -971,6 +995,11 @@ def render_page(
     if chart_src is None and view is not None and state.usable is not None:
         # The chart is the server-rendered Vega-Lite spec (app/charts.py) of exactly what was evaluated.
         chart_src = "/chart.svg?" + scenario_to_query(state.usable)
+    beyond: BeyondView | None = None
+    if view is not None and result is not None and state.usable is not None:
+        # A saved scenario's blocks use its frozen figures (`sources`); the form's menus, today's catalog.
+        beyond_catalog = sources.catalog if sources is not None else catalog
+        beyond = beyond_view(state.usable, result, state.beyond, beyond_catalog, beyond_chart_base, sources)
     canonical = scenario_to_query(scenario) if scenario is not None and state.valid else None
     active = next((p.slug for p in presets() if canonical is not None and p.query == canonical), None)
     context = {
@@ -987,6 +1016,9 @@ def render_page(
         "banner": banner,
         "embed": embed,
         "chart_src": chart_src,
+        "beyond": beyond,
+        "beyond_keys": [f.key for f in BEYOND_FIELDS if f.key != "h.profile"],
+        "profile_label": PROFILE_LABELS.get(state.beyond.profile, state.beyond.profile),
     }
     if partial:  # a fragment for the page's script: it carries its own messages
         return templates.TemplateResponse(request, "_live.html", context)
@@ -1009,3 +1041,57 @@ def read_scenario_json(request: Request, catalog: CatalogDep, settings: Settings
         ]
         return JSONResponse({"detail": detail}, status_code=422)
     return FiniteJSONResponse(jsonable_encoder(result_to_json(result)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Usage import: a CSV export fills in the workload (and the daily traffic shape)
+
+IMPORT_CHUNK_BYTES = 1 << 20
+
+
+def _import_notices(params: Any) -> list[str]:
+    rows, rejected = params.get("import_rows"), params.get("import_rejected")
+    if rows is None or not rows.isdigit() or not (rejected or "0").isdigit():
+        return []
+    counts = f"{int(rows):,} rows read, {int(rejected or 0):,} rejected"
+    if params.get("import_failed"):
+        return [
+            f"The usage export could not fill in the workload ({counts}): it needs request counts and token "
+            "totals. POST it to /api/v1/usage-import to see each rejected row's reason."
+        ]
+    return [
+        f"Workload filled in from your usage export ({counts}; rejected rows are left out"
+        + ("" if rejected in (None, "0") else ", see /api/v1/usage-import for the reasons")
+        + ")."
+        + (" The daily traffic shape is set to the export's hours (UTC)." if params.get(HOURLY_KEY) else "")
+    ]
+
+
+@router.post("/import", include_in_schema=False)
+async def import_usage_page(
+    file: UploadFile, settings: SettingsDep, query: Annotated[str, Form(max_length=20_000)] = ""
+) -> Response:
+    """The page's upload form: the same parsing as POST /api/v1/usage-import; answers 303 to the
+    page with the workload fields filled in and the options of `query` kept."""
+    importer = UsageImporter()
+    size = 0
+    try:
+        while chunk := await file.read(IMPORT_CHUNK_BYTES):
+            size += len(chunk)
+            if size > settings.max_upload_bytes:
+                raise DomainError(f"the upload is larger than {settings.max_upload_bytes:,} bytes", field=("file",))
+            importer.feed(chunk)
+        summary = importer.finish() if size else None
+    except DomainError:
+        summary = None
+    kept = [(k, v) for k, v in clean_pairs(query) if k not in WORKLOAD_KEYS and k not in ("h.profile", HOURLY_KEY)]
+    if summary is None or summary.workload is None:
+        rows = summary.rows_total if summary else 0
+        rejected = summary.rows_rejected if summary else 0
+        status = [("import_rows", str(rows)), ("import_rejected", str(rejected)), ("import_failed", "1")]
+        return RedirectResponse("/?" + urlencode(clean_pairs(query) + status), status_code=303)
+    pairs = workload_to_pairs(WorkloadIn.model_validate(summary.workload))
+    if summary.hourly_profile:
+        pairs += [("h.profile", "custom"), (HOURLY_KEY, ",".join(format_number(w) for w in summary.hourly_profile))]
+    status = [("import_rows", str(summary.rows_total)), ("import_rejected", str(summary.rows_rejected))]
+    return RedirectResponse("/?" + urlencode(pairs + kept + status), status_code=303)

@@ -1,0 +1,176 @@
+"""The page's views beyond one crossover, for its headline pair (the cheapest API against the
+cheapest self-hosted option at the user's volume): cost over time, how sure the break-even is, the
+overflow hybrid, and the requirements besides cost.
+
+Each is the JSON API's own answer (app/beyond.py's evaluate_* functions, called with the page's
+scenario and its `h.*` / `req` settings), so the page, the chart endpoints and /api/v1 agree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from app.beyond import (
+    HorizonIn,
+    HybridIn,
+    HybridOverflowIn,
+    MigrationIn,
+    UncertaintyIn,
+    evaluate_horizon,
+    evaluate_hybrid,
+    evaluate_uncertainty,
+    factors_json,
+)
+from app.core import factors as factors_core
+from app.core.errors import DomainError
+from app.core.specs import Catalog
+from app.scenario import ApiOptionIn, ApiResult, ScenarioIn, ScenarioResult, SelfHostedOptionIn, SelfHostedResult
+from app.sources import Sources
+from app.web.forms import BeyondIn, beyond_to_pairs, scenario_to_pairs
+
+MONTE_CARLO_DRAWS = 10_000
+MONTE_CARLO_SEED = 0
+
+
+@dataclass(frozen=True)
+class HeadlinePair:
+    api: ApiOptionIn
+    self_hosted: SelfHostedOptionIn
+
+
+def headline_pair(scenario: ScenarioIn, result: ScenarioResult) -> HeadlinePair | None:
+    """The cheapest API and the cheapest self-hosted option at the user's volume (the verdict's pair);
+    None unless the scenario has one of each."""
+    apis = [o for o in result.options if isinstance(o, ApiResult)]
+    hosted = [o for o in result.options if isinstance(o, SelfHostedResult)]
+    if not apis or not hosted:
+        return None
+    api_name = min(apis, key=lambda o: o.monthly_cost).resolved.option.name
+    sh_name = min(hosted, key=lambda o: o.monthly_cost).resolved.option.name
+    specs = {o.name: o for o in scenario.options}
+    api, sh = specs.get(api_name), specs.get(sh_name)
+    if not isinstance(api, ApiOptionIn) or not isinstance(sh, SelfHostedOptionIn):
+        return None
+    return HeadlinePair(api, sh)
+
+
+def horizon_data(
+    scenario: ScenarioIn, pair: HeadlinePair, beyond: BeyondIn, catalog: Catalog, sources: Sources | None = None
+) -> dict[str, Any]:
+    body = HorizonIn(
+        workload=scenario.workload,
+        api=pair.api,
+        self_hosted=pair.self_hosted,
+        months=beyond.months,
+        monthly_growth=beyond.monthly_growth,
+        api_price_change_per_year=beyond.api_price_change_per_year,
+        gpu_price_change_per_year=beyond.gpu_price_change_per_year,
+        migration=MigrationIn(engineering_weeks=beyond.migration_weeks),
+        migrate_at_month=beyond.migrate_at_month,
+    )
+    return evaluate_horizon(body, catalog, sources)
+
+
+def uncertainty_data(
+    scenario: ScenarioIn, pair: HeadlinePair, catalog: Catalog, sources: Sources | None = None
+) -> dict[str, Any]:
+    body = UncertaintyIn(
+        workload=scenario.workload,
+        api=pair.api,
+        self_hosted=pair.self_hosted,
+        draws=MONTE_CARLO_DRAWS,
+        seed=MONTE_CARLO_SEED,
+    )
+    return evaluate_uncertainty(body, catalog, sources)
+
+
+def hybrid_data(
+    scenario: ScenarioIn, pair: HeadlinePair, beyond: BeyondIn, catalog: Catalog, sources: Sources | None = None
+) -> dict[str, Any]:
+    body = HybridIn(
+        workload=scenario.workload,
+        option=HybridOverflowIn(
+            mode="overflow",
+            name=f"{pair.self_hosted.name} + {pair.api.name}",
+            api=pair.api,
+            self_hosted=pair.self_hosted,
+        ),
+        hourly_profile=list(beyond.hourly_weights),
+    )
+    return evaluate_hybrid(body, catalog, sources)
+
+
+def factors_data(pair: HeadlinePair, beyond: BeyondIn) -> dict[str, Any] | None:
+    if not beyond.requirements:
+        return None
+    refs = [
+        factors_core.OptionRef(pair.api.name, "api"),
+        factors_core.OptionRef(pair.self_hosted.name, "self_hosted"),
+        factors_core.OptionRef("Hybrid (self-hosted base, API overflow)", "hybrid"),
+    ]
+    return factors_json(beyond.requirements, refs)
+
+
+@dataclass(frozen=True)
+class BeyondView:
+    api_name: str
+    self_hosted_name: str
+    horizon: dict[str, Any] | None
+    uncertainty: dict[str, Any] | None
+    hybrid: dict[str, Any] | None
+    factors: dict[str, Any] | None
+    horizon_chart_src: str
+    tornado_chart_src: str
+    problems: list[str]
+    elapsed_ms: float
+
+
+def beyond_view(
+    scenario: ScenarioIn,
+    result: ScenarioResult,
+    beyond: BeyondIn,
+    catalog: Catalog,
+    chart_base: str = "/chart.svg?",
+    sources: Sources | None = None,
+) -> BeyondView | None:
+    """The four blocks for the headline pair; None without an API and a self-hosted option. A block the
+    model cannot compute is left out with its reason in `problems`."""
+    pair = headline_pair(scenario, result)
+    if pair is None:
+        return None
+    start = time.perf_counter()
+    problems: list[str] = []
+
+    def attempt(what: str, compute: Any) -> dict[str, Any] | None:
+        try:
+            value: dict[str, Any] = compute()
+            return value
+        except (DomainError, ValueError) as error:
+            problems.append(f"{what}: {error}")
+            return None
+
+    horizon = attempt("Over time", lambda: horizon_data(scenario, pair, beyond, catalog, sources))
+    uncertainty = attempt("How sure", lambda: uncertainty_data(scenario, pair, catalog, sources))
+    hybrid = attempt("Overflow", lambda: hybrid_data(scenario, pair, beyond, catalog, sources))
+    if chart_base.startswith("/chart.svg"):
+        query = urlencode(scenario_to_pairs(scenario) + beyond_to_pairs(beyond))
+        horizon_src, tornado_src = f"{chart_base}kind=horizon&{query}", f"{chart_base}kind=tornado&{query}"
+    else:  # a saved scenario's chart: its id, plus the horizon settings
+        extra = urlencode(beyond_to_pairs(beyond))
+        horizon_src = f"{chart_base}kind=horizon" + (f"&{extra}" if extra else "")
+        tornado_src = f"{chart_base}kind=tornado"
+    return BeyondView(
+        api_name=pair.api.name,
+        self_hosted_name=pair.self_hosted.name,
+        horizon=horizon,
+        uncertainty=uncertainty,
+        hybrid=hybrid,
+        factors=factors_data(pair, beyond),
+        horizon_chart_src=horizon_src,
+        tornado_chart_src=tornado_src,
+        problems=problems,
+        elapsed_ms=(time.perf_counter() - start) * 1000,
+    )
