@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.catalog.loader import load_catalog
@@ -205,9 +206,19 @@ def alt_text(result: ScenarioResult, kind: ChartKind = "cost") -> str:
     return f"{chart_title(kind)} chart. {head}"
 
 
-def _chart_response(
+@dataclass(frozen=True)
+class ChartLookup:
+    """A chart request after the cheap part: its ETag and headers, and a response if the client's
+    copy (304) or the render cache already answers it."""
+
+    etag: str
+    headers: dict[str, str]
+    answer: Response | None
+
+
+def _chart_lookup(
     request: Request, resolved: Resolved, params: ChartParams, fmt: Literal["svg", "png"], cache: RenderCache
-) -> Response:
+) -> ChartLookup:
     etag = make_etag(
         resolved.identity,
         fmt,
@@ -220,21 +231,38 @@ def _chart_response(
     )
     headers = {"ETag": etag, "Cache-Control": resolved.cache_control, "Vary": "Accept-Encoding"}
     if etag in _if_none_match(request):
-        return Response(status_code=304, headers=headers)
-    media_type = "image/svg+xml" if fmt == "svg" else "image/png"
+        return ChartLookup(etag, headers, Response(status_code=304, headers=headers))
     body = cache.get(etag)
-    if body is None:
-        if params.kind in PAIR_CHART_KINDS:
-            try:
-                spec = resolved.pair_spec(params)
-            except (ValueError, DomainError) as error:
-                return _error(["query", "kind"], str(error))
-        else:
-            result = resolved.evaluate()
-            spec = chart_spec(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
-        body = render_svg(spec) if fmt == "svg" else render_png(spec, params.scale)
-        cache.put(etag, body)
-    return Response(body, media_type=media_type, headers=headers)
+    if body is not None:
+        return ChartLookup(etag, headers, Response(body, media_type=MEDIA_TYPES[fmt], headers=headers))
+    return ChartLookup(etag, headers, None)
+
+
+MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def _chart_render(
+    resolved: Resolved, params: ChartParams, fmt: Literal["svg", "png"], cache: RenderCache, lookup: ChartLookup
+) -> Response:
+    """Evaluate, build the spec and render: ~50–150 ms of CPU, so async routes run it in a thread."""
+    if params.kind in PAIR_CHART_KINDS:
+        try:
+            spec = resolved.pair_spec(params)
+        except (ValueError, DomainError) as error:
+            return _error(["query", "kind"], str(error))
+    else:
+        result = resolved.evaluate()
+        spec = chart_spec(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
+    body = render_svg(spec) if fmt == "svg" else render_png(spec, params.scale)
+    cache.put(lookup.etag, body)
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers=lookup.headers)
+
+
+def _chart_response(
+    request: Request, resolved: Resolved, params: ChartParams, fmt: Literal["svg", "png"], cache: RenderCache
+) -> Response:
+    lookup = _chart_lookup(request, resolved, params, fmt, cache)
+    return lookup.answer or _chart_render(resolved, params, fmt, cache, lookup)
 
 
 def _if_none_match(request: Request) -> set[str]:
@@ -252,14 +280,48 @@ def _params_or_error(request: Request) -> ChartParams | JSONResponse:
 # --- stateless ------------------------------------------------------------------------------------
 
 
+# Stateless charts are the hot path of wiki traffic: an async handler answers a 304 or a cached
+# render on the event loop (no threadpool hop) and sends only a real render to a thread.
+
+
+async def app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def app_render_cache(request: Request) -> RenderCache:
+    return get_render_cache(request)
+
+
+async def _live_chart(request: Request, settings: Settings, fmt: Literal["svg", "png"], cache: RenderCache) -> Response:
+    resolved = _live(request, settings)
+    if isinstance(resolved, JSONResponse):
+        return resolved
+    params = _params_or_error(request)
+    if isinstance(params, JSONResponse):
+        return params
+    lookup = _chart_lookup(request, resolved, params, fmt, cache)
+    if lookup.answer is not None:
+        return lookup.answer
+    return await run_in_threadpool(_chart_render, resolved, params, fmt, cache, lookup)
+
+
 @router.get("/chart.svg", include_in_schema=False)
-def read_chart_svg(request: Request, settings: SettingsDep, cache: CacheDep) -> Response:
-    return _chart(request, _live(request, settings), "svg", cache)
+async def read_chart_svg(
+    request: Request,
+    settings: Annotated[Settings, Depends(app_settings)],
+    cache: Annotated[RenderCache, Depends(app_render_cache)],
+) -> Response:
+    return await _live_chart(request, settings, "svg", cache)
 
 
 @router.get("/chart.png", include_in_schema=False)
-def read_chart_png(request: Request, settings: SettingsDep, cache: CacheDep) -> Response:
-    return _chart(request, _live(request, settings), "png", cache)
+async def read_chart_png(
+    request: Request,
+    settings: Annotated[Settings, Depends(app_settings)],
+    cache: Annotated[RenderCache, Depends(app_render_cache)],
+) -> Response:
+    return await _live_chart(request, settings, "png", cache)
 
 
 @router.get("/embed", response_class=HTMLResponse, include_in_schema=False)
