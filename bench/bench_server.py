@@ -118,8 +118,11 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        httpx.get(f"{base}/chart.svg?{CHART_QUERY}", timeout=30)  # warm the render cache in each worker
-        httpx.get(f"{base}/chart.svg?{CHART_QUERY}", timeout=30)
+        # Warm every worker: a render cache is per process, and the first render loads vl-convert.
+        with httpx.Client(base_url=base, timeout=30) as warm:
+            for _ in range(8 * args.workers):
+                warm.get(f"/chart.svg?{CHART_QUERY}")
+                warm.get(f"/?{CHART_QUERY}")
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
             lua.write(f"wrk.body = {json.dumps(json.dumps(TWO_OPTIONS))}\n")
