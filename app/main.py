@@ -28,7 +28,6 @@ stays cheaper. Money in USD, a month is 730 hours, prices per million tokens.
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Breakeven", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
-    app.dependency_overrides[get_settings] = lambda: settings
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)

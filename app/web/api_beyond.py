@@ -29,7 +29,8 @@ from app.usage_import import (
     formats_json,
     summary_json,
 )
-from app.web.api import CatalogDep, FiniteJSONResponse, SettingsDep
+from app.web.api import FiniteJSONResponse
+from app.web.deps import CatalogDep, SettingsDep
 from app.web.errors import error_detail
 
 router = APIRouter(prefix="/api/v1")

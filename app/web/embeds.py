@@ -32,13 +32,14 @@ from app.charts import (
 )
 from app.core.errors import DomainError
 from app.scenario import ApiResult, ScenarioIn, ScenarioResult, SelfHostedResult, evaluate, option_name, result_to_json
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from app.sources import frozen_sources
 from app.store import SavedScenario, ScenarioStore
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
 from app.web.beyond_view import headline_pair, horizon_data, uncertainty_data
 from app.web.chart_render import RenderCache, live_data_fingerprint, make_etag, render_png, render_svg
 from app.web.chart_series import chart_series
+from app.web.deps import SettingsDep
 from app.web.forms import BeyondIn, beyond_to_pairs, parse_beyond, parse_query, scenario_to_query
 from app.web.pages import EmbedLinks, PageBanner, render_page, result_view, verdict
 
@@ -61,7 +62,6 @@ def get_render_cache(request: Request) -> RenderCache:
 
 StoreDep = Annotated[ScenarioStore, Depends(get_store)]
 CacheDep = Annotated[RenderCache, Depends(get_render_cache)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @dataclass(frozen=True)
@@ -284,11 +284,6 @@ def _params_or_error(request: Request) -> ChartParams | JSONResponse:
 # render on the event loop (no threadpool hop) and sends only a real render to a thread.
 
 
-async def app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 async def app_render_cache(request: Request) -> RenderCache:
     return get_render_cache(request)
 
@@ -309,7 +304,7 @@ async def _live_chart(request: Request, settings: Settings, fmt: Literal["svg", 
 @router.get("/chart.svg", include_in_schema=False)
 async def read_chart_svg(
     request: Request,
-    settings: Annotated[Settings, Depends(app_settings)],
+    settings: SettingsDep,
     cache: Annotated[RenderCache, Depends(app_render_cache)],
 ) -> Response:
     return await _live_chart(request, settings, "svg", cache)
@@ -318,7 +313,7 @@ async def read_chart_svg(
 @router.get("/chart.png", include_in_schema=False)
 async def read_chart_png(
     request: Request,
-    settings: Annotated[Settings, Depends(app_settings)],
+    settings: SettingsDep,
     cache: Annotated[RenderCache, Depends(app_render_cache)],
 ) -> Response:
     return await _live_chart(request, settings, "png", cache)

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_as_of
-from app.catalog.loader import cost_parameter, load_catalog
+from app.catalog.loader import cost_parameter
 from app.core.api_cost import ApiPrices
 from app.core.errors import DomainError
 from app.core.factors import REQUIREMENTS
@@ -47,12 +47,12 @@ from app.scenario import (
     resolve_api,
     result_to_json,
 )
-from app.settings import Settings, get_settings
 from app.sources import Sources
 from app.usage_import import UsageImporter
 from app.web.api import FiniteJSONResponse
 from app.web.beyond_view import BeyondView, beyond_view
 from app.web.chart_series import PALETTE, compact_number
+from app.web.deps import CatalogDep, SettingsDep
 from app.web.forms import (
     ALL_FIELDS,
     BEYOND_FIELDS,
@@ -74,9 +74,6 @@ from app.web.presets import presets
 ROOT = Path(__file__).resolve().parent.parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter()
-
-CatalogDep = Annotated[Catalog, Depends(load_catalog)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 ENGINE_LABELS = {"vllm": "vLLM", "sglang": "SGLang", "tensorrt-llm": "TensorRT-LLM", "generic": "generic"}
 TERM_LABELS = {
