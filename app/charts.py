@@ -56,6 +56,24 @@ def chart_title(kind: ChartKind) -> str:
     return CHART_TITLES[kind]
 
 
+def marked_line(field: str, value: float, label: str, colors: dict[str, str]) -> dict[str, Any]:
+    """A dotted vertical rule at `value` on the x field, labelled at the top (the user's volume, a
+    crossover month)."""
+    return {
+        "data": {"values": [{field: value, "label": label}]},
+        "layer": [
+            {
+                "mark": {"type": "rule", "strokeDash": [2, 3], "color": colors["muted"]},
+                "encoding": {"x": {"field": field, "type": "quantitative"}},
+            },
+            {
+                "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 4, "y": 4, "color": colors["muted"]},
+                "encoding": {"x": {"field": field, "type": "quantitative"}, "text": {"field": "label"}},
+            },
+        ],
+    }
+
+
 def chart_spec(
     result: ScenarioResult,
     *,
@@ -123,28 +141,7 @@ def chart_spec(
                 "order": {"field": "order", "type": "quantitative"},
             },
         },
-        {
-            "data": {
-                "values": [{"requests": data.volume, "label": f"your volume: {compact_number(data.volume)}/month"}]
-            },
-            "layer": [
-                {
-                    "mark": {"type": "rule", "strokeDash": [2, 3], "color": colors["muted"]},
-                    "encoding": {"x": {"field": "requests", "type": "quantitative"}},
-                },
-                {
-                    "mark": {
-                        "type": "text",
-                        "align": "left",
-                        "baseline": "top",
-                        "dx": 4,
-                        "y": 4,
-                        "color": colors["muted"],
-                    },
-                    "encoding": {"x": {"field": "requests", "type": "quantitative"}, "text": {"field": "label"}},
-                },
-            ],
-        },
+        marked_line("requests", data.volume, f"your volume: {compact_number(data.volume)}/month", colors),
     ]
     if markers:
         layers.append(
@@ -306,28 +303,7 @@ def horizon_spec(
     ]
     crossover = horizon.get("crossover_month")
     if crossover is not None:
-        layers.append(
-            {
-                "data": {"values": [{"month": crossover, "label": f"{sh} cheaper per month from month {crossover}"}]},
-                "layer": [
-                    {
-                        "mark": {"type": "rule", "strokeDash": [2, 3], "color": colors["muted"]},
-                        "encoding": {"x": {"field": "month", "type": "quantitative"}},
-                    },
-                    {
-                        "mark": {
-                            "type": "text",
-                            "align": "left",
-                            "baseline": "top",
-                            "dx": 4,
-                            "y": 4,
-                            "color": colors["muted"],
-                        },
-                        "encoding": {"x": {"field": "month", "type": "quantitative"}, "text": {"field": "label"}},
-                    },
-                ],
-            }
-        )
+        layers.append(marked_line("month", crossover, f"{sh} cheaper per month from month {crossover}", colors))
     return _frame(CHART_TITLES["horizon"], lines, layers, width, height, colors)
 
 
