@@ -133,3 +133,76 @@ def test_acknowledged_saves_survive_sigkill(store_settings: Settings, writers: i
     store = open_store(store_settings)
     missing = [i for i in acknowledged if store.get(i) is None]
     assert not missing, f"{len(missing)} acknowledged saves lost"
+
+
+SERVER_CLIENTS = 4
+
+
+def test_acknowledged_saves_survive_killing_the_server(store_settings: Settings) -> None:
+    """SIGKILL the server while clients save through the API; every 201 it sent is in the store."""
+    import json
+    import socket
+    import threading
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATA_DIR": str(store_settings.data_dir), "PYTHONPATH": str(ROOT)}
+    if store_settings.database_url:
+        env["DATABASE_URL"] = store_settings.database_url
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    body = json.dumps(
+        {
+            "workload": {"requests_per_month": 1000, "input_tokens": 10, "output_tokens": 10},
+            "options": [{"kind": "api", "name": "A", "input_per_mtok": 1, "output_per_mtok": 1}],
+        }
+    ).encode()
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            request = urllib.request.Request(
+                base + "/api/v1/scenarios", data=body, headers={"content-type": "application/json"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    if response.status == 201:
+                        acknowledged.append(json.loads(response.read())["id"])
+            except OSError:
+                if server.poll() is not None:
+                    return
+                time.sleep(0.05)
+
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        threads = [threading.Thread(target=client) for _ in range(SERVER_CLIENTS)]
+        for thread in threads:
+            thread.start()
+        time.sleep(2.0)
+        os.kill(server.pid, signal.SIGKILL)  # mid-save, with requests in flight
+        server.wait(timeout=10)
+    finally:
+        stop.set()
+        if server.poll() is None:
+            server.kill()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(acknowledged) > 10
+    store = open_store(store_settings)  # the restart
+    missing = [i for i in acknowledged if store.get(i) is None]
+    assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged saves lost"
