@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.catalog.api_prices import resolve_api_prices
+from app.catalog.api_prices import resolve_api_prices, snapshot_age
 from app.catalog.efficiencies import efficiencies_for
 from app.catalog.loader import cost_parameter, get_gpu, get_model, get_purchase_offer, get_rental_offer
 from app.core.api_cost import ApiCostBreakdown, ApiOption, ApiPrices, TokenPrices
@@ -603,6 +603,12 @@ def evaluate(
     for pair in pairs:
         landmarks += [2 * v for v in (pair.solution.first_crossover, pair.solution.stays_cheaper_above) if v]
     envelope, covered = cheapest_envelope(curves, max(landmarks))
+    notes: list[str] = []
+    uses_catalog_prices = any(isinstance(r, ApiResult) and r.resolved.option.prices.as_of for r in results)
+    if sources.label == "live" and uses_catalog_prices:
+        warning = snapshot_age().warning  # a saved scenario is old on purpose: no warning there
+        if warning:
+            notes.append(warning)
     return ScenarioResult(
         workload=workload,
         options=results,
@@ -610,6 +616,7 @@ def evaluate(
         breakevens=pairs,
         envelope=envelope,
         envelope_up_to=covered,
+        notes=notes,
     )
 
 
@@ -746,6 +753,7 @@ def result_to_json(result: ScenarioResult) -> dict[str, Any]:
             ],
         },
         "conventions": {"currency": "USD", "hours_per_month": 730, "price_unit": "USD per million tokens"},
+        "warnings": result.notes,
     }
 
 

@@ -59,6 +59,32 @@ def snapshot_as_of() -> str:
     return max(dates).isoformat() if dates else ""
 
 
+# Beyond this age a price snapshot is likely to have missed cuts and launches: say so, loudly.
+STALE_AFTER_DAYS = 90
+
+
+@dataclass(frozen=True)
+class SnapshotAge:
+    as_of: str
+    age_days: int
+    stale: bool
+    warning: str | None
+
+
+def snapshot_age(today: date | None = None) -> SnapshotAge:
+    today = today or datetime.now(tz=UTC).date()
+    as_of = snapshot_as_of()
+    age = (today - date.fromisoformat(as_of)).days if as_of else 10_000
+    stale = age > STALE_AFTER_DAYS
+    warning = (
+        f"API prices are {age} days old (genai-prices {GENAI_PRICES_VERSION}, as of {as_of}): "
+        "upgrade genai-prices, or check the provider's page and type the prices in."
+        if stale
+        else None
+    )
+    return SnapshotAge(as_of, age, stale, warning)
+
+
 def _source(provider: gp.Provider) -> str:
     url = (provider.pricing_urls or [None])[0]
     where = f"; provider's price page {url}" if url else ""

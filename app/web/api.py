@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_as_of
+from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_age
 from app.catalog.loader import get_model
 from app.core.throughput import Engine
 from app.core.units import Precision
@@ -189,6 +189,6 @@ def list_api_model_prices(
         and (needle is None or needle in entry.model.lower() or needle in entry.name.lower())
     ]
     return {
-        "snapshot": {"package": "genai-prices", "version": GENAI_PRICES_VERSION, "as_of": snapshot_as_of()},
+        "snapshot": {"package": "genai-prices", "version": GENAI_PRICES_VERSION, **asdict(snapshot_age())},
         **_entries(items[:limit]),
     }
