@@ -1,10 +1,13 @@
 """The `breakeven` command: `serve` runs the app, `calibrate` fits the throughput estimator,
-`delete-scenario ID` removes a saved scenario (the one admin action on the store)."""
+`prices refresh` fetches the latest genai-prices data (opt-in), `delete-scenario ID` removes a saved
+scenario (the one admin action on the store)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+import httpx
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the web app (HOST and PORT from the environment)")
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     sub.add_parser("calibrate", help="fit the throughput estimator; see `breakeven calibrate --help`", add_help=False)
+    prices = sub.add_parser("prices", help="API price snapshot: `breakeven prices refresh` (opt-in, needs network)")
+    prices.add_argument("action", choices=["refresh"])
     delete = sub.add_parser("delete-scenario", help="delete a saved scenario (admin; rows are otherwise immutable)")
     delete.add_argument("scenario_id")
     args, rest = parser.parse_known_args(argv)
@@ -23,6 +28,17 @@ def main(argv: list[str] | None = None) -> int:
         return calibrate(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "prices":
+        from app.catalog.price_refresh import refresh_prices
+        from app.settings import get_settings
+
+        try:
+            path, models = refresh_prices(get_settings().data_dir)
+        except (OSError, ValueError, httpx.HTTPError) as error:
+            print(f"price refresh failed, the bundled snapshot stays in use: {error}", file=sys.stderr)
+            return 1
+        print(f"saved {models} models' prices to {path}; restart the app to use them (delete the file to undo)")
+        return 0
     if args.command == "delete-scenario":
         from app.settings import get_settings
         from app.store import open_store

@@ -189,6 +189,12 @@ def list_api_models() -> tuple[ApiModelEntry, ...]:
     return tuple(entries)
 
 
+def clear_caches() -> None:
+    """After genai-prices switches snapshot (app.catalog.price_refresh)."""
+    snapshot_as_of.cache_clear()
+    list_api_models.cache_clear()
+
+
 def resolve_api_prices(model: str, provider: str | None = None) -> ApiPrices:
     """Prices for a model id (as the provider names it), optionally pinned to a provider id."""
     snapshot = get_snapshot()

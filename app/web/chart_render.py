@@ -13,6 +13,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import version
 from importlib.resources import files
@@ -20,14 +21,18 @@ from typing import Any
 
 import vl_convert
 
+from app.catalog.api_prices import snapshot_as_of
+
 RENDERER = f"breakeven-charts-1/vl-convert-{version('vl-convert-python')}"
 
 
 class RenderCache:
-    """LRU of rendered bytes, bounded by their total size."""
+    """LRU of rendered bytes, bounded by their total size. `on_lookup(hit)`, if given, hears every `get`
+    (the app counts hits and misses in Prometheus)."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, on_lookup: Callable[[bool], None] | None = None) -> None:
         self.max_bytes = max_bytes
+        self.on_lookup = on_lookup
         self.used = 0
         self.items: OrderedDict[str, bytes] = OrderedDict()
         self.lock = threading.Lock()
@@ -37,7 +42,9 @@ class RenderCache:
             value = self.items.get(key)
             if value is not None:
                 self.items.move_to_end(key)
-            return value
+        if self.on_lookup is not None:
+            self.on_lookup(value is not None)
+        return value
 
     def put(self, key: str, value: bytes) -> None:
         if len(value) > self.max_bytes:
@@ -57,6 +64,7 @@ def live_data_fingerprint() -> str:
     """Changes whenever a bundled figure could: catalog files, price snapshot, estimator fit."""
     digest = hashlib.sha256(RENDERER.encode())
     digest.update(version("genai-prices").encode())
+    digest.update(snapshot_as_of().encode())  # a refreshed price snapshot (app.catalog.price_refresh)
     for name in sorted(p.name for p in files("app.catalog").iterdir() if p.name.endswith(".toml")):
         digest.update(files("app.catalog").joinpath(name).read_bytes())
     return digest.hexdigest()[:16]
