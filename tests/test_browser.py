@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,10 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start serving the app within 20 s")
         time.sleep(0.05)
+    # Load the chart renderer once (about a second in a fresh process) before any page waits on it.
+    from app.web.presets import presets
+
+    urllib.request.urlopen(f"http://127.0.0.1:{port}/chart.svg?{presets()[0].query}", timeout=60).close()
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
@@ -219,8 +224,13 @@ def test_phone_layout_fits_the_screen(browser: Any, base_url: str) -> None:
         chart = page.locator("#chart-img")
         expect(chart).to_be_visible()
         # The phone gets the narrow render, and it has loaded (naturalWidth is 0 for a broken image).
+        # The first render in a fresh server process loads vl-convert (about a second): wait for it.
+        page.wait_for_function(
+            "() => { const img = document.querySelector('#chart-img');"
+            " return img && img.complete && img.naturalWidth > 0; }",
+            timeout=30_000,
+        )
         assert "width=360" in chart.evaluate("img => img.currentSrc")
-        assert chart.evaluate("img => img.complete && img.naturalWidth") > 0
         screenshot(page, "preset-phone.png")
         page.locator("#work summary").click()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
