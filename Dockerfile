@@ -13,4 +13,4 @@ USER breakeven
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --retries=3 \
     CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', timeout=2)"
-CMD ["sh", "-c", "exec uvicorn app.main:app --host $HOST --port $PORT --workers $WEB_CONCURRENCY --no-server-header --proxy-headers"]
+CMD ["sh", "-c", "exec uvicorn app.main:app --host $HOST --port $PORT --workers $WEB_CONCURRENCY --no-server-header --no-access-log --proxy-headers"]

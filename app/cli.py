@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         reload=args.reload,
         log_level=settings.log_level,
         server_header=False,
+        access_log=False,  # the app writes its own structured access log (app/web/observability.py)
     )
     return 0
 

@@ -8,12 +8,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.catalog.loader import load_catalog
+from app.catalog.price_refresh import use_refreshed_prices
 from app.settings import Settings, get_settings
 from app.store import open_store
 from app.web import api, api_beyond, embeds
 from app.web.chart_render import RenderCache
 from app.web.docs import install_docs
 from app.web.errors import install_error_handlers
+from app.web.observability import install_observability
 from app.web.security import SecurityMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,13 +31,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Breakeven", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    refreshed = use_refreshed_prices(settings.data_dir)  # opt-in: only after `breakeven prices refresh`
+    app.state.prices_refreshed_at = refreshed
     install_error_handlers(app)
     install_docs(app)
     app.add_middleware(SecurityMiddleware, settings=settings)
+    metrics = install_observability(app, settings)  # after every other middleware: outermost
     app.include_router(api.router)
     app.include_router(api_beyond.router)
     app.state.store = open_store(settings)
-    app.state.render_cache = RenderCache(settings.chart_cache_bytes)
+    app.state.render_cache = RenderCache(settings.chart_cache_bytes, on_lookup=metrics.chart_lookup)
     app.include_router(embeds.router)
 
     @app.get("/healthz", summary="Liveness: the app is up and its catalog loads")

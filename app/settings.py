@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,14 @@ class Settings(BaseSettings):
     )
     max_options: int = Field(16, ge=1, le=256, description="Most options (API + self-hosted) one scenario may hold.")
     log_level: str = Field("info", description="Uvicorn log level: critical, error, warning, info, debug.")
+    log_format: Literal["json", "text"] = Field(
+        "json",
+        description="App logs (the breakeven logger, incl. one access line per request with its request id): "
+        "json = one JSON object per line; text = plain lines.",
+    )
+    metrics_enabled: bool = Field(
+        True, description="Serve Prometheus metrics at GET /metrics; false answers 404 there."
+    )
     max_body_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body accepted (uploads excepted); larger answers 413."
     )
