@@ -52,11 +52,12 @@ class StrictInput(BaseModel):
 
 
 class WorkloadIn(StrictInput):
+    # At least one request (or token) a month: below that, cost per Mtok overflows to infinity.
     requests_per_month: float | None = Field(
-        None, gt=0, le=MAX_REQUESTS_PER_MONTH, description="Requests per month (or give tokens_per_month)."
+        None, ge=1, le=MAX_REQUESTS_PER_MONTH, description="Requests per month (or give tokens_per_month)."
     )
     tokens_per_month: float | None = Field(
-        None, gt=0, le=MAX_REQUESTS_PER_MONTH * 1000, description="Input + output tokens per month."
+        None, ge=1, le=MAX_REQUESTS_PER_MONTH * 1000, description="Input + output tokens per month."
     )
     input_tokens: float = Field(..., ge=0, le=MAX_TOKENS_PER_REQUEST, description="Input tokens per request.")
     output_tokens: float = Field(..., ge=1, le=1_000_000, description="Output tokens per request.")

@@ -79,6 +79,20 @@ def test_self_hosting_that_never_stays_cheaper_says_why(client: TestClient) -> N
     assert "never" in pair["explanation"] and "per request" in pair["explanation"]
 
 
+def test_vanishing_token_volume_is_a_422_not_an_infinite_cost(client: TestClient) -> None:
+    body = copy.deepcopy(FLAT_VS_H100)
+    body["workload"] = {"tokens_per_month": 1e-300, "input_tokens": 0, "output_tokens": 1}
+    assert_error_shape(client.post("/api/v1/breakeven", json=body), field="tokens_per_month")
+
+
+def test_a_tiny_cost_of_capital_is_straight_line_not_a_500(client: TestClient) -> None:
+    body = copy.deepcopy(FLAT_VS_H100)
+    body["options"][1]["pricing"] = {"kind": "buy", "price_per_gpu": 30_000, "cost_of_capital": 1e-17}
+    llama = post_breakeven(client, body)["options"][1]
+    years = llama["pricing"]["depreciation_years"]
+    assert llama["pricing"]["monthly_cost_per_gpu_breakdown"]["capital"] == pytest.approx(30_000 / (years * 12))
+
+
 def test_tokens_per_month_is_an_alternative_volume(client: TestClient) -> None:
     body = copy.deepcopy(FLAT_VS_H100)
     body["workload"] = {"tokens_per_month": 3e9, "input_tokens": 500, "output_tokens": 500}
@@ -162,6 +176,7 @@ BAD_BREAKEVEN = [
     pytest.param(["workload", "requests_per_month"], -5, "requests_per_month", id="negative-volume"),
     pytest.param(["workload", "requests_per_month"], 0, "requests_per_month", id="zero-volume"),
     pytest.param(["workload", "requests_per_month"], 1e30, "requests_per_month", id="absurd-volume"),
+    pytest.param(["workload", "requests_per_month"], 1e-300, "requests_per_month", id="vanishing-volume"),
     pytest.param(["workload", "requests_per_month"], "lots", "requests_per_month", id="string-for-number"),
     pytest.param(["workload", "input_tokens"], _DELETE, "input_tokens", id="missing-field"),
     pytest.param(["options", 0, "input_per_mtok"], 0, "input_per_mtok", id="zero-price"),

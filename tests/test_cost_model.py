@@ -97,6 +97,12 @@ def test_capital_recovery(capex: float, years: float, residual: float, rate: flo
     assert pricing.capital_recovery_per_gpu() == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize("rate", [1e-17, 1e-300, 1e-9])
+def test_a_vanishing_cost_of_capital_tends_to_straight_line(rate: float) -> None:
+    pricing = BuyPricing(capex_per_gpu=48_000, depreciation_years=4, cost_of_capital=rate)
+    assert pricing.capital_recovery_per_gpu() == pytest.approx(1000.0, rel=1e-6)
+
+
 def test_buy_running_costs_by_hand() -> None:
     pricing = BuyPricing(
         capex_per_gpu=30_000,

@@ -202,6 +202,17 @@ def test_csv_export_has_options_breakevens_and_curves(client: TestClient) -> Non
     assert "\ncurve,Flat API,api," in text
 
 
+def test_save_and_share_keeps_the_page_settings(client: TestClient) -> None:
+    settings = "h.growth_pct=20&h.months=12&h.migration_weeks=30"
+    response = client.post("/s", data={"query": query() + "&" + settings}, follow_redirects=False)
+    page = client.get(response.headers["location"]).text
+    for key, value in (("h.growth_pct", "20"), ("h.months", "12"), ("h.migration_weeks", "30")):
+        assert f'name="{key}"' in page
+        field = page[page.index(f'name="{key}"') - 300 : page.index(f'name="{key}"') + 300]
+        assert f'value="{value}"' in field, key
+    assert "h.months=12" in page  # the saved horizon chart is drawn with the saved settings
+
+
 def test_save_and_share_button_posts_the_permalink(client: TestClient) -> None:
     response = client.post("/s", data={"query": query()}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/s/")

@@ -339,7 +339,7 @@ def test_tokens_per_month_volume() -> None:
         ({"cached_pct": "70", "cache_write_pct": "40"}, "cache_write_pct", "must not exceed 100%"),
         ({"peak_to_average": "0.5"}, "peak_to_average", "must be at least 1"),
         ({"volume": ""}, "volume", "required"),
-        ({"volume": "-5"}, "volume", "must be greater than 0"),
+        ({"volume": "-5"}, "volume", "must be at least 1"),
         ({"volume": "nan"}, "volume", "must be a finite number"),
         ({"volume": "1e400"}, "volume", "too large"),
         ({"volume_unit": "bananas"}, "volume_unit", "requests or tokens"),

@@ -85,10 +85,14 @@ class BuyPricing:
         """Level monthly payment that repays capex net of the residual's present value."""
         monthly_rate = self.cost_of_capital / MONTHS_PER_YEAR
         residual = self.capex_per_gpu * self.residual_fraction
-        if monthly_rate == 0:
+        # 1 − (1 + i)^−n, computed without cancellation: a tiny rate (1e-17) must tend to
+        # straight-line, not divide by a 1 − 1.0 that rounded to zero.
+        growth = math.log1p(monthly_rate) * self.months
+        annuity_denominator = -math.expm1(-growth)
+        if monthly_rate == 0 or annuity_denominator <= 0:
             return (self.capex_per_gpu - residual) / self.months
-        discount = math.pow(1 + monthly_rate, -self.months)
-        return (self.capex_per_gpu - residual * discount) * monthly_rate / (1 - discount)
+        discount = math.exp(-growth)
+        return (self.capex_per_gpu - residual * discount) * monthly_rate / annuity_denominator
 
     def power_per_gpu(self) -> float:
         kwh = self.watts_per_gpu * self.power_draw_fraction * self.pue * HOURS_PER_MONTH / 1000

@@ -369,13 +369,27 @@ def links(scenario_id: str, base: str = "") -> dict[str, str]:
     }
 
 
-def save_scenario(scenario: ScenarioIn, store: ScenarioStore, settings: Settings) -> SavedScenario:
-    """Evaluate against live sources, then store the scenario with every figure it used."""
+def save_scenario(
+    scenario: ScenarioIn,
+    store: ScenarioStore,
+    settings: Settings,
+    page_settings: list[tuple[str, str]] | None = None,
+) -> SavedScenario:
+    """Evaluate against live sources, then store the scenario with every figure it used, and the
+    page's own settings (the horizon, profile and requirements: `h.*` and `req` query pairs)."""
     from app.scenario import snapshot_for
 
     catalog = load_catalog()
     result = evaluate(scenario, catalog, settings.max_options)
-    return store.save(scenario.model_dump(mode="json", exclude_none=True), snapshot_for(scenario, result, catalog))
+    snapshot = snapshot_for(scenario, result, catalog)
+    snapshot["page_settings"] = [list(pair) for pair in page_settings or []]
+    return store.save(scenario.model_dump(mode="json", exclude_none=True), snapshot)
+
+
+def saved_query(saved: SavedScenario, scenario: ScenarioIn) -> str:
+    """The permalink query of a saved scenario, with the page settings it was saved with."""
+    extra = [(str(k), str(v)) for k, v in saved.snapshot.get("page_settings", [])]
+    return scenario_to_query(scenario) + ("&" + urlencode(extra) if extra else "")
 
 
 @router.post(
@@ -427,7 +441,7 @@ def save_from_page(query: Annotated[str, Form(max_length=20_000)], store: StoreD
     scenario, state = parse_query(query)
     if scenario is None:
         return RedirectResponse("/?" + query, status_code=303)
-    saved = save_scenario(scenario, store, settings)
+    saved = save_scenario(scenario, store, settings, beyond_to_pairs(state.beyond))
     return RedirectResponse(f"/s/{saved.id}", status_code=303)
 
 
@@ -445,7 +459,7 @@ def read_saved_page(scenario_id: str, request: Request, store: StoreDep, setting
     assert saved is not None
     frozen = frozen_sources(saved.snapshot)
     result = evaluate(resolved.scenario, frozen.catalog, settings.max_options, frozen)
-    query = scenario_to_query(resolved.scenario)
+    query = saved_query(saved, resolved.scenario)
     _, state = parse_query(query)
     view = result_view(resolved.scenario, result, frozen.catalog)
     prices = saved.snapshot.get("genai_prices", {})
@@ -520,7 +534,7 @@ def read_saved_rerun(scenario_id: str, request: Request, store: StoreDep, settin
                 f"{new_pair.self_hosted} vs {new_pair.api}: stays cheaper above {_volume(before)} → "
                 f"{_volume(after)} requests/month."
             )
-    query = scenario_to_query(resolved.scenario)
+    query = saved_query(saved, resolved.scenario)
     _, state = parse_query(query)
     banner = PageBanner(
         title=f"Scenario {saved.id} re-run with today's prices",
