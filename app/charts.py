@@ -56,6 +56,11 @@ def chart_title(kind: ChartKind) -> str:
     return CHART_TITLES[kind]
 
 
+def theme_colors(theme: Theme) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The text, grid and background colours of a theme, and its palette for the options."""
+    return THEMES[theme], DARK_PALETTE if theme == "dark" else PALETTE
+
+
 def marked_line(field: str, value: float, label: str, colors: dict[str, str]) -> dict[str, Any]:
     """A dotted vertical rule at `value` on the x field, labelled at the top (the user's volume, a
     crossover month)."""
@@ -83,8 +88,7 @@ def chart_spec(
     theme: Theme = "light",
     subtitle: str | None = None,
 ) -> dict[str, Any]:
-    colors = THEMES[theme]
-    palette = DARK_PALETTE if theme == "dark" else PALETTE
+    colors, palette = theme_colors(theme)
     data = chart_series(result, plot_width=width)
     tokens_per_request = result.workload.tokens_per_request
 
@@ -233,8 +237,7 @@ def horizon_spec(
     subtitle: str | None = None,
 ) -> dict[str, Any]:
     """Cumulative USD by month for each plan of a POST /api/v1/horizon answer (months 0..H)."""
-    colors = THEMES[theme]
-    palette = DARK_PALETTE if theme == "dark" else PALETTE
+    colors, palette = theme_colors(theme)
     api, sh = horizon["api"]["name"], horizon["self_hosted"]["name"]
     plans = horizon["plans"]
     # The cheapest plan first (solid), then the others it is compared with; each switch month once.
@@ -316,8 +319,7 @@ def tornado_spec(
     subtitle: str | None = None,
 ) -> dict[str, Any]:
     """Horizontal bars: the break-even volume with each input at the low / high end of its range."""
-    colors = THEMES[theme]
-    palette = DARK_PALETTE if theme == "dark" else PALETTE
+    colors, palette = theme_colors(theme)
     base = uncertainty["base"]["stays_cheaper_above_requests_per_month"]
     bars = uncertainty["tornado"]["bars"]
     finite = [

@@ -31,7 +31,16 @@ from app.charts import (
     tornado_spec,
 )
 from app.core.errors import DomainError
-from app.scenario import ApiResult, ScenarioIn, ScenarioResult, SelfHostedResult, evaluate, option_name, result_to_json
+from app.scenario import (
+    ApiResult,
+    ScenarioIn,
+    ScenarioResult,
+    SelfHostedResult,
+    evaluate,
+    option_name,
+    result_to_json,
+    snapshot_for,
+)
 from app.settings import Settings
 from app.sources import frozen_sources
 from app.store import SavedScenario, ScenarioStore
@@ -377,8 +386,6 @@ def save_scenario(
 ) -> SavedScenario:
     """Evaluate against live sources, then store the scenario with every figure it used, and the
     page's own settings (the horizon, profile and requirements: `h.*` and `req` query pairs)."""
-    from app.scenario import snapshot_for
-
     catalog = load_catalog()
     result = evaluate(scenario, catalog, settings.max_options)
     snapshot = snapshot_for(scenario, result, catalog)
