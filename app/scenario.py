@@ -26,7 +26,7 @@ from app.core.breakeven import (
     solve_breakeven,
 )
 from app.core.errors import DomainError
-from app.core.self_hosted import BuyPricing, Pricing, RentalTerm, RentPricing, SelfHostedOption
+from app.core.self_hosted import BuyPricing, Pricing, RentalTerm, RentPricing, ReplicaStepCost, SelfHostedOption
 from app.core.specs import Catalog, GpuSpec, ModelArchitecture
 from app.core.throughput import (
     Efficiencies,
@@ -531,6 +531,7 @@ class SelfHostedResult:
     replicas: int
     monthly_cost: float
     requests_per_replica: float
+    curve: ReplicaStepCost  # monthly cost at any volume, for the workload's peak-to-average
 
 
 @dataclass(frozen=True)
@@ -560,10 +561,10 @@ def option_name(result: ApiResult | SelfHostedResult) -> str:
     return result.resolved.option.name
 
 
-def cost_curve(result: ApiResult | SelfHostedResult, workload: Workload) -> CostCurve:
+def cost_curve(result: ApiResult | SelfHostedResult) -> CostCurve:
     if isinstance(result, ApiResult):
         return LinearCost(result.breakdown.per_request)
-    return result.resolved.option.cost_curve(workload.peak_to_average)
+    return result.curve
 
 
 def evaluate(
@@ -590,11 +591,11 @@ def evaluate(
         except DomainError as error:
             raise _with_field_prefix(error, ("options", index)) from None
 
-    curves = [cost_curve(r, workload) for r in results]
+    curves = [cost_curve(r) for r in results]
     volume = workload.requests_per_month
     cheapest = min(range(len(results)), key=lambda i: (results[i].monthly_cost, i))
     pairs = [
-        _pair(api, sh, workload)
+        _pair(api, sh)
         for api in results
         if isinstance(api, ApiResult)
         for sh in results
@@ -631,11 +632,11 @@ def _evaluate_option(
     resolved = resolve_self_hosted(spec, workload, sources.catalog, sources.efficiencies)
     curve = resolved.option.cost_curve(workload.peak_to_average)
     volume = workload.requests_per_month
-    return SelfHostedResult(resolved, curve.replicas(volume), curve.cost(volume), curve.requests_per_replica)
+    return SelfHostedResult(resolved, curve.replicas(volume), curve.cost(volume), curve.requests_per_replica, curve)
 
 
-def _pair(api: ApiResult, sh: SelfHostedResult, workload: Workload) -> PairResult:
-    curve = sh.resolved.option.cost_curve(workload.peak_to_average)
+def _pair(api: ApiResult, sh: SelfHostedResult) -> PairResult:
+    curve = sh.curve
     solution = solve_breakeven(LinearCost(api.breakdown.per_request), curve)
     return PairResult(
         api=option_name(api),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
+import math
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.web.api import BREAKEVEN_EXAMPLE, THROUGHPUT_EXAMPLE
+from app.core.breakeven import VolumeRange
+from app.web.api import BREAKEVEN_EXAMPLE, THROUGHPUT_EXAMPLE, FiniteJSONResponse
 from tests.helpers import assert_all_finite, assert_error_shape
 
 FLAT_VS_H100: dict[str, Any] = {
@@ -247,3 +250,31 @@ def test_openapi_documents_the_examples(client: TestClient) -> None:
     breakeven = schema["paths"]["/api/v1/breakeven"]["post"]["requestBody"]["content"]["application/json"]
     assert "design-example" in breakeven["examples"]
     assert "/api/v1/throughput" in schema["paths"]
+
+
+# --- the response encoder ------------------------------------------------------------------------
+
+ENCODABLE = [
+    pytest.param({"a": 1.5, "b": [0.1 + 0.2, 3_000_000.0, 1e-7, None, True]}, id="floats-lists-null"),
+    pytest.param({"name": "NaN Infinity -Infinity"}, id="strings-naming-non-finite"),
+    pytest.param({"name": "<script>\u00e9\u2028"}, id="non-ascii"),
+    pytest.param({"range": VolumeRange(1.0, 2.0)}, id="dataclass"),
+]
+
+
+@pytest.mark.parametrize("content", ENCODABLE)
+def test_finite_json_response_encodes_what_json_reads_back(content: dict[str, Any]) -> None:
+    body = FiniteJSONResponse(content).body
+    assert json.loads(body) == json.loads(json.dumps(content, default=lambda v: vars(v)))
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("where", ["top", "nested", "beside-a-string-naming-it"])
+def test_finite_json_response_refuses_non_finite_numbers(value: float, where: str) -> None:
+    content: dict[str, Any] = {
+        "top": {"x": value},
+        "nested": {"a": [{"b": [1.0, value]}]},
+        "beside-a-string-naming-it": {"note": "NaN", "x": value},
+    }[where]
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        FiniteJSONResponse(content)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from random import Random
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.core.breakeven import LinearCost, cheapest_envelope, solve_breakeven
+from app.core.breakeven import CostCurve, LinearCost, cheapest_envelope, solve_breakeven
 from app.core.self_hosted import ReplicaStepCost
 
 # (api $/request, fixed, per replica, requests per replica, min, redundancy) -> (first, stays, ranges)
@@ -118,24 +121,111 @@ def test_solver_agrees_with_brute_force_scan(scenario: tuple[LinearCost, Replica
     assert api.cost(first) == pytest.approx(curve.cost(first), rel=1e-9)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
+def _envelope_by_walking_every_step(curves: list[CostCurve], up_to: float) -> list[tuple[float, float, int]]:
+    """Reference: the cheapest curve between every pair of consecutive replica boundaries."""
+    boundaries = sorted(
+        {
+            n * c.requests_per_replica
+            for c in curves
+            if isinstance(c, ReplicaStepCost)
+            for n in range(max(c.min_replicas, 1), int(up_to / c.requests_per_replica) + 1)
+            if 0 < n * c.requests_per_replica < up_to
+        }
+    )
+    pieces: list[tuple[float, float, int]] = []
+    start = 0.0
+    for end in [*boundaries, up_to]:
+        # Step curves are flat on (start, end]; a line is cheapest at its lower end. Split where the
+        # cheapest line crosses the cheapest flat step, exactly as a person would by hand.
+        flat = min(((c.cost(end), i) for i, c in enumerate(curves) if isinstance(c, ReplicaStepCost)), default=None)
+        line = min(((c.per_request, i) for i, c in enumerate(curves) if isinstance(c, LinearCost)), default=None)
+        if flat is None or line is None:
+            pieces.append((start, end, (flat or line)[1]))  # type: ignore[index]
+        else:
+            switch = flat[0] / line[0]
+            if switch >= end:
+                pieces.append((start, end, line[1]))
+            elif switch <= start:
+                pieces.append((start, end, flat[1]))
+            else:
+                pieces += [(start, switch, line[1]), (switch, end, flat[1])]
+        start = end
+    merged: list[tuple[float, float, int]] = []
+    for piece in pieces:
+        if merged and merged[-1][2] == piece[2]:
+            merged[-1] = (merged[-1][0], piece[1], piece[2])
+        else:
+            merged.append(piece)
+    return merged
+
+
+envelope_curves = st.tuples(
     st.lists(scenarios, min_size=1, max_size=3),
     st.lists(st.floats(1e-6, 1e-1), min_size=0, max_size=2),
-    st.floats(1e4, 1e9),
-)
-def test_envelope_picks_the_cheapest_everywhere(
-    pairs: list[tuple[LinearCost, ReplicaStepCost]], extra_lines: list[float], up_to: float
-) -> None:
-    curves = [c for _, c in pairs] + [api for api, _ in pairs] + [LinearCost(a) for a in extra_lines]
+).map(lambda t: [c for _, c in t[0]] + [api for api, _ in t[0]] + [LinearCost(a) for a in t[1]])
+
+
+@settings(max_examples=300, deadline=None)
+@given(envelope_curves, st.floats(1e4, 1e9), st.randoms(use_true_random=False))
+def test_envelope_equals_walking_every_replica_step(curves: list[CostCurve], up_to: float, rnd: Random) -> None:
+    # Duplicates and shuffles: ties must still go to the earlier curve.
+    curves = curves + [curves[rnd.randrange(len(curves))]]
+    rnd.shuffle(curves)
+    total_steps = sum(up_to / c.requests_per_replica for c in curves if isinstance(c, ReplicaStepCost))
+    assume(total_steps < 20_000)  # keeps the reference fast
+    segments, covered = cheapest_envelope(curves, up_to)
+    expected = _envelope_by_walking_every_step(curves, up_to)
+    assert covered == up_to
+    assert [s.option_index for s in segments] == [index for _, _, index in expected]
+    for segment, (start, end, _) in zip(segments, expected, strict=True):
+        assert segment.start == pytest.approx(start, rel=1e-9)
+        assert segment.end == pytest.approx(end, rel=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(envelope_curves, st.floats(1e4, 1e12))
+def test_envelope_picks_the_cheapest_everywhere(curves: list[CostCurve], up_to: float) -> None:
     segments, covered = cheapest_envelope(curves, up_to)
     assert segments[0].start == 0 and segments[-1].end == pytest.approx(covered)
     for left, right in zip(segments, segments[1:], strict=False):
         assert left.end == right.start and left.option_index != right.option_index
     for segment in segments:
+        for v in (segment.start + (segment.end - segment.start) * f for f in (1e-6, 0.5, 1.0)):
+            if v - segment.start <= 1e-8 * v:
+                continue  # a step curve counts loads within 1e-9 of a boundary as on it (no spare replica)
+            winner = curves[segment.option_index].cost(v)
+            assert all(winner <= c.cost(v) * (1 + 1e-9) for c in curves)
+
+
+def test_envelope_over_millions_of_replicas_is_quick_and_complete() -> None:
+    # 15 tiny replicas (4 requests/month each) against an API, up to 1e10 requests/month: 2.5e9
+    # replica steps per curve. The old step walk stopped after 200,000 steps, about 1% of the way.
+    curves: list[CostCurve] = [LinearCost(0.001)]
+    curves += [
+        ReplicaStepCost(50.0 * k, 0.003 * 0.9**k * (1 + 0.2 * k), 4.0 * (1 + 0.2 * k), 1, k % 2) for k in range(15)
+    ]
+    started = time.process_time()
+    segments, covered = cheapest_envelope(curves, 1e10, max_work=20_000)
+    assert time.process_time() - started < 1.0  # generous: ~10 ms here; the old walk took seconds
+    assert covered == 1e10
+    # Marginal costs c/Q = 0.00075·0.9^k per request fall with k, all below the API's 0.001, and
+    # fixed costs 50k rise with k: the API first, then ever later curves, the last at volume.
+    assert segments[0].option_index == 0 and segments[-1].option_index == 15
+    assert len({s.option_index for s in segments}) > 3
+    for segment in segments:
         v = (segment.start + segment.end) / 2
-        winner = curves[segment.option_index].cost(v)
-        assert all(winner <= c.cost(v) * (1 + 1e-9) for c in curves)
+        assert curves[segment.option_index].cost(v) <= min(c.cost(v) for c in curves) * (1 + 1e-12)
+
+
+def test_envelope_of_curves_tied_across_every_step_stops_at_the_work_limit() -> None:
+    # Two replicas of 1 vs one of 2 at the same price per request: equal cost at every even step,
+    # so the cheapest option alternates at each replica; the envelope reports how far it got.
+    curves: list[CostCurve] = [ReplicaStepCost(0, 2.0, 2.0), ReplicaStepCost(0, 1.0, 1.0)]
+    segments, covered = cheapest_envelope(curves, 1e9, max_work=3_000)
+    assert 0 < covered < 1e9 and segments[-1].end == covered
+    assert len(segments) > 100
+    # (0, 1]: 2 vs 1; (1, 2]: 2 vs 2, a tie, to the earlier curve; and so on.
+    assert [s.option_index for s in segments[:4]] == [1, 0, 1, 0]
 
 
 @settings(max_examples=200, deadline=None)

@@ -25,8 +25,10 @@ from app.core.self_hosted import ReplicaStepCost
 # How many "API is cheaper again" ranges to list between the first crossover and the point beyond
 # which self-hosting stays cheaper; their total count is always reported.
 MAX_LISTED_RANGES = 50
-# The cheapest-option envelope is exact over its range; this bounds the replica steps it walks.
-MAX_ENVELOPE_STEPS = 200_000
+# The cheapest-option envelope is exact over its range; this bounds its work (intervals × curves).
+# Typical scenarios need a few hundred; only curves within one replica's cost of each other across
+# tens of thousands of steps reach it, and the envelope then stops where the work ran out.
+MAX_ENVELOPE_WORK = 200_000
 
 
 @dataclass(frozen=True)
@@ -137,65 +139,167 @@ class EnvelopeSegment:
     option_index: int
 
 
-def _step_boundaries(curve: ReplicaStepCost, up_to: float) -> list[float]:
-    first = max(curve.min_replicas, 1)
-    last = math.floor(up_to / curve.requests_per_replica)
-    return [n * curve.requests_per_replica for n in range(first, last + 1)]
+def _prune_dominated_steps(steps: list[tuple[int, ReplicaStepCost]]) -> list[tuple[int, ReplicaStepCost]]:
+    """Drop each step curve that another wins against at every volume (cheaper, or as cheap and
+    earlier). Only curves stepping at the same volumes are compared, where it is two linear
+    inequalities; it keeps a duplicated option from forcing the envelope down to single steps."""
+
+    def beats_everywhere(x: tuple[int, ReplicaStepCost], y: tuple[int, ReplicaStepCost]) -> bool:
+        (ix, cx), (iy, cy) = x, y
+        first = max(cx.min_replicas, 1)
+        if cx.requests_per_replica != cy.requests_per_replica or first != max(cy.min_replicas, 1):
+            return False
+        # Same replica count n at every volume: x − y = gap_at_first + (c_x − c_y)(n − first), n ≥ first.
+        gap_at_first = cx.cost_at_replicas(first) - cy.cost_at_replicas(first)
+        return cx.per_replica_monthly <= cy.per_replica_monthly and (
+            gap_at_first < 0 or (gap_at_first == 0 and ix < iy)
+        )
+
+    return [y for y in steps if not any(x is not y and beats_everywhere(x, y) for x in steps)]
 
 
-def cheapest_envelope(curves: Sequence[CostCurve], up_to: float) -> tuple[list[EnvelopeSegment], float]:
+def cheapest_envelope(
+    curves: Sequence[CostCurve], up_to: float, max_work: int = MAX_ENVELOPE_WORK
+) -> tuple[list[EnvelopeSegment], float]:
     """Volume ranges in (0, up_to] where each curve is cheapest; ties go to the earlier curve.
 
-    Exact: between consecutive replica boundaries every step curve is flat, so the cheapest step
-    curve is found by comparison and the cheapest API line (through the origin: the one with the
-    lowest cost per request) crosses it at most once. Returns the segments and the volume actually
-    covered (smaller than `up_to` only when the range holds more than MAX_ENVELOPE_STEPS steps).
+    Exact, and a sweep that jumps rather than walking every replica step. From volume s, every
+    step curve stays flat until its next boundary; up to the nearest of those the cheapest flat
+    step is found by comparison and the cheapest API line (through the origin: the one with the
+    lowest cost per request) crosses it at most once. Then the curve cheapest there stays
+    cheapest at least as long as, against each other curve, either its cost stays below the
+    other's lowest cost beyond that point, or a line bounding it from above stays below a line
+    bounding the other from below: a division each, and the sweep jumps that far. The work follows
+    the number of times the cheapest option changes, not the number of replicas.
+
+    Returns the segments and the volume covered: `up_to`, unless the options trade places so
+    often (costs within a replica of each other across tens of thousands of steps) that
+    `max_work` (sweep steps × curves) runs out first.
     """
     lines = [(i, c) for i, c in enumerate(curves) if isinstance(c, LinearCost)]
-    step_curves = [(i, c) for i, c in enumerate(curves) if isinstance(c, ReplicaStepCost)]
     best_line = min(lines, key=lambda item: (item[1].per_request, item[0])) if lines else None
+    steps = _prune_dominated_steps([(i, c) for i, c in enumerate(curves) if isinstance(c, ReplicaStepCost)])
 
-    covered = up_to
-    total_steps = sum(up_to / c.requests_per_replica for _, c in step_curves)
-    if total_steps > MAX_ENVELOPE_STEPS:
-        covered = up_to * MAX_ENVELOPE_STEPS / total_steps
-    boundaries = sorted({b for _, c in step_curves for b in _step_boundaries(c, covered) if 0 < b < covered})
-    boundaries.append(covered)
-
-    segments: list[EnvelopeSegment] = []
+    pieces: list[list[float]] = []  # [start, end, curve index], merged as they come
 
     def push(start: float, end: float, index: int) -> None:
         if end <= start:
             return
-        if segments and segments[-1].option_index == index and segments[-1].end == start:
-            segments[-1] = EnvelopeSegment(segments[-1].start, end, index)
+        if pieces and pieces[-1][2] == index and pieces[-1][1] == start:
+            pieces[-1][1] = end
         else:
-            segments.append(EnvelopeSegment(start, end, index))
+            pieces.append([start, end, index])
 
-    start = 0.0
-    for end in boundaries:
-        # Every step curve is flat on (start, end]: its cost there is its cost at `end`.
-        best_step: tuple[float, int] | None = None
-        for index, curve in step_curves:
-            cost = curve.cost(end)
-            if best_step is None or cost < best_step[0]:
-                best_step = (cost, index)
-        if best_step is None:
-            assert best_line is not None
-            push(start, end, best_line[0])
-        elif best_line is None:
-            push(start, end, best_step[1])
-        else:
-            step_cost, step_index = best_step
-            line_index, line = best_line
-            # The line is below the flat step for V < step_cost / a, above it beyond.
-            switch = step_cost / line.per_request if line.per_request > 0 else math.inf
-            if switch >= end:
-                push(start, end, line_index)
-            elif switch <= start:
-                push(start, end, step_index)
-            else:
-                push(start, switch, line_index)
-                push(switch, end, step_index)
-        start = end
-    return segments, covered
+    def segments() -> list[EnvelopeSegment]:
+        return [EnvelopeSegment(start, end, int(index)) for start, end, index in pieces]
+
+    if not steps:
+        assert best_line is not None
+        push(0.0, up_to, best_line[0])
+        return segments(), up_to
+
+    volume = 0.0
+    work = 0
+    while volume < up_to:
+        work += len(steps) + 1
+        if work > max_work:
+            return segments(), volume
+        # Every step curve is flat from `volume` to its next boundary; the nearest one ends the piece.
+        counts = [c.replicas_for_load_just_above(volume) for _, c in steps]
+        flat_end = min(up_to, min(n * c.requests_per_replica for n, (_, c) in zip(counts, steps, strict=True)))
+        if flat_end <= volume:  # floating point at a boundary: cannot happen with the rounding guard
+            return segments(), volume
+        _flat_piece(volume, flat_end, steps, counts, best_line, push)
+        winner = int(pieces[-1][2])
+        volume = max(flat_end, _cheapest_stays_until(winner, curves[winner], flat_end, steps, best_line))
+        push(flat_end, min(volume, up_to), winner)
+    return segments(), up_to
+
+
+def _flat_piece(
+    start: float,
+    end: float,
+    steps: list[tuple[int, ReplicaStepCost]],
+    counts: list[int],
+    best_line: tuple[int, LinearCost] | None,
+    push: Callable[[float, float, int], None],
+) -> None:
+    """Every step curve is flat on (start, end]: the cheapest of them against the API line."""
+    step_cost, step_index = min((c.cost_at_replicas(n), i) for (i, c), n in zip(steps, counts, strict=True))
+    if best_line is None:
+        push(start, end, step_index)
+        return
+    line_index, line = best_line
+    # The line is below the flat step for V < step_cost / a, above it beyond.
+    switch = step_cost / line.per_request if line.per_request > 0 else math.inf
+    if switch >= end:
+        push(start, end, line_index)
+    elif switch <= start:
+        push(start, end, step_index)
+    else:
+        push(start, switch, line_index)
+        push(switch, end, step_index)
+
+
+def _cheapest_stays_until(
+    winner: int,
+    curve: CostCurve,
+    volume: float,
+    steps: list[tuple[int, ReplicaStepCost]],
+    best_line: tuple[int, LinearCost] | None,
+) -> float:
+    """A volume up to which `curve` (number `winner`), cheapest just below `volume`, stays strictly
+    cheapest (`volume` itself when no such guarantee reaches past it)."""
+    others: list[CostCurve] = [c for i, c in steps if i != winner]
+    if best_line is not None and best_line[0] != winner:
+        others.append(best_line[1])
+    reach = math.inf
+    for other in others:
+        reach = min(reach, max(_below_floor_until(curve, other, volume), _below_slope_until(curve, other, volume)))
+        if reach <= volume:
+            return volume
+    return reach
+
+
+def _lowest_above(curve: CostCurve, volume: float) -> float:
+    """The lowest cost of `curve` at any volume above `volume` (costs never fall with volume)."""
+    if isinstance(curve, LinearCost):
+        return curve.cost(volume)  # not reached when the cost per request is positive: a·V > a·volume
+    return curve.cost_at_replicas(curve.replicas_for_load_just_above(volume))
+
+
+def _below_floor_until(curve: CostCurve, other: CostCurve, volume: float) -> float:
+    """While `curve` costs less than the lowest `other` costs anywhere above `volume`."""
+    floor = _lowest_above(other, volume)
+    if isinstance(curve, LinearCost):
+        return floor / curve.per_request if curve.per_request > 0 else (math.inf if floor > 0 else volume)
+    if curve.per_replica_monthly == 0:
+        return math.inf if curve.cost_at_replicas(1) < floor else volume
+    # cost_at_replicas(n) < floor  ⟺  n < (floor − fixed) / per_replica − redundancy
+    last = math.ceil((floor - curve.fixed_monthly) / curve.per_replica_monthly - curve.redundancy) - 1
+    while last > 0 and curve.cost_at_replicas(last) >= floor:  # floating point at the limit
+        last -= 1
+    return last * curve.requests_per_replica if last >= curve.replicas_for_load(volume) else volume
+
+
+def _below_slope_until(curve: CostCurve, other: CostCurve, volume: float) -> float:
+    """While a line above `curve` stays below a line under `other`: with per-replica costs c and Q
+    requests per replica, F + c·(r + 1) + (c/Q)·V lies above a step curve wherever it needs at
+    least min_replicas − 1 replicas, and F + c·r + (c/Q)·V lies below it everywhere."""
+    if isinstance(curve, LinearCost):
+        upper_at_zero, upper_slope = 0.0, curve.per_request
+    elif volume >= (curve.min_replicas - 1) * curve.requests_per_replica:
+        upper_at_zero = curve.cost_at_replicas(1)
+        upper_slope = curve.per_replica_monthly / curve.requests_per_replica
+    else:
+        return volume
+    if isinstance(other, LinearCost):
+        lower_at_zero, lower_slope = 0.0, other.per_request
+    else:
+        lower_at_zero = other.cost_at_replicas(0)
+        lower_slope = other.per_replica_monthly / other.requests_per_replica
+    if upper_at_zero + upper_slope * volume >= lower_at_zero + lower_slope * volume:
+        return volume
+    if upper_slope <= lower_slope:
+        return math.inf
+    return (lower_at_zero - upper_at_zero) / (upper_slope - lower_slope)

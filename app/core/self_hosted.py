@@ -130,21 +130,31 @@ class ReplicaStepCost:
     min_replicas: int = 1
     redundancy: int = 0
 
+    def _load_quotient(self, requests_per_month: float) -> float:
+        quotient = requests_per_month / self.requests_per_replica
+        nearest = round(quotient)
+        if nearest > 0 and abs(quotient - nearest) <= _REPLICA_ROUNDING_TOLERANCE * nearest:
+            return nearest
+        return quotient
+
     def replicas_for_load(self, requests_per_month: float) -> int:
         """Replicas that carry the load, before redundancy: max(min_replicas, ceil(V / Q))."""
         if requests_per_month <= 0:
             return self.min_replicas
-        quotient = requests_per_month / self.requests_per_replica
-        nearest = round(quotient)
-        if nearest > 0 and abs(quotient - nearest) <= _REPLICA_ROUNDING_TOLERANCE * nearest:
-            quotient = nearest
-        return max(self.min_replicas, math.ceil(quotient))
+        return max(self.min_replicas, math.ceil(self._load_quotient(requests_per_month)))
+
+    def replicas_for_load_just_above(self, requests_per_month: float) -> int:
+        """Replicas for any load a little above V: the next step when V is a step boundary n·Q."""
+        return max(self.min_replicas, math.floor(self._load_quotient(max(requests_per_month, 0.0))) + 1)
+
+    def cost_at_replicas(self, replicas_for_load: int) -> float:
+        return self.fixed_monthly + self.per_replica_monthly * (replicas_for_load + self.redundancy)
 
     def replicas(self, requests_per_month: float) -> int:
         return self.replicas_for_load(requests_per_month) + self.redundancy
 
     def cost(self, requests_per_month: float) -> float:
-        return self.fixed_monthly + self.per_replica_monthly * self.replicas(requests_per_month)
+        return self.cost_at_replicas(self.replicas_for_load(requests_per_month))
 
     @property
     def marginal_cost_per_request(self) -> float:

@@ -117,7 +117,7 @@ def chart_series(result: ScenarioResult, plot_width: float = 600) -> ChartData:
     workload = result.workload
     series: list[Series] = []
     for index, option in enumerate(result.options):
-        curve = cost_curve(option, workload)
+        curve = cost_curve(option)
         color = PALETTE[index % len(PALETTE)]
         if isinstance(curve, LinearCost):
             points = [(low, curve.cost(low)), (high, curve.cost(high))]
