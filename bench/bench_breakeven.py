@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from app.catalog.efficiencies import efficiencies_for  # noqa: E402
 from app.catalog.loader import load_catalog  # noqa: E402
-from app.core.breakeven import LinearCost, solve_breakeven  # noqa: E402
-from app.core.self_hosted import RentPricing, SelfHostedOption  # noqa: E402
+from app.core.breakeven import LinearCost, cheapest_envelope, solve_breakeven  # noqa: E402
+from app.core.self_hosted import RentPricing, ReplicaStepCost, SelfHostedOption  # noqa: E402
 from app.core.throughput import ServingSetup, estimate_throughput  # noqa: E402
 from app.scenario import ScenarioIn, evaluate  # noqa: E402
 from app.web.api import BREAKEVEN_EXAMPLE  # noqa: E402
@@ -69,6 +69,13 @@ def bench_core() -> None:
     print(
         f"evaluate() DESIGN example (3 options):   {per_call(lambda: evaluate(design, catalog), 2_000) * 1e6:8.1f} µs"
     )
+    # The envelope's worst realistic case: 16 options, replicas of a few requests a month, a range of
+    # billions of requests, so billions of replica steps. The sweep jumps over them.
+    many = [LinearCost(0.001)] + [
+        ReplicaStepCost(50.0 * k, 0.003 * 0.9**k * (1 + 0.2 * k), 4.0 * (1 + 0.2 * k), 1, k % 2) for k in range(15)
+    ]
+    envelope_ms = per_call(lambda: cheapest_envelope(many, 1e10), 20) * 1e3
+    print(f"cheapest_envelope, 16 options, 1e10 req: {envelope_ms:8.1f} ms")
 
 
 def free_port() -> int:

@@ -7,10 +7,10 @@ Measures, in one run so the figures are ratios on the same machine: GET /healthz
 LRU) and the page (GET /?<preset>), each at 1, 16 and 64 concurrent connections; plus cold and
 cached chart render times in process. Needs `wrk` (Debian package) on PATH.
 
-/healthz and the break-even endpoint alternate, cell by cell, for --rounds rounds at each level
-of concurrency, and the table gives medians: on a shared machine the throughput drifts by ±15%
-over a minute, and a ratio of two measurements taken seconds apart is steadier than one of two
-taken a minute apart.
+The endpoints take turns, cell by cell, for --rounds rounds at each level of concurrency, and
+the table gives medians, each ratio the median of its rounds' ratios to the /healthz cell just
+before: on a shared machine the throughput drifts by ±15% over a minute, and a ratio of two
+measurements taken seconds apart is steadier than one of two taken a minute apart.
 """
 
 from __future__ import annotations
@@ -52,6 +52,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def settle(base: str) -> None:
+    """Wait until the server has drained what the last cell left queued (64 page renders take
+    ~0.5 s), so that it does not land in the next cell's tail latencies."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        httpx.get(f"{base}/healthz", timeout=10).raise_for_status()
+        if time.perf_counter() - started < 0.005:
+            return
+        time.sleep(0.2)
 
 
 def wrk(url: str, connections: int, seconds: float, script: str | None) -> tuple[float, float, float]:
@@ -198,10 +210,9 @@ def main() -> None:
         samples: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
         for connections in LEVELS:
             for _ in range(args.rounds):
-                for label, url, script in paired:
+                for label, url, script in paired + others:
                     samples.setdefault((label, connections), []).append(wrk(url, connections, args.seconds, script))
-            for label, url, script in others:
-                samples[(label, connections)] = [wrk(url, connections, args.seconds, script)]
+                    settle(base)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -212,7 +223,7 @@ def main() -> None:
     print(
         f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
         f"uvicorn --workers {args.workers}, wrk {args.seconds:g}s per cell, load generator on the same machine; "
-        f"/healthz and the break-even alternate for {args.rounds} rounds per level, medians shown."
+        f"endpoints take turns for {args.rounds} rounds per level, medians shown."
     )
     print()
     print("| endpoint | connections | requests/s | vs /healthz | p50 ms | p99 ms |")
@@ -223,10 +234,7 @@ def main() -> None:
             cells = samples[(label, connections)]
             health = samples[("GET /healthz", connections)]
             # Each round's ratio against the /healthz cell measured just before it, then the median.
-            if len(cells) == len(health):
-                ratio = statistics.median(c[0] / h[0] for c, h in zip(cells, health, strict=True))
-            else:
-                ratio = cells[0][0] / statistics.median(h[0] for h in health)
+            ratio = statistics.median(c[0] / h[0] for c, h in zip(cells, health, strict=True))
             rps, p50, p99 = (statistics.median(c[i] for c in cells) for i in range(3))
             print(f"| {label} | {connections} | {rps:,.0f} | {ratio:.0%} | {p50:.2f} | {p99:.2f} |")
     print()
