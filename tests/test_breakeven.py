@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from random import Random
 
 import pytest
@@ -204,9 +203,9 @@ def test_envelope_over_millions_of_replicas_is_quick_and_complete() -> None:
     curves += [
         ReplicaStepCost(50.0 * k, 0.003 * 0.9**k * (1 + 0.2 * k), 4.0 * (1 + 0.2 * k), 1, k % 2) for k in range(15)
     ]
-    started = time.process_time()
+    # A work budget, not a stopwatch: 20,000 (sweep steps × curves) is ~1,200 steps of the sweep,
+    # against 2.5e9 replica boundaries per curve. Its speed is in bench/bench_breakeven.py.
     segments, covered = cheapest_envelope(curves, 1e10, max_work=20_000)
-    assert time.process_time() - started < 1.0  # generous: ~10 ms here; the old walk took seconds
     assert covered == 1e10
     # Marginal costs c/Q = 0.00075·0.9^k per request fall with k, all below the API's 0.001, and
     # fixed costs 50k rise with k: the API first, then ever later curves, the last at volume.
