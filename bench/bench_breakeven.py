@@ -27,6 +27,7 @@ from app.catalog.loader import load_catalog  # noqa: E402
 from app.core.breakeven import LinearCost, cheapest_envelope, solve_breakeven  # noqa: E402
 from app.core.self_hosted import RentPricing, ReplicaStepCost, SelfHostedOption  # noqa: E402
 from app.core.throughput import ServingSetup, estimate_throughput  # noqa: E402
+from app.core.uncertainty import BreakevenParams, FactorRange, default_inputs, monte_carlo  # noqa: E402
 from app.scenario import ScenarioIn, evaluate  # noqa: E402
 from app.web.api import BREAKEVEN_EXAMPLE  # noqa: E402
 
@@ -76,6 +77,10 @@ def bench_core() -> None:
     ]
     envelope_ms = per_call(lambda: cheapest_envelope(many, 1e10), 20) * 1e3
     print(f"cheapest_envelope, 16 options, 1e10 req: {envelope_ms:8.1f} ms")
+    inputs = default_inputs(FactorRange(0.75, 1.3), "", FactorRange(0.64, 1.3), "")
+    params = BreakevenParams(0.001, 1460.0, 2_628_000.0, 2000.0, 1, 0, 0.8, 1.5)
+    draws_ms = per_call(lambda: monte_carlo(params, inputs, 5e6, 10_000, 1), 20) * 1e3
+    print(f"monte_carlo, 10,000 draws:               {draws_ms:8.1f} ms")
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -195,14 +194,11 @@ def test_zero_width_ranges_reproduce_the_exact_answer() -> None:
     assert result.self_hosted_monthly.p50 == pytest.approx(1460)
 
 
-def test_monte_carlo_is_seeded_and_fast() -> None:
+def test_monte_carlo_is_seeded() -> None:
+    # Its speed (10,000 draws) is measured by bench/bench_breakeven.py, not asserted here.
     inputs = default_inputs(FactorRange(0.75, 1.3), "", FactorRange(0.64, 1.3), "")
     params = BreakevenParams(0.001, 1460.0, 2_628_000.0, 2000.0, 1, 0, 0.8, 1.5)
-    monte_carlo(params, inputs, 5e6, 10_000, 1)  # warm up numpy
-    started = time.perf_counter()
     first = monte_carlo(params, inputs, 5e6, 10_000, 1)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.25, f"10,000 draws took {elapsed:.3f} s"
     assert monte_carlo(params, inputs, 5e6, 10_000, 1) == first
     assert monte_carlo(params, inputs, 5e6, 10_000, 2) != first
     assert 0 <= first.probability_self_hosted_cheaper <= 1
