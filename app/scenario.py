@@ -530,8 +530,11 @@ class SelfHostedResult:
     resolved: ResolvedSelfHosted
     replicas: int
     monthly_cost: float
-    requests_per_replica: float
     curve: ReplicaStepCost  # monthly cost at any volume, for the workload's peak-to-average
+
+    @property
+    def requests_per_replica(self) -> float:
+        return self.curve.requests_per_replica
 
 
 @dataclass(frozen=True)
@@ -632,7 +635,7 @@ def _evaluate_option(
     resolved = resolve_self_hosted(spec, workload, sources.catalog, sources.efficiencies)
     curve = resolved.option.cost_curve(workload.peak_to_average)
     volume = workload.requests_per_month
-    return SelfHostedResult(resolved, curve.replicas(volume), curve.cost(volume), curve.requests_per_replica, curve)
+    return SelfHostedResult(resolved, curve.replicas(volume), curve.cost(volume), curve)
 
 
 def _pair(api: ApiResult, sh: SelfHostedResult) -> PairResult:

@@ -25,9 +25,9 @@ from app.core.self_hosted import ReplicaStepCost
 # How many "API is cheaper again" ranges to list between the first crossover and the point beyond
 # which self-hosting stays cheaper; their total count is always reported.
 MAX_LISTED_RANGES = 50
-# The cheapest-option envelope is exact over its range; this bounds its work (intervals × curves).
-# Typical scenarios need a few hundred; only curves within one replica's cost of each other across
-# tens of thousands of steps reach it, and the envelope then stops where the work ran out.
+# The cheapest-option envelope is exact over its range; this bounds its work (sweep steps × curves).
+# Typical scenarios need a few dozen; only options that trade places at almost every replica across
+# thousands of steps reach it, and the envelope then stops where the work ran out.
 MAX_ENVELOPE_WORK = 200_000
 
 
