@@ -1,7 +1,8 @@
-"""Assertions shared across test modules."""
+"""Assertions and request-body helpers shared across test modules."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from typing import Any
@@ -38,3 +39,20 @@ def assert_all_finite(value: Any) -> None:
     elif isinstance(value, list):
         for item in value:
             assert_all_finite(item)
+
+
+DELETE = object()  # as a value for `with_change`: remove the key instead
+
+
+def with_change(body: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
+    """A deep copy of `body` with the item at `path` (keys and list indexes) set to `value`, or
+    removed when `value` is DELETE."""
+    changed = copy.deepcopy(body)
+    target: Any = changed
+    for key in path[:-1]:
+        target = target[key]
+    if value is DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return changed

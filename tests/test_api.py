@@ -11,26 +11,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.breakeven import VolumeRange
-from app.web.api import BREAKEVEN_EXAMPLE, THROUGHPUT_EXAMPLE, FiniteJSONResponse
-from tests.helpers import assert_all_finite, assert_error_shape
+from app.web.api import (
+    BREAKEVEN_EXAMPLE,
+    FLAT_API_EXAMPLE,
+    LLAMA_ON_H100_EXAMPLE,
+    THROUGHPUT_EXAMPLE,
+    FiniteJSONResponse,
+)
+from tests.helpers import DELETE, assert_all_finite, assert_error_shape, with_change
 
+# The DESIGN.md example without its genai-prices option: one flat API against one rented H100.
 FLAT_VS_H100: dict[str, Any] = {
-    "workload": {"requests_per_month": 1_000_000, "input_tokens": 500, "output_tokens": 500},
-    "options": [
-        {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0},
-        {
-            "kind": "self_hosted",
-            "name": "Llama on H100",
-            "model": "llama-3.3-70b",
-            "gpu": "h100-sxm",
-            "gpu_count": 1,
-            "precision": "fp8",
-            "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
-            "output_tokens_per_second": 500,
-            "target_utilization": 1.0,
-            "min_replicas": 1,
-        },
-    ],
+    **BREAKEVEN_EXAMPLE,
+    "options": [FLAT_API_EXAMPLE, LLAMA_ON_H100_EXAMPLE],
 }
 
 
@@ -161,27 +154,13 @@ def test_throughput_70b_bf16_on_four_h100(client: TestClient) -> None:
         assert key in result
 
 
-def _with(path: list[Any], value: Any) -> dict[str, Any]:
-    body = copy.deepcopy(FLAT_VS_H100)
-    target: Any = body
-    for key in path[:-1]:
-        target = target[key]
-    if value is _DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return body
-
-
-_DELETE = object()
-
 BAD_BREAKEVEN = [
     pytest.param(["workload", "requests_per_month"], -5, "requests_per_month", id="negative-volume"),
     pytest.param(["workload", "requests_per_month"], 0, "requests_per_month", id="zero-volume"),
     pytest.param(["workload", "requests_per_month"], 1e30, "requests_per_month", id="absurd-volume"),
     pytest.param(["workload", "requests_per_month"], 1e-300, "requests_per_month", id="vanishing-volume"),
     pytest.param(["workload", "requests_per_month"], "lots", "requests_per_month", id="string-for-number"),
-    pytest.param(["workload", "input_tokens"], _DELETE, "input_tokens", id="missing-field"),
+    pytest.param(["workload", "input_tokens"], DELETE, "input_tokens", id="missing-field"),
     pytest.param(["options", 0, "input_per_mtok"], 0, "input_per_mtok", id="zero-price"),
     pytest.param(["options", 0, "output_per_mtok"], -1, "output_per_mtok", id="negative-price"),
     pytest.param(["options", 1, "target_utilization"], 0, "target_utilization", id="utilization-zero"),
@@ -200,11 +179,12 @@ BAD_BREAKEVEN = [
 def test_bad_breakeven_input_is_a_422_naming_the_field(
     client: TestClient, path: list[Any], value: Any, field: str
 ) -> None:
-    assert_error_shape(client.post("/api/v1/breakeven", json=_with(path, value)), field=field)
+    assert_error_shape(client.post("/api/v1/breakeven", json=with_change(FLAT_VS_H100, path, value)), field=field)
 
 
 def test_unknown_ids_suggest_close_ones(client: TestClient) -> None:
-    detail = assert_error_shape(client.post("/api/v1/breakeven", json=_with(["options", 1, "gpu"], "h100")))
+    body = with_change(FLAT_VS_H100, ["options", 1, "gpu"], "h100")
+    detail = assert_error_shape(client.post("/api/v1/breakeven", json=body))
     assert "h100-sxm" in detail[0]["msg"]
     assert detail[0]["loc"] == ["body", "options", 1, "gpu"]
 

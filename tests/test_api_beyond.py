@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from app.web.api_beyond import (
     UNCERTAINTY_EXAMPLE,
     upload_limit_bytes,
 )
-from tests.helpers import assert_all_finite, assert_error_shape
+from tests.helpers import DELETE, assert_all_finite, assert_error_shape, with_change
 
 FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 
@@ -145,29 +144,13 @@ def test_factors(client: TestClient) -> None:
     assert catalog["count"] == len(catalog["requirements"]) >= 6
 
 
-def _with(body: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
-    body = copy.deepcopy(body)
-    target: Any = body
-    for key in path[:-1]:
-        target = target[key]
-    if value is _DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return body
-
-
-_DELETE = object()
-
 BAD_INPUTS = [
     pytest.param(
         "/api/v1/hybrid", HYBRID_OVERFLOW_EXAMPLE, ["hourly_profile"], [1] * 23, "hourly_profile", id="23-hours"
     ),
     pytest.param("/api/v1/hybrid", HYBRID_OVERFLOW_EXAMPLE, ["hourly_profile", 3], -1, "hourly_profile", id="neg-hour"),
     pytest.param("/api/v1/hybrid", HYBRID_OVERFLOW_EXAMPLE, ["hourly_profile"], [0] * 24, "hourly_profile", id="zeros"),
-    pytest.param(
-        "/api/v1/hybrid", HYBRID_OVERFLOW_EXAMPLE, ["hourly_profile"], _DELETE, "hourly_profile", id="no-prof"
-    ),
+    pytest.param("/api/v1/hybrid", HYBRID_OVERFLOW_EXAMPLE, ["hourly_profile"], DELETE, "hourly_profile", id="no-prof"),
     pytest.param("/api/v1/hybrid", HYBRID_OVERFLOW_EXAMPLE, ["option", "mode"], "spill", "mode", id="bad-mode"),
     pytest.param(
         "/api/v1/hybrid", HYBRID_OVERFLOW_EXAMPLE, ["option", "api", "input_per_mtok"], 0, "input_per_mtok", id="price"
@@ -228,14 +211,14 @@ BAD_INPUTS = [
 def test_bad_input_is_a_422_naming_the_field(
     client: TestClient, path: str, body: dict[str, Any], where: list[Any], value: Any, field: str
 ) -> None:
-    assert_error_shape(client.post(path, json=_with(body, where, value)), field=field)
+    assert_error_shape(client.post(path, json=with_change(body, where, value)), field=field)
 
 
 def test_domain_errors_are_located_in_this_request(client: TestClient) -> None:
-    body = _with(UNCERTAINTY_EXAMPLE, ["self_hosted", "gpu"], "h100")
+    body = with_change(UNCERTAINTY_EXAMPLE, ["self_hosted", "gpu"], "h100")
     detail = assert_error_shape(client.post("/api/v1/uncertainty", json=body))
     assert detail[0]["loc"] == ["body", "self_hosted", "gpu"]
-    body = _with(HYBRID_OVERFLOW_EXAMPLE, ["option", "self_hosted", "gpu"], "h100")
+    body = with_change(HYBRID_OVERFLOW_EXAMPLE, ["option", "self_hosted", "gpu"], "h100")
     detail = assert_error_shape(client.post("/api/v1/hybrid", json=body))
     assert detail[0]["loc"] == ["body", "option", "self_hosted", "gpu"]
 

@@ -15,29 +15,12 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.scenario import ScenarioIn
 from app.settings import Settings
+from app.web.api import BREAKEVEN_EXAMPLE
 from app.web.embeds import safe_cell
 from app.web.forms import scenario_to_query
 from tests.helpers import assert_error_shape
 
-SCENARIO: dict[str, Any] = {
-    "workload": {"requests_per_month": 1_000_000, "input_tokens": 500, "output_tokens": 500},
-    "options": [
-        {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0},
-        {"kind": "api", "name": "GPT", "model": "gpt-5-mini", "provider": "openai"},
-        {
-            "kind": "self_hosted",
-            "name": "Llama on H100",
-            "model": "llama-3.3-70b",
-            "gpu": "h100-sxm",
-            "gpu_count": 1,
-            "precision": "fp8",
-            "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
-            "output_tokens_per_second": 500,
-            "target_utilization": 1.0,
-            "min_replicas": 1,
-        },
-    ],
-}
+SCENARIO: dict[str, Any] = copy.deepcopy(BREAKEVEN_EXAMPLE)  # the DESIGN.md example: two APIs, one H100
 EVIL = "<script>alert(1)</script>"
 
 

@@ -86,23 +86,26 @@ THROUGHPUT_EXAMPLE = {
     "concurrency": None,
 }
 
+# The DESIGN.md example's options, shared by the API docs' examples.
+FLAT_API_EXAMPLE: dict[str, Any] = {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0}
+LLAMA_ON_H100_EXAMPLE: dict[str, Any] = {
+    "kind": "self_hosted",
+    "name": "Llama on H100",
+    "model": "llama-3.3-70b",
+    "gpu": "h100-sxm",
+    "gpu_count": 1,
+    "precision": "fp8",
+    "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
+    "output_tokens_per_second": 500,
+    "target_utilization": 1.0,
+    "min_replicas": 1,
+}
 BREAKEVEN_EXAMPLE = {
     "workload": {"requests_per_month": 1000000, "input_tokens": 500, "output_tokens": 500},
     "options": [
-        {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0},
+        FLAT_API_EXAMPLE,
         {"kind": "api", "name": "GPT", "model": "gpt-5-mini", "provider": "openai"},
-        {
-            "kind": "self_hosted",
-            "name": "Llama on H100",
-            "model": "llama-3.3-70b",
-            "gpu": "h100-sxm",
-            "gpu_count": 1,
-            "precision": "fp8",
-            "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
-            "output_tokens_per_second": 500,
-            "target_utilization": 1.0,
-            "min_replicas": 1,
-        },
+        LLAMA_ON_H100_EXAMPLE,
     ],
 }
 

@@ -29,25 +29,14 @@ from app.usage_import import (
     formats_json,
     summary_json,
 )
-from app.web.api import FiniteJSONResponse
+from app.web.api import FLAT_API_EXAMPLE, LLAMA_ON_H100_EXAMPLE, FiniteJSONResponse
 from app.web.deps import CatalogDep, SettingsDep
 from app.web.errors import error_detail
 
 router = APIRouter(prefix="/api/v1")
 
-_FLAT_API = {"kind": "api", "name": "Flat API", "input_per_mtok": 1.0, "output_per_mtok": 1.0}
-_LLAMA_H100 = {
-    "kind": "self_hosted",
-    "name": "Llama on H100",
-    "model": "llama-3.3-70b",
-    "gpu": "h100-sxm",
-    "gpu_count": 1,
-    "precision": "fp8",
-    "pricing": {"kind": "rent", "per_gpu_hour": 2.0},
-    "output_tokens_per_second": 1000,
-    "target_utilization": 1.0,
-    "min_replicas": 1,
-}
+_FLAT_API = FLAT_API_EXAMPLE
+_LLAMA_H100 = {**LLAMA_ON_H100_EXAMPLE, "output_tokens_per_second": 1000}
 
 # Worked by hand in tests/test_hybrid.py: one replica serves 2 requests/s; 20 hours a day at 2 req/s and 4
 # at 6 req/s (7,008,000 requests/month). All API $7,008, three replicas $4,380, one replica + overflow $3,212.
