@@ -153,7 +153,7 @@ def project_horizon(
         Body(
             openapi_examples={
                 "rent-with-growth": {
-                    "summary": "8%/month growth, prototype on the API for 6 months",
+                    "summary": "15%/month growth, prototype on the API for 6 months",
                     "value": HORIZON_EXAMPLE,
                 },
                 "buy-hardware": {
