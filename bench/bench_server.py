@@ -30,18 +30,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.web.forms import parse_query  # noqa: E402
 from bench.bench_breakeven import TWO_OPTIONS  # noqa: E402
 
 CHART_QUERY = (
     "volume=3000000&input_tokens=500&output_tokens=500&api.0.name=Flat+API&api.0.input_per_mtok=1"
     "&api.0.output_per_mtok=1&sh.1.name=Llama+on+H100&sh.1.model=llama-3.3-70b&sh.1.gpu=h100-sxm"
-    "&sh.1.gpu_count=1&sh.1.precision=fp8&sh.1.per_gpu_hour=2&sh.1.output_tokens_per_second=500"
+    "&sh.1.gpu_count=1&sh.1.precision=fp8&sh.1.per_gpu_hour=2&sh.1.output_tps=500"
 )
 
 
@@ -155,6 +157,9 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
+    _, state = parse_query(parse_qsl(CHART_QUERY))
+    if state.notices:  # a misspelt key would quietly benchmark another scenario
+        sys.exit(f"the chart/page query is not what the page reads: {state.notices}")
 
     port = free_port()
     data_dir = tempfile.mkdtemp()
