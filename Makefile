@@ -9,15 +9,26 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint audit bench calibrate chromium clean
 
-$(BIN)/python:
+# A marker is touched only as a recipe's last step, and .DELETE_ON_ERROR removes a target whose recipe
+# failed, so an interrupted or failed install never makes the next `make run` skip the install.
+.DELETE_ON_ERROR:
+
+$(VENV)/.created:
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+# The import check proves the run path has every runtime dependency: a test-only package imported by
+# the app fails here, at install time, and not after `make run` has started.
+$(VENV)/.installed: pyproject.toml | $(VENV)/.created
+	rm -f $@
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -c "import app.cli, app.main"
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/.created
+	rm -f $@
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import logging.config
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.cli import main
 from app.settings import Settings, get_settings
 from app.store import open_store
+from app.web.observability import uvicorn_log_config
 
 
 def test_delete_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -27,3 +40,82 @@ def test_delete_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 def test_unknown_arguments_are_refused() -> None:
     with pytest.raises(SystemExit):
         main(["delete-scenario", "x", "--force"])
+
+
+# --- the run path (`make run` → `breakeven serve`) -------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Import names of the packages only the [test] extra installs (pyproject.toml). `make run` installs the
+# app without them: if the run path imports one, a fresh machine crashes at start (issue 11).
+TEST_ONLY_IMPORTS = ("pytest", "hypothesis", "playwright", "schemathesis", "psycopg", "ruff", "mypy")
+
+
+def test_the_run_path_imports_no_test_only_package() -> None:
+    probe = (
+        "import sys, app.cli, app.main, app.web.pages, app.web.embeds\n"
+        f"print(sorted(m for m in {TEST_ONLY_IMPORTS!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("log_format", "parse"), [("json", json.loads), ("text", None)])
+def test_uvicorn_lines_use_the_app_log_format(log_format: str, parse: Any) -> None:
+    config = uvicorn_log_config(Settings(log_format=log_format))  # type: ignore[arg-type]
+    stream = io.StringIO()
+    config["handlers"]["stderr"]["stream"] = stream
+    logging.config.dictConfig(config)
+    try:
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
+        logging.getLogger("uvicorn.access").info("should not appear: the app writes its own access line")
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).handlers.clear()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    if parse is json.loads:
+        line = json.loads(lines[0])
+        assert line["logger"] == "uvicorn.error" and line["msg"] == "Started server process [42]"
+        assert line["level"] == "info" and line["ts"]
+    else:
+        assert lines[0].endswith(" INFO uvicorn.error Started server process [42]")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_exits_zero_after_a_clean_stop(tmp_path: Path, stop: signal.Signals) -> None:
+    """Ctrl-C (SIGINT) or SIGTERM stops `breakeven serve` with status 0, so `make run` reports no error."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "DATA_DIR": str(tmp_path), "LOG_FORMAT": "json"}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; raise SystemExit(main(['serve']))"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert server.poll() is None, server.communicate()[0]
+                time.sleep(0.1)
+        server.send_signal(stop)
+        output, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 0, output
+    lines = output.splitlines()
+    assert lines and all(json.loads(line)["ts"] for line in lines), output
+    assert any("Started server process" in json.loads(line)["msg"] for line in lines)

@@ -80,6 +80,9 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         return sys.stderr
 
 
+TEXT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
 def configure_logging(settings: Settings) -> None:
     """Install (once; later calls replace it) a stderr handler on the "breakeven" logger: JSON lines when
     LOG_FORMAT is json, plain text otherwise. The logger does not propagate, so no root handler repeats it."""
@@ -92,10 +95,36 @@ def configure_logging(settings: Settings) -> None:
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(logging.Formatter(TEXT_LOG_FORMAT))
     logger.addHandler(handler)
     logger.setLevel(settings.log_level.upper())
     logger.propagate = False
+
+
+
+def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+    """A logging.dictConfig for uvicorn's own loggers (startup, shutdown, server errors) that writes the
+    same lines as the app's: JSON objects when LOG_FORMAT is json, the app's plain text otherwise. Without
+    it uvicorn prints "INFO:     Started server process" between JSON lines and breaks a log pipeline."""
+    formatter: dict[str, Any] = (
+        {"()": f"{JsonFormatter.__module__}.JsonFormatter"}
+        if settings.log_format == "json"
+        else {"format": TEXT_LOG_FORMAT}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"breakeven": formatter},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "breakeven", "stream": "ext://sys.stderr"}
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": settings.log_level.upper(), "propagate": False},
+            "uvicorn.error": {"level": settings.log_level.upper()},
+            # The app writes its own access line per request (AccessLogMiddleware below).
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
 
 
 # --- metrics ---------------------------------------------------------------------------------------
