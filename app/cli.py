@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     delete.add_argument("scenario_id")
     args, rest = parser.parse_known_args(argv)
     if args.command == "calibrate":
-        from app.calibrate import main as calibrate
+        from app.calibration.cli import main as calibrate
 
         return calibrate(rest)
     if rest:

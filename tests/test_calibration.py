@@ -13,7 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from app.calibrate import DEFAULT_CSV, main, render_toml
+from app.calibration.cli import DEFAULT_CSV, main, render_toml
+from app.calibration.fit import (
+    ParameterSpace,
+    Prediction,
+    calibrate,
+    fit_engine,
+    fold_of,
+    nelder_mead,
+    predict,
+    score,
+)
+from app.calibration.measurements import Measurement, interpret_row
 from app.catalog.efficiencies import (
     EFFICIENCIES_PATH,
     efficiencies_for,
@@ -23,18 +34,6 @@ from app.catalog.efficiencies import (
     parse_efficiencies,
 )
 from app.catalog.loader import load_catalog
-from app.core.calibration import (
-    Measurement,
-    ParameterSpace,
-    Prediction,
-    calibrate,
-    fit_engine,
-    fold_of,
-    interpret_row,
-    nelder_mead,
-    predict,
-    score,
-)
 from app.core.throughput import (
     DEFAULT_EFFICIENCIES,
     ENGINES,

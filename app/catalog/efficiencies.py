@@ -1,6 +1,6 @@
 """Load the fitted estimator efficiencies (efficiencies.toml) into `app.core.throughput` values.
 
-The file is written by `breakeven calibrate` (app/calibrate.py) and read once here; the app never
+The file is written by `breakeven calibrate` (app/calibration/cli.py) and read once here; the app never
 refits at run time. Use:
 
     from app.catalog.efficiencies import load_efficiencies, error_band_for

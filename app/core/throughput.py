@@ -2,7 +2,7 @@
 
 One replica is one copy of the model on `gpu_count` GPUs in tensor parallel (TP). The estimate is
 built from a handful of physical quantities and a few efficiencies that are fitted on published
-measurements (`app/calibrate.py`) and frozen in `app/catalog/efficiencies.toml`:
+measurements (`app/calibration/`) and frozen in `app/catalog/efficiencies.toml`:
 
 * **Memory fit.** Weights `P·b_w` must fit in `N · memory · f_mem` with room for the KV cache of
   at least one request at its full context; otherwise `DoesNotFit` says how much is needed.

@@ -101,7 +101,6 @@ def configure_logging(settings: Settings) -> None:
     logger.propagate = False
 
 
-
 def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
     """A logging.dictConfig for uvicorn's own loggers (startup, shutdown, server errors) that writes the
     same lines as the app's: JSON objects when LOG_FORMAT is json, the app's plain text otherwise. Without
