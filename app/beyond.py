@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from app.catalog.litellm_prices import horizon_retirement_note, status_of_prices
 from app.catalog.loader import cost_parameter
 from app.core import factors as factors_core
 from app.core import horizon as horizon_core
@@ -29,6 +30,7 @@ from app.core.workload import Workload
 from app.scenario import (
     ApiOptionIn,
     ApiResult,
+    DisplayText,
     ResolvedSelfHosted,
     ScenarioIn,
     ScenarioResult,
@@ -134,7 +136,7 @@ def _self_hosted_summary(result: SelfHostedResult) -> dict[str, Any]:
 
 
 class OptionRefIn(StrictInput):
-    name: str = Field(..., min_length=1, max_length=100)
+    name: DisplayText = Field(..., min_length=1, max_length=100)
     kind: factors_core.OptionKind
 
 
@@ -223,7 +225,7 @@ class TokenMixIn(StrictInput):
 class HybridOverflowIn(StrictInput):
     kind: Literal["hybrid"] = "hybrid"
     mode: Literal["overflow"]
-    name: str = Field("Hybrid", min_length=1, max_length=100)
+    name: DisplayText = Field("Hybrid", min_length=1, max_length=100)
     api: ApiOptionIn
     self_hosted: SelfHostedOptionIn
 
@@ -231,7 +233,7 @@ class HybridOverflowIn(StrictInput):
 class HybridRoutedIn(StrictInput):
     kind: Literal["hybrid"] = "hybrid"
     mode: Literal["routed"]
-    name: str = Field("Hybrid", min_length=1, max_length=100)
+    name: DisplayText = Field("Hybrid", min_length=1, max_length=100)
     api: ApiOptionIn
     self_hosted: SelfHostedOptionIn
     self_hosted_share: float = Field(
@@ -704,6 +706,9 @@ def evaluate_horizon(body: HorizonIn, catalog: Catalog, sources: Sources | None 
     api_only = solved.api_only
     user_plan = solved.plans[body.migrate_at_month] if body.migrate_at_month is not None else None
     api_name, sh_name = body.api.name, body.self_hosted.name
+    # A plan that stays on the API past the model's retirement date cannot be followed as priced.
+    retirement = horizon_retirement_note(status_of_prices(api_result.resolved.option.prices), api_name, body.months)
+    retirement_notes = [retirement] if retirement else []
     return {
         "months": body.months,
         "api": _api_summary(api_result, workload),
@@ -760,7 +765,8 @@ def evaluate_horizon(body: HorizonIn, catalog: Catalog, sources: Sources | None 
             {"switch_month": p.switch_month, "label": p.label, "net_total_usd": p.net_total} for p in solved.plans
         ],
         "cheapest_plan": solved.cheapest.label,
-        "explanation": _horizon_explanation(solved, api_name, sh_name, bool(bought)),
+        "explanation": " ".join([_horizon_explanation(solved, api_name, sh_name, bool(bought)), *retirement_notes]),
+        "notes": retirement_notes,
         "formulas": horizon_core.FORMULAS,
         "scenario": result_to_json(scenario),
         "beyond_cost": _beyond_cost(

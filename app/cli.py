@@ -93,6 +93,10 @@ def run_server(reload: bool = False) -> int:
         # or the same plain text, so a log pipeline parses every line the process writes.
         "log_config": uvicorn_log_config(settings),
         "server_header": False,
+        # The client address comes from X-Forwarded-For only when the direct peer is a listed proxy
+        # (the same FORWARDED_ALLOW_IPS the rate limiter reads, .env included).
+        "proxy_headers": True,
+        "forwarded_allow_ips": ",".join(settings.forwarded_allow_ips.replace(",", " ").split()),
         "access_log": False,  # the app writes its own structured access log (app/web/observability.py)
     }
     if reload:  # the reloader supervises worker processes: uvicorn.run does that

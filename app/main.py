@@ -6,8 +6,10 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.catalog.api_prices import list_api_models, snapshot_as_of
@@ -15,9 +17,9 @@ from app.catalog.efficiencies import load_efficiencies
 from app.catalog.loader import load_catalog
 from app.catalog.price_refresh import use_refreshed_prices
 from app.settings import Settings, get_settings
-from app.store import open_store
+from app.store import ManagedStore, StoreUnavailable
 from app.web import api, api_beyond, embeds
-from app.web.chart_render import RenderCache
+from app.web.chart_render import RenderCache, shutdown_renderer
 from app.web.docs import install_docs
 from app.web.errors import install_error_handlers
 from app.web.observability import install_observability
@@ -43,7 +45,10 @@ async def _warm_and_freeze(app: FastAPI) -> AsyncIterator[None]:
     load_efficiencies()
     gc.collect()
     gc.freeze()
-    yield
+    try:
+        yield
+    finally:
+        shutdown_renderer()  # the chart render processes (app/web/chart_render.py), if any started
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,14 +70,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = install_observability(app, settings)  # after every other middleware: outermost
     app.include_router(api.router)
     app.include_router(api_beyond.router)
-    app.state.store = open_store(settings)
+    # Optional at run time (issue 12): a broken store is logged with its path and fix, and only
+    # saved scenarios answer 503 until it works again; it is retried by itself with backoff.
+    app.state.store = store = ManagedStore(settings)
+    store.start()
+    app.add_exception_handler(StoreUnavailable, embeds.store_unavailable_response)
     app.state.render_cache = RenderCache(settings.chart_cache_bytes, on_lookup=metrics.chart_lookup)
     app.include_router(embeds.router)
 
-    @app.get("/healthz", summary="Liveness: the app is up and its catalog loads")
-    async def healthz() -> dict[str, str]:
+    @app.get("/healthz", summary="Liveness: the app is up and its catalog loads; the store's last known state")
+    async def healthz() -> dict[str, Any]:
         load_catalog()
-        return {"status": "ok"}
+        # Always 200: the calculator works without the store. No store I/O here (called often).
+        health = store.health()
+        return {"status": "ok" if health["status"] == "ok" else "degraded", "store": health}
+
+    @app.get(
+        "/readyz",
+        summary="Readiness: 200 when saved scenarios can be read and written now, else 503",
+        responses={503: {"description": "The store is unavailable or read-only; see store.error"}},
+    )
+    def readyz() -> JSONResponse:
+        health = store.probe()  # real I/O, within the retry backoff: a dead store is not hammered
+        if health["status"] == "ok":
+            return JSONResponse({"status": "ready", "store": health})
+        retry_after = str(health["retry_in_s"] or 1)
+        return JSONResponse(
+            {"status": "not_ready", "store": health}, status_code=503, headers={"Retry-After": retry_after}
+        )
 
     from app.web import pages
 

@@ -7,16 +7,38 @@ ids into specs and prices; evaluation calls the pure core. No HTTP here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.catalog.api_prices import resolve_api_prices, snapshot_age
 from app.catalog.efficiencies import efficiencies_for
-from app.catalog.loader import cost_parameter, get_gpu, get_model, get_purchase_offer, get_rental_offer
-from app.core.api_cost import ApiCostBreakdown, ApiOption, ApiPrices, TokenPrices
+from app.catalog.litellm_prices import status_json, status_of_prices
+from app.catalog.loader import (
+    cost_parameter,
+    get_gpu,
+    get_model,
+    get_purchase_offer,
+    get_rental_offer,
+    host_server_offers,
+    maintenance_parameter_id,
+    needs_host_server,
+    offer_caveat,
+)
+from app.core.api_cost import (
+    ApiCostBreakdown,
+    ApiOption,
+    ApiPrices,
+    PriceOverrides,
+    TimeOfDay,
+    TokenPrices,
+    apply_overrides,
+    with_time_of_day,
+)
 from app.core.breakeven import (
     CostCurve,
     EnvelopeSegment,
@@ -27,7 +49,7 @@ from app.core.breakeven import (
 )
 from app.core.errors import DomainError
 from app.core.self_hosted import BuyPricing, Pricing, RentalTerm, RentPricing, ReplicaStepCost, SelfHostedOption
-from app.core.specs import Catalog, GpuSpec, ModelArchitecture
+from app.core.specs import Catalog, GpuSpec, ModelArchitecture, PurchaseOffer, RentalOffer
 from app.core.throughput import (
     Efficiencies,
     Engine,
@@ -44,6 +66,36 @@ from app.sources import Sources, take_snapshot
 MAX_REQUESTS_PER_MONTH = 1e15
 MAX_TOKENS_PER_REQUEST = 10_000_000
 MAX_PRICE_PER_MTOK = 10_000.0
+# Lower bounds on self-hosting prices: see RentIn and BuyIn.
+MIN_PER_GPU_HOUR = 0.0001
+MIN_PRICE_PER_GPU = 1.0
+
+
+# Characters no user-typed text may hold: C0 and C1 controls (DEL included), lone surrogates and
+# U+FFFE/U+FFFF, which XML 1.0 forbids (https://www.w3.org/TR/xml/#charsets) and on which the chart
+# renderer aborted the whole server (issue 12); and the bidirectional embedding, override and
+# isolate controls, which make a name display as other text (Trojan Source, CVE-2021-42574).
+NOT_DISPLAYABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+# Validation context for documents read back from the store: those saved before `DisplayText`
+# existed may hold such characters and must keep loading; there each becomes U+FFFD.
+STORED_DOCUMENT = {"stored_document": True}
+
+
+def _displayable(value: str, info: ValidationInfo) -> str:
+    found = NOT_DISPLAYABLE.search(value)
+    if found is None:
+        return value
+    if info.context and info.context.get("stored_document"):
+        return NOT_DISPLAYABLE.sub("\ufffd", value)
+    raise PydanticCustomError(
+        "control_character",
+        "must not contain control or bidirectional-override characters (found U+{code})",
+        {"code": f"{ord(found.group()):04X}"},
+    )
+
+
+# Every user-typed name or id: shown in pages, charts and CSV, so only displayable characters.
+DisplayText = Annotated[str, AfterValidator(_displayable)]
 
 
 class StrictInput(BaseModel):
@@ -100,11 +152,13 @@ PositivePrice = Annotated[float, Field(ge=MIN_PRICE_PER_MTOK, le=MAX_PRICE_PER_M
 
 class ApiOptionIn(StrictInput):
     kind: Literal["api"]
-    name: str = Field(..., min_length=1, max_length=100)
-    provider: str | None = Field(
+    name: DisplayText = Field(..., min_length=1, max_length=100)
+    provider: DisplayText | None = Field(
         None, min_length=1, max_length=100, description="genai-prices provider id, e.g. openai."
     )
-    model: str | None = Field(None, min_length=1, max_length=200, description="Model id as the provider names it.")
+    model: DisplayText | None = Field(
+        None, min_length=1, max_length=200, description="Model id as the provider names it."
+    )
     input_per_mtok: PositivePrice | None = Field(None, description="USD per million input tokens (overrides).")
     output_per_mtok: PositivePrice | None = Field(None, description="USD per million output tokens (overrides).")
     cached_input_per_mtok: Price | None = None
@@ -112,6 +166,11 @@ class ApiOptionIn(StrictInput):
     batch_input_per_mtok: PositivePrice | None = None
     batch_output_per_mtok: PositivePrice | None = None
     negotiated_discount: float = Field(0.0, ge=0, lt=1, description="Fraction off the whole bill, applied last.")
+    time_of_day: TimeOfDay = Field(
+        "blend",
+        description="For a model priced by time of day (DeepSeek): 'blend' = each window weighted by the hours it "
+        "covers (flat traffic), 'off_peak' = all of this option's traffic runs in the cheapest window.",
+    )
 
     @model_validator(mode="after")
     def model_or_prices(self) -> ApiOptionIn:
@@ -122,8 +181,13 @@ class ApiOptionIn(StrictInput):
 
 class RentIn(StrictInput):
     kind: Literal["rent"]
-    per_gpu_hour: float | None = Field(None, gt=0, le=1000, description="USD per GPU-hour (overrides the offer).")
-    offer: str | None = Field(
+    # At least $0.0001 per GPU-hour, thousands of times below any price in offers.toml (the cheapest,
+    # a spot GPU, is $0.34): lower is a typo or an attack, and drives replica counts and break-evens
+    # toward float's limits (issue 12: 1e-25 $/GPU-hour hung the solver, 1e-320 overflowed).
+    per_gpu_hour: float | None = Field(
+        None, ge=MIN_PER_GPU_HOUR, le=1000, description="USD per GPU-hour (overrides the offer)."
+    )
+    offer: DisplayText | None = Field(
         None, min_length=1, max_length=200, description="Rental offer id from /api/v1/catalog/offers."
     )
     term: RentalTerm = "on_demand"
@@ -137,11 +201,16 @@ class RentIn(StrictInput):
 
 class BuyIn(StrictInput):
     kind: Literal["buy"]
-    price_per_gpu: float | None = Field(None, gt=0, le=10_000_000, description="USD per GPU incl. server share.")
-    offer: str | None = Field(
+    # At least $1 a GPU (no accelerator sells for less), for the same reason as per_gpu_hour's minimum.
+    price_per_gpu: float | None = Field(
+        None, ge=MIN_PRICE_PER_GPU, le=10_000_000, description="USD per GPU incl. server share."
+    )
+    offer: DisplayText | None = Field(
         None, min_length=1, max_length=200, description="Purchase offer id from /api/v1/catalog/offers."
     )
-    depreciation_years: float | None = Field(None, gt=0, le=20)
+    # At least 0.1 year (five weeks): shorter is no purchase anyone amortizes (that is renting), and a
+    # vanishing one makes the monthly capital cost price/(years × 12) overflow to infinity.
+    depreciation_years: float | None = Field(None, ge=0.1, le=20)
     residual_fraction: float = Field(0.0, ge=0, lt=1, description="Resale value at the end, share of price.")
     cost_of_capital: float = Field(0.0, ge=0, le=1, description="Annual rate; 0 = straight-line depreciation.")
     watts_per_gpu: float | None = Field(None, ge=0, le=20_000, description="Provisioned watts per GPU.")
@@ -159,15 +228,18 @@ class BuyIn(StrictInput):
 
 
 class GpuSpecIn(StrictInput):
-    id: str = Field("custom-gpu", max_length=100)
-    name: str = Field("Custom GPU", max_length=200)
-    vendor: str = Field("", max_length=100)
+    id: DisplayText = Field("custom-gpu", max_length=100)
+    name: DisplayText = Field("Custom GPU", max_length=200)
+    vendor: DisplayText = Field("", max_length=100)
     memory_gib: float = Field(..., gt=0, le=4096)
-    memory_bandwidth_tb_s: float = Field(..., gt=0, le=1000)
+    # At least 1 GB/s, below any accelerator (or a laptop CPU): a slower spec estimates a capacity so
+    # small that the replica count for the load overflows a float (issue 12). (FLOPS too small for that
+    # meet the core's capacity floor, app.core.self_hosted.MIN_REPLICA_REQUESTS_PER_SECOND.)
+    memory_bandwidth_tb_s: float = Field(..., ge=0.001, le=1000)
     dense_tflops: dict[Precision, Annotated[float, Field(gt=0, le=1_000_000)]]
     tdp_watts: float = Field(700, gt=0, le=20_000)
     interconnect: Literal["nvlink", "infinity_fabric", "pcie", "ethernet", "none"] = "pcie"
-    interconnect_gb_s: float = Field(32, gt=0, le=100_000)
+    interconnect_gb_s: float = Field(32, ge=0.001, le=100_000)
     max_gpus_per_node: int = Field(8, ge=1, le=576)
 
     def to_core(self) -> GpuSpec:
@@ -175,9 +247,9 @@ class GpuSpecIn(StrictInput):
 
 
 class ModelArchitectureIn(StrictInput):
-    id: str = Field("custom-model", max_length=100)
-    name: str = Field("Custom model", max_length=200)
-    hf_id: str = Field("", max_length=200)
+    id: DisplayText = Field("custom-model", max_length=100)
+    name: DisplayText = Field("Custom model", max_length=200)
+    hf_id: DisplayText = Field("", max_length=200)
     total_params_b: float = Field(..., gt=0, le=100_000)
     active_params_b: float | None = Field(None, gt=0, le=100_000)
     num_layers: int = Field(..., ge=1, le=2000)
@@ -203,9 +275,11 @@ class ModelArchitectureIn(StrictInput):
 
 class SelfHostedOptionIn(StrictInput):
     kind: Literal["self_hosted"]
-    name: str = Field(..., min_length=1, max_length=100)
-    model: str | ModelArchitectureIn | None = Field(None, description="Catalog model id or an inline architecture.")
-    gpu: str | GpuSpecIn | None = Field(None, description="Catalog GPU id or an inline spec.")
+    name: DisplayText = Field(..., min_length=1, max_length=100)
+    model: DisplayText | ModelArchitectureIn | None = Field(
+        None, description="Catalog model id or an inline architecture."
+    )
+    gpu: DisplayText | GpuSpecIn | None = Field(None, description="Catalog GPU id or an inline spec.")
     gpu_count: int | Literal["auto"] | None = Field(
         None, description="GPUs per replica (tensor parallel); null or 'auto' = smallest that fits."
     )
@@ -262,6 +336,11 @@ class ResolvedSelfHosted:
     output_tokens_per_second: float  # of one replica: measured when given, else estimated
     estimate: ThroughputEstimate | None
     pricing_label: str
+    # The catalog offer's trust in its price (offers.toml `confidence`, `notes`) and a short caveat to
+    # print beside it; None/"" when the user typed the price.
+    price_confidence: str | None = None
+    price_note: str = ""
+    price_caveat: str | None = None
 
 
 def _with_field_prefix(error: DomainError, prefix: tuple[str | int, ...]) -> DomainError:
@@ -272,57 +351,41 @@ def _with_field_prefix(error: DomainError, prefix: tuple[str | int, ...]) -> Dom
 def resolve_api(
     spec: ApiOptionIn, api_prices: Callable[[str, str | None], ApiPrices] = resolve_api_prices
 ) -> ResolvedApi:
-    base = api_prices(spec.model, spec.provider) if spec.model else None
-    standard = base.standard if base else None
-
-    def pick(override: float | None, catalog_value: float | None) -> float | None:
-        return override if override is not None else catalog_value
-
-    prices = ApiPrices(
-        standard=TokenPrices(
-            input_per_mtok=pick(spec.input_per_mtok, standard.input_per_mtok if standard else None) or 0.0,
-            output_per_mtok=pick(spec.output_per_mtok, standard.output_per_mtok if standard else None) or 0.0,
-            cached_input_per_mtok=pick(
-                spec.cached_input_per_mtok, standard.cached_input_per_mtok if standard else None
-            ),
-            cache_write_per_mtok=pick(spec.cache_write_per_mtok, standard.cache_write_per_mtok if standard else None),
-        ),
-        batch=_batch_prices(spec, base),
-        long_context_threshold_tokens=base.long_context_threshold_tokens if base else None,
-        long_context=base.long_context if base else None,
-        long_context_batch=base.long_context_batch if base else None,
-        source=_api_source(spec, base),
-        as_of=base.as_of if base else "",
-        provider=base.provider if base else (spec.provider or ""),
-        model=base.model if base else (spec.model or ""),
+    overrides = PriceOverrides(
+        input_per_mtok=spec.input_per_mtok,
+        output_per_mtok=spec.output_per_mtok,
+        cached_input_per_mtok=spec.cached_input_per_mtok,
+        cache_write_per_mtok=spec.cache_write_per_mtok,
+        batch_input_per_mtok=spec.batch_input_per_mtok,
+        batch_output_per_mtok=spec.batch_output_per_mtok,
     )
+    if spec.model:
+        base = with_time_of_day(api_prices(spec.model, spec.provider), spec.time_of_day)
+        if spec.time_of_day == "off_peak" and not base.time_of_day_windows:
+            base = replace(base, notes=(*base.notes, "this model has one price all day: off-peak changes nothing"))
+    else:
+        # A custom API: the typed prices are the whole card (model_or_prices requires both).
+        assert spec.input_per_mtok is not None and spec.output_per_mtok is not None
+        base = ApiPrices(
+            standard=TokenPrices(
+                spec.input_per_mtok, spec.output_per_mtok, spec.cached_input_per_mtok, spec.cache_write_per_mtok
+            ),
+            provider=spec.provider or "",
+        )
+    prices = apply_overrides(base, overrides)
+    prices = replace(prices, source=_api_source(spec, prices, overrides))
     return ResolvedApi(ApiOption(spec.name, prices, spec.negotiated_discount), spec.model)
 
 
-def _batch_prices(spec: ApiOptionIn, base: ApiPrices | None) -> TokenPrices | None:
-    if spec.batch_input_per_mtok is not None or spec.batch_output_per_mtok is not None:
-        fallback = base.batch if base and base.batch else None
-        return TokenPrices(
-            input_per_mtok=spec.batch_input_per_mtok or (fallback.input_per_mtok if fallback else 0.0),
-            output_per_mtok=spec.batch_output_per_mtok or (fallback.output_per_mtok if fallback else 0.0),
-            cached_input_per_mtok=fallback.cached_input_per_mtok if fallback else None,
-        )
-    return base.batch if base else None
-
-
-def _api_source(spec: ApiOptionIn, base: ApiPrices | None) -> str:
-    overridden = any(
-        value is not None
-        for value in (
-            spec.input_per_mtok,
-            spec.output_per_mtok,
-            spec.cached_input_per_mtok,
-            spec.cache_write_per_mtok,
-        )
-    )
-    if base is None:
+def _api_source(spec: ApiOptionIn, prices: ApiPrices, overrides: PriceOverrides) -> str:
+    if not spec.model:
         return "entered by the user"
-    return base.source + ("; some prices overridden by the user" if overridden else "")
+    source = prices.source
+    if prices.time_of_day == "off_peak":
+        source = source.replace("blended over the day (flat traffic)", "off-peak window only")
+    if overrides.any_standard or overrides.any_batch:
+        source += "; some prices overridden by the user"
+    return source
 
 
 def _rent_pricing(spec: RentIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[RentPricing, str | None]:
@@ -346,6 +409,16 @@ def _buy_pricing(spec: BuyIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[Bu
     offer = get_purchase_offer(catalog, spec.offer, field=("pricing", "offer")) if spec.offer else None
     if offer is not None and gpu is not None and offer.gpu != gpu.id:
         raise DomainError(f"offer {offer.id!r} is for {offer.gpu}, not {gpu.id}", field=("pricing", "offer"))
+    if offer is not None and needs_host_server(catalog, offer):
+        # An SXM/OAM module runs only on its server's baseboard: its price alone would leave out the
+        # server's price and power (offers.toml header).
+        servers = ", ".join(o.id for o in host_server_offers(catalog, offer.gpu)) or "none in the catalog"
+        raise DomainError(
+            f"offer {offer.id!r} ({offer.item}) is a module that runs only inside its server, whose price "
+            f"and power it leaves out: choose a server offer for {offer.gpu} ({servers}) or give "
+            "price_per_gpu including the server's share",
+            field=("pricing", "offer"),
+        )
     price = spec.price_per_gpu or (offer.price_per_gpu if offer else None)
     assert price is not None
     watts = spec.watts_per_gpu
@@ -357,6 +430,7 @@ def _buy_pricing(spec: BuyIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[Bu
     def param(value: float | None, parameter_id: str) -> float:
         return value if value is not None else cost_parameter(catalog, parameter_id).value
 
+    maintenance_id = maintenance_parameter_id(catalog, offer)
     pricing = BuyPricing(
         capex_per_gpu=price,
         depreciation_years=param(spec.depreciation_years, "depreciation_years"),
@@ -367,7 +441,7 @@ def _buy_pricing(spec: BuyIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[Bu
         pue=param(spec.pue, "pue_modern"),
         electricity_usd_per_kwh=param(spec.electricity_usd_per_kwh, "electricity_usd_per_kwh"),
         colocation_usd_per_kw_month=param(spec.colocation_usd_per_kw_month, "colocation_usd_per_kw_month"),
-        maintenance_fraction_per_year=param(spec.maintenance_fraction_per_year, "maintenance_fraction_per_year"),
+        maintenance_fraction_per_year=param(spec.maintenance_fraction_per_year, maintenance_id),
         offer_id=offer.id if offer else None,
         source=offer.source if offer and spec.price_per_gpu is None else "entered by the user",
         as_of=offer.as_of if offer else "",
@@ -402,6 +476,16 @@ def resolve_self_hosted(
     efficiencies: Callable[[Engine], Efficiencies] = efficiencies_for,
 ) -> ResolvedSelfHosted:
     model = _model(spec, catalog)
+    context = workload.input_tokens + workload.output_tokens
+    if model is not None and context > model.max_context:
+        # Checked here, not only in the estimator: a measured tok/s must not price requests the model
+        # cannot take at all.
+        raise DomainError(
+            f"requests of {context:,.0f} tokens (input {workload.input_tokens:,.0f} + output "
+            f"{workload.output_tokens:,.0f}) exceed {model.id}'s context window of {model.max_context:,} tokens: "
+            "choose a model with a longer context or shorten the requests",
+            field=("model",),
+        )
     gpu = resolve_gpu(spec.gpu, catalog)
     pricing: Pricing
     if isinstance(spec.pricing, RentIn):
@@ -465,7 +549,22 @@ def resolve_self_hosted(
         output_tokens_per_second=output_tps,
         estimate=estimate,
         pricing_label=_pricing_label(pricing),
+        **_price_trust(pricing, catalog),
     )
+
+
+def _price_trust(pricing: Pricing, catalog: Catalog) -> dict[str, Any]:
+    """The offer's confidence, notes and caveat when its catalog price is the one used."""
+    if pricing.offer_id is None or pricing.source == "entered by the user":
+        return {}
+    offer: RentalOffer | PurchaseOffer
+    if isinstance(pricing, RentPricing):
+        offer = get_rental_offer(catalog, pricing.offer_id)
+        caveat = offer_caveat(offer, pricing.term)
+    else:
+        offer = get_purchase_offer(catalog, pricing.offer_id)
+        caveat = offer_caveat(offer)
+    return {"price_confidence": offer.confidence, "price_note": offer.notes, "price_caveat": caveat}
 
 
 def serving_setup(
@@ -765,14 +864,29 @@ def result_to_json(result: ScenarioResult) -> dict[str, Any]:
 def _api_json(option: ApiResult) -> dict[str, Any]:
     prices = option.resolved.option.prices
     breakdown = option.breakdown
+    # The second source (LiteLLM's price map): retirement date and a cross-check of the prices.
+    status = status_of_prices(prices)
     return {
         "provider": prices.provider or None,
         "model": prices.model or None,
+        **status_json(status),
         "prices": {
             "standard": _flat(prices.standard),
             "batch": _flat(prices.batch) if prices.batch else None,
             "long_context_threshold_tokens": prices.long_context_threshold_tokens,
             "long_context": _flat(prices.long_context) if prices.long_context else None,
+            "long_context_batch": _flat(prices.long_context_batch) if prices.long_context_batch else None,
+            "context_window": prices.context_window,
+            "time_of_day": prices.time_of_day or None,
+            "time_of_day_windows": [
+                {
+                    "spans_utc": [list(span) for span in window.spans_utc],
+                    "hours": window.hours,
+                    "standard": _flat(window.standard),
+                    "batch": _flat(window.batch) if window.batch else None,
+                }
+                for window in prices.time_of_day_windows
+            ],
             "source": prices.source,
             "as_of": prices.as_of,
         },
@@ -786,7 +900,7 @@ def _api_json(option: ApiResult) -> dict[str, Any]:
             "tier": breakdown.tier,
             "batch_share": breakdown.batch_share,
         },
-        "notes": list(breakdown.notes),
+        "notes": [*breakdown.notes, *(status.notes if status else [])],
     }
 
 
@@ -835,6 +949,9 @@ def _self_hosted_json(result: SelfHostedResult) -> dict[str, Any]:
             **_flat(pricing),
             "monthly_cost_per_gpu": pricing.monthly_cost_per_gpu(),
             "monthly_cost_per_gpu_breakdown": per_gpu,
+            "confidence": resolved.price_confidence,
+            "note": resolved.price_note or None,
+            "caveat": resolved.price_caveat,
         },
         "min_replicas": option.min_replicas,
         "redundancy": option.redundancy,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +54,43 @@ class Settings(BaseSettings):
         ge=1,
         description="Requests per minute per client on expensive endpoints (chart renders, Monte Carlo); then 429.",
     )
+    public_base_url: str = Field(
+        "",
+        description="Scheme, host and optional path prefix of the public site (https://breakeven.example.com): "
+        "absolute links (saved-scenario links, embed snippets) start with it. Unset: the request's Host when "
+        "TRUSTED_HOSTS lists it, else links are relative.",
+    )
+    trusted_hosts: str = Field(
+        "",
+        description="Space-separated host names (exact, or *.example.com for subdomains) whose Host header may "
+        "appear in absolute links when PUBLIC_BASE_URL is unset; * = any. Always trusted: localhost, 127.0.0.1, "
+        "::1 and HOST. Any other Host is served, with relative links.",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Comma- or space-separated proxy addresses or networks (10.0.0.0/8) whose X-Forwarded-For "
+        "names the client for rate limiting; * = any (only behind a proxy that overwrites the header). "
+        "uvicorn reads the same variable for --proxy-headers.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not PUBLIC_BASE_URL_PATTERN.fullmatch(value):
+            raise ValueError("PUBLIC_BASE_URL must look like https://host[:port][/path], with no query or fragment")
+        return value
+
+    def trusted_host_names(self) -> frozenset[str]:
+        """The Host names (lower case, no port) allowed into absolute links; {"*"} = any."""
+        names = {name.lower() for name in self.trusted_hosts.split()}
+        names |= {"localhost", "127.0.0.1", "::1", self.host.lower()}
+        return frozenset(names - {"0.0.0.0", "::"})  # noqa: S104 - wildcard bind addresses are not host names
+
+
+# An origin plus an optional path of plain URL characters: it is pasted into wiki markup and HTML
+# attributes, so nothing that any of those syntaxes treats specially (quotes, brackets, spaces, |, !).
+PUBLIC_BASE_URL_PATTERN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
 @cache

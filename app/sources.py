@@ -16,7 +16,7 @@ from typing import Any
 from app.catalog.api_prices import GENAI_PRICES_VERSION, resolve_api_prices, snapshot_as_of
 from app.catalog.efficiencies import efficiencies_for, parse_efficiencies
 from app.catalog.loader import load_catalog
-from app.core.api_cost import ApiPrices, TokenPrices
+from app.core.api_cost import ApiPrices, PriceWindow, TokenPrices
 from app.core.errors import UnknownId
 from app.core.specs import Catalog, CostParameter, GpuSpec, ModelArchitecture, PurchaseOffer, RentalOffer
 from app.core.throughput import Efficiencies, Engine
@@ -74,6 +74,19 @@ def _token_prices(data: dict[str, Any] | None) -> TokenPrices | None:
     return TokenPrices(**data) if data else None
 
 
+def _price_window(data: dict[str, Any]) -> PriceWindow:
+    standard = _token_prices(data["standard"])
+    assert standard is not None
+    return PriceWindow(
+        spans_utc=tuple((start, end) for start, end in data["spans_utc"]),
+        hours=data["hours"],
+        standard=standard,
+        batch=_token_prices(data.get("batch")),
+        long_context=_token_prices(data.get("long_context")),
+        long_context_batch=_token_prices(data.get("long_context_batch")),
+    )
+
+
 def api_prices_from_dict(data: dict[str, Any]) -> ApiPrices:
     standard = _token_prices(data["standard"])
     assert standard is not None
@@ -84,6 +97,9 @@ def api_prices_from_dict(data: dict[str, Any]) -> ApiPrices:
             "batch": _token_prices(data.get("batch")),
             "long_context": _token_prices(data.get("long_context")),
             "long_context_batch": _token_prices(data.get("long_context_batch")),
+            # Saved before time-of-day windows were kept: none (their prices were frozen as they were).
+            "time_of_day_windows": tuple(_price_window(w) for w in data.get("time_of_day_windows", ())),
+            "notes": tuple(data.get("notes", ())),
         }
     )
 

@@ -58,7 +58,13 @@ SECONDS_PER_DAY = 86_400
 HOURS = 24
 MAX_RECORD_LINES = 1000  # a quoted field may span lines, but not this many
 MAX_RECORD_CHARS = 1_000_000
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MAX_TOKENS_PER_ROW = 1e15  # far beyond any real bucket; bigger is a corrupt row, not usage
+# The summary writes the first and last times as dates: datetime reaches 9999-12-31T23:59:59 UTC.
+MAX_TIMESTAMP = 253_402_300_799.0
+MAX_MODELS_TRACKED = 1000  # distinct model names counted; the rest are summed under OTHER_MODELS
+OTHER_MODELS = "(other models)"
+MAX_HEADER_COLUMNS_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,13 @@ def normalize_column(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
+def _listed(names: list[str]) -> str:
+    """Column names for a message: the first MAX_HEADER_COLUMNS_LISTED, each cut to 40 characters."""
+    shown = ", ".join(name[:40] for name in names[:MAX_HEADER_COLUMNS_LISTED])
+    more = len(names) - MAX_HEADER_COLUMNS_LISTED
+    return shown + (f" and {more:,} more" if more > 0 else "")
+
+
 def detect_format(columns: list[str]) -> Format:
     names = set(columns)
     if {"num_model_requests", "input_cached_tokens"} & names:
@@ -142,7 +155,8 @@ def detect_format(columns: list[str]) -> Format:
 
 
 def parse_timestamp(text: str) -> float:
-    """Unix seconds (or milliseconds) or ISO 8601; a time without a zone is UTC."""
+    """Unix seconds (or milliseconds) or ISO 8601; a time without a zone is UTC. Times before 1970 or
+    after 9999 are not times (the summary writes its first and last as dates)."""
     value = text.strip()
     try:
         number = float(value)
@@ -150,10 +164,40 @@ def parse_timestamp(text: str) -> float:
         moment = datetime.fromisoformat(value.replace("z", "Z"))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return moment.timestamp()
-    if not math.isfinite(number) or number < 0:
+        seconds = moment.timestamp()
+    else:
+        if not math.isfinite(number):
+            raise ValueError("not a time")
+        seconds = number / 1000 if number > 1e11 else number  # 13-digit values are milliseconds
+    if not 0 <= seconds <= MAX_TIMESTAMP:
         raise ValueError("not a time")
-    return number / 1000 if number > 1e11 else number  # 13-digit values are milliseconds
+    return seconds
+
+
+def _csv_reason(message: str) -> str:
+    """The csv module's complaint in the words of the report (its messages are fixed texts)."""
+    if "field larger than field limit" in message:
+        return f"a field longer than {csv.field_size_limit():,} characters"
+    return f"not valid CSV: {message.split(' - ')[0]}"
+
+
+@dataclass(frozen=True)
+class _Overlong:
+    """A line longer than MAX_RECORD_CHARS, kept only as the start of its text."""
+
+    sample: str
+
+
+FailureCode = Literal["empty", "header", "columns", "rows"]
+
+
+class ImportFailed(DomainError):
+    """A file that gives no summary. `code` says which way it failed, in a fixed word a page may put
+    in a URL (the message quotes the file, so it must not travel in one)."""
+
+    def __init__(self, code: FailureCode, message: str) -> None:
+        super().__init__(message, field=("file",))
+        self.code = code
 
 
 class RowError(ValueError):
@@ -191,7 +235,8 @@ class _Totals:
     hourly: list[float] = field(default_factory=lambda: [0.0] * HOURS)
     coarse_rows: int = 0  # buckets longer than an hour: no hour-of-day information
     all_midnight: bool = True
-    days: set[int] = field(default_factory=set)  # Unix day numbers seen
+    first_day: int | None = None  # the Unix day of the first row used
+    several_days: bool = False
     models: dict[str, float] = field(default_factory=dict)  # requests (or tokens) by model
 
 
@@ -240,7 +285,10 @@ class UsageImporter:
         self.choice = format
         self.output_tokens_per_request = output_tokens_per_request
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-        self._pending = ""  # text after the last complete line
+        self._pending: list[str] = []  # pieces of the text after the last line break
+        self._pending_chars = 0
+        self._held_cr = False  # the text so far ended in "\r": the next may start with the "\n" of a CRLF
+        self._skipping = False  # inside an overlong line: drop its text up to the next line break
         self._record: list[str] = []  # lines of a record whose quotes are still open
         self._record_quotes = 0
         self._record_chars = 0
@@ -256,61 +304,136 @@ class UsageImporter:
         self._examples: list[RejectedRow] = []
         self.bytes_read = 0
 
+    @property
+    def rows_read(self) -> int:
+        """Data rows read so far (used or rejected), for a caller whose import failed."""
+        return self._rows_total
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(self._rejected.values())
+
     # -- streaming -------------------------------------------------------------------------------
 
     def feed(self, chunk: bytes) -> None:
         self.bytes_read += len(chunk)
-        text = self._pending + self._decoder.decode(chunk)
-        lines = text.split("\n")
-        self._pending = lines.pop()
+        self._take_text(self._decoder.decode(chunk), final=False)
+
+    def _take_text(self, text: str, *, final: bool) -> None:
+        """Split decoded text into lines at CRLF, LF or a lone CR (old Mac and some Excel exports);
+        memory stays bounded: the text of an unfinished line is kept only up to MAX_RECORD_CHARS."""
+        if self._held_cr:
+            text, self._held_cr = "\r" + text, False
+        if not final and text.endswith("\r"):
+            text, self._held_cr = text[:-1], True
+        if self._skipping:
+            match = LINE_BREAK.search(text)
+            if match is None:
+                return
+            text, self._skipping = text[match.end() :], False
+        if not final and LINE_BREAK.search(text) is None:
+            # Pieces, joined once a break arrives: a line trickled in tiny chunks costs linear time.
+            self._pending.append(text)
+            self._pending_chars += len(text)
+            if self._pending_chars > MAX_RECORD_CHARS:
+                self._overlong("".join(self._pending))
+            return
+        lines: list[str | _Overlong] = list(LINE_BREAK.split("".join(self._pending) + text))
+        self._pending, self._pending_chars = [], 0
+        tail = lines.pop()
+        assert isinstance(tail, str)
+        if final:
+            if tail:
+                lines.append(tail)
+        elif len(tail) > MAX_RECORD_CHARS:
+            self._take_lines(lines)
+            self._overlong(tail)
+            return
+        else:
+            self._pending, self._pending_chars = [tail], len(tail)
         self._take_lines(lines)
 
-    def _take_lines(self, lines: list[str]) -> None:
+    def _overlong(self, text: str) -> None:
+        """An unfinished line past MAX_RECORD_CHARS: rejected, and the rest of it skipped unread."""
+        self._pending, self._pending_chars = [], 0
+        self._skipping = True
+        self._take_lines([_Overlong(text[:200])])
+
+    def _take_lines(self, lines: list[str | _Overlong]) -> None:
         queue = deque(lines)
-        complete: list[tuple[int, str]] = []
         while queue:
             raw = queue.popleft()
             self._line += 1
-            line = raw[:-1] if raw.endswith("\r") else raw
+            if isinstance(raw, str) and len(raw) > MAX_RECORD_CHARS:
+                raw = _Overlong(raw[:200])  # as if it had arrived in pieces: the same answer in any chunking
+            if isinstance(raw, _Overlong):
+                if self._record:  # the open record cannot close past this line: its quote was a stray
+                    queue.appendleft(raw)
+                    self._line -= 1
+                    self._stray_quote(queue)
+                    continue
+                self._bad_record(self._line, f"line longer than {MAX_RECORD_CHARS:,} characters", raw.sample)
+                continue
             if not self._record:
                 self._record_line = self._line
-            self._record.append(line)
-            self._record_quotes += line.count('"')
-            self._record_chars += len(line)
+            self._record.append(raw)
+            self._record_quotes += raw.count('"')
+            self._record_chars += len(raw)
             if self._record_quotes % 2 == 0:  # quotes balanced: the record is complete
-                complete.append((self._record_line, "\n".join(self._record)))
-                self._reset_record()
+                self._take_record(queue)
             elif len(self._record) > MAX_RECORD_LINES or self._record_chars > MAX_RECORD_CHARS:
-                # A stray quote would swallow the rest of the file: reject its line alone and read the lines
-                # after it again as rows of their own.
-                self._parse(complete)
-                complete = []
-                first_line, stray, rest = self._record_line, self._record[0], self._record[1:]
-                self._reset_record()
-                self._rows_total += 1
-                self._reject(first_line, "unbalanced quote", stray)
-                self._line = first_line
-                queue.extendleft(reversed(rest))
-        self._parse(complete)
+                self._stray_quote(queue)
 
-    def _parse(self, complete: list[tuple[int, str]]) -> None:
-        if complete:
-            rows = csv.reader([text for _, text in complete])
-            for (line_number, text), row in zip(complete, rows, strict=True):
-                self._take_row(line_number, text, row)
+    def _stray_quote(self, queue: deque[str | _Overlong]) -> None:
+        """A stray quote would swallow the rest of the file: reject its line alone and read the lines
+        after it again as rows of their own."""
+        first_line, stray, rest = self._record_line, self._record[0], self._record[1:]
+        self._reset_record()
+        self._bad_record(first_line, "unbalanced quote", stray)
+        self._line = first_line
+        queue.extendleft(reversed(rest))
+
+    def _take_record(self, queue: deque[str | _Overlong]) -> None:
+        first_line, lines = self._record_line, self._record
+        text = "\n".join(lines)
+        self._reset_record()
+        rows: list[list[str]] = []
+        try:
+            rows = list(csv.reader((text,)))  # one record at a time: a bad one cannot shift the rest
+            problem = ""
+        except csv.Error as error:
+            problem = str(error)
+        if problem and len(lines) > 1 and "new-line" in problem:
+            # A quote inside an unquoted field (a"b) paired with one on a later line: only the first
+            # line is known to be bad; the lines after it are read again as rows of their own.
+            self._line = first_line
+            queue.extendleft(reversed(lines[1:]))
+            self._bad_record(first_line, "quote inside an unquoted field", lines[0])
+            return
+        if problem:
+            self._bad_record(first_line, _csv_reason(problem), text)
+            return
+        if len(rows) > 1:
+            self._bad_record(first_line, "more than one record on a line", text)
+            return
+        self._take_row(first_line, text, rows[0] if rows else [])
+
+    def _bad_record(self, line: int, reason: str, text: str) -> None:
+        """A line the CSV reader cannot read: a rejected row, or, for the header, the file's error."""
+        if self._header is None:
+            raise ImportFailed("header", f"line {line}: the header row is not valid CSV ({reason})")
+        self._rows_total += 1
+        self._reject(line, reason, text)
 
     def finish(self) -> UsageSummary:
-        tail = self._pending + self._decoder.decode(b"", final=True)
-        self._pending = ""
-        if tail:
-            self._take_lines([tail])
+        self._take_text(self._decoder.decode(b"", final=True), final=True)
         if self._record:  # an unterminated quote at the end of the file
             lines = len(self._record)
             text = "\n".join(self._record)
+            line = self._record_line
             self._reset_record()
-            self._rows_total += 1
             spans = f" (spans {lines} lines)" if lines > 1 else ""
-            self._reject(self._record_line, f"unterminated quoted field{spans}", text)
+            self._bad_record(line, f"unterminated quoted field{spans}", text)
         return self._summary()
 
     def _reset_record(self) -> None:
@@ -360,10 +483,10 @@ class UsageImporter:
             if all(find(role) is None for role in group)
         ]
         if missing:
-            raise DomainError(
+            raise ImportFailed(
+                "columns",
                 f"the {fmt} format needs the column(s) {'; '.join(missing)}; the file's header has "
-                f"{', '.join(header) or 'no columns'}",
-                field=("file",),
+                f"{_listed(header) or 'no columns'}",
             )
         cache_write: tuple[int, ...] = ()
         if spec.sums_cache_write:
@@ -441,6 +564,8 @@ class UsageImporter:
         requests: float | None
         if columns.requests is not None:
             requests = self._number(row, columns.requests, "requests", required=True)
+            if not requests.is_integer():  # a count: 5e-324 requests is a corrupt row, not usage
+                raise RowError("requests must be a whole number")
         elif self._format == "generic":
             requests = 1.0
         else:
@@ -467,7 +592,10 @@ class UsageImporter:
         day, second_of_day = divmod(int(start), SECONDS_PER_DAY)  # UTC: Unix time has no leap seconds
         if second_of_day:
             totals.all_midnight = False
-        totals.days.add(day)
+        if totals.first_day is None:
+            totals.first_day = day
+        elif day != totals.first_day:
+            totals.several_days = True
         if end is not None and end - start > SECONDS_PER_HOUR:
             totals.coarse_rows += 1
         else:
@@ -475,20 +603,24 @@ class UsageImporter:
         if columns.model is not None:
             name = row[columns.model].strip() or "(none)"
             key = name[:100]
+            if key not in totals.models and len(totals.models) >= MAX_MODELS_TRACKED:
+                key = OTHER_MODELS  # a file of a million distinct names must not hold a million keys
             totals.models[key] = totals.models.get(key, 0.0) + (requests if requests is not None else tokens)
 
     # -- summary ---------------------------------------------------------------------------------
 
     def _summary(self) -> UsageSummary:
         if self._header is None or self._format is None or self._columns is None:
-            raise DomainError("the file is empty: no header row", field=("file",))
+            raise ImportFailed("empty", "the file is empty: no header row")
         totals = self._totals
         rejected = sum(self._rejected.values())
         if totals.rows_used == 0:
             reasons = "; ".join(f"{reason} ({count})" for reason, count in self._rejected.most_common(3))
             because = f" ({reasons})" if reasons else ""
-            raise DomainError(
-                f"no usable rows: {self._rows_total} data rows, {rejected} rejected{because}", field=("file",)
+            first = self._examples[0] if self._examples else None
+            where = f"; the first on line {first.line}: {first.reason}" if first else ""
+            raise ImportFailed(
+                "rows", f"no usable rows: {self._rows_total} data rows, {rejected} rejected{because}{where}"
             )
         notes: list[str] = []
         window = totals.last - totals.first
@@ -520,7 +652,7 @@ class UsageImporter:
 
         profile: tuple[float, ...] | None = None
         peak: float | None = None
-        daily_only = totals.all_midnight and len(totals.days) > 1
+        daily_only = totals.all_midnight and totals.several_days
         if totals.coarse_rows:
             notes.append(
                 f"{totals.coarse_rows} rows are buckets longer than an hour (daily?): no 24-hour profile; "
@@ -529,13 +661,19 @@ class UsageImporter:
         elif daily_only:
             notes.append("every timestamp is at midnight (daily totals?): no 24-hour profile")
         elif sum(totals.hourly) > 0:
-            mean = sum(totals.hourly) / HOURS
-            profile = tuple(w / mean for w in totals.hourly)
+            # w / total × 24, not w / (total / 24): a total of 5e-324 over 24 is 0 (float underflow).
+            total_hourly = sum(totals.hourly)
+            profile = tuple(w / total_hourly * HOURS for w in totals.hourly)
             peak = max(profile)
             if window < 24 * SECONDS_PER_HOUR:
                 notes.append("the export covers less than a day: the 24-hour profile is partial")
         notes.append("times are UTC: the 24-hour profile is by UTC hour")
 
+        if requests_total is not None and requests_total < 1:
+            # Fewer than one request in the whole export (an estimate from tiny output totals): per-request
+            # figures would be the totals divided by almost nothing.
+            notes.append("the export amounts to less than one request: no per-request figures")
+            requests_total = None
         input_per_request = totals.input / requests_total if requests_total else None
         output_per_request = totals.output / requests_total if requests_total else None
         workload = self._workload(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import math
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from app.core.breakeven import VolumeRange
+from app.web import api, api_beyond
 from app.web.api import (
     BREAKEVEN_EXAMPLE,
     FLAT_API_EXAMPLE,
@@ -172,6 +175,15 @@ BAD_BREAKEVEN = [
     pytest.param(["options", 1, "name"], "Flat API", "options", id="duplicate-names"),
     pytest.param(["workload", "requets_per_month"], 5, "requets_per_month", id="typo-field"),
     pytest.param(["options", 1, "gpu_count"], 0, "gpu_count", id="zero-gpus"),
+    # Issue 12: below $0.0001/GPU-hour the solver once looped for ever (1e-25) or overflowed (1e-320).
+    pytest.param(["options", 1, "pricing", "per_gpu_hour"], 1e-22, "per_gpu_hour", id="gpu-price-1e-22"),
+    pytest.param(["options", 1, "pricing", "per_gpu_hour"], 1e-25, "per_gpu_hour", id="gpu-price-1e-25"),
+    pytest.param(["options", 1, "pricing", "per_gpu_hour"], 1e-320, "per_gpu_hour", id="gpu-price-subnormal"),
+    pytest.param(["options", 1, "pricing", "per_gpu_hour"], 0.000099, "per_gpu_hour", id="gpu-price-below-min"),
+    pytest.param(
+        ["options", 1, "pricing"], {"kind": "buy", "price_per_gpu": 0.5}, "price_per_gpu", id="gpu-bought-below-1"
+    ),
+    pytest.param(["options", 1, "output_tokens_per_second"], 0.0009, "output_tokens_per_second", id="tps-below-min"),
 ]
 
 
@@ -180,6 +192,66 @@ def test_bad_breakeven_input_is_a_422_naming_the_field(
     client: TestClient, path: list[Any], value: Any, field: str
 ) -> None:
     assert_error_shape(client.post("/api/v1/breakeven", json=with_change(FLAT_VS_H100, path, value)), field=field)
+
+
+def test_bad_price_names_the_rule(client: TestClient) -> None:
+    body = with_change(FLAT_VS_H100, ["options", 1, "pricing", "per_gpu_hour"], 1e-25)
+    (error,) = assert_error_shape(client.post("/api/v1/breakeven", json=body))
+    assert error["loc"][-1] == "per_gpu_hour" and "0.0001" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("memory_bandwidth_tb_s", 1e-300, "memory_bandwidth_tb_s"),
+        ("interconnect_gb_s", 1e-300, "interconnect_gb_s"),
+        # FLOPS have no floor of their own: the core refuses the capacity they estimate.
+        ("dense_tflops", {"fp8": 1e-300}, "output_tokens_per_second"),
+    ],
+)
+def test_inline_gpu_too_slow_to_count_replicas_is_a_422(client: TestClient, field: str, value: Any, named: str) -> None:
+    # Such a GPU estimated ~1e-300 requests/s: the replicas for the load overflowed a float (a 500).
+    gpu = {"memory_gib": 80, "memory_bandwidth_tb_s": 3.35, "dense_tflops": {"fp8": 1979}, "max_gpus_per_node": 8}
+    option = {**LLAMA_ON_H100_EXAMPLE, "output_tokens_per_second": None, "gpu_count": 2, "gpu": {**gpu, field: value}}
+    body = {**FLAT_VS_H100, "options": [FLAT_API_EXAMPLE, option]}
+    assert_error_shape(client.post("/api/v1/breakeven", json=body), field=named)
+
+
+# (per_gpu_hour, output tok/s, utilization, requests/month, API $/Mtok): the corners of the input bounds.
+EXTREME_BUT_VALID = [
+    pytest.param(0.0001, 10_000_000, 1.0, 1e15, 1e-6, id="cheapest-gpu-fastest-replica-cheapest-api"),
+    pytest.param(0.0001, 0.001, 0.01, 1e15, 10_000, id="cheapest-gpu-slowest-replica-dearest-api"),
+    pytest.param(1000, 0.001, 0.01, 1e15, 1e-6, id="dearest-gpu-slowest-replica-cheapest-api"),
+    pytest.param(1000, 10_000_000, 1.0, 1, 10_000, id="dearest-gpu-fastest-replica-one-request"),
+]
+
+
+@pytest.mark.parametrize(("per_gpu_hour", "tps", "utilization", "volume", "per_mtok"), EXTREME_BUT_VALID)
+def test_extreme_but_valid_inputs_answer_finite_numbers(
+    client: TestClient, per_gpu_hour: float, tps: float, utilization: float, volume: float, per_mtok: float
+) -> None:
+    api = {**FLAT_API_EXAMPLE, "input_per_mtok": per_mtok, "output_per_mtok": per_mtok}
+    self_hosted = {
+        **LLAMA_ON_H100_EXAMPLE,
+        "pricing": {"kind": "rent", "per_gpu_hour": per_gpu_hour},
+        "output_tokens_per_second": tps,
+        "target_utilization": utilization,
+    }
+    body = {"workload": {**FLAT_VS_H100["workload"], "requests_per_month": volume}, "options": [api, self_hosted]}
+    result = post_breakeven(client, body)  # 200, every number finite
+    assert result["options"][1]["replicas"] >= 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/breakeven", "/api/v1/throughput", "/api/v1/hybrid", "/api/v1/horizon", "/api/v1/uncertainty"],
+)
+def test_evaluating_endpoints_run_off_the_event_loop(path: str) -> None:
+    # A plain `def` endpoint runs in the threadpool: however long one evaluation takes, the event
+    # loop keeps answering every other request, /healthz included (issue 12).
+    routes = [*api.router.routes, *api_beyond.router.routes]
+    (route,) = [r for r in routes if isinstance(r, APIRoute) and r.path == path]
+    assert not inspect.iscoroutinefunction(route.endpoint), f"{path} would evaluate on the event loop"
 
 
 def test_unknown_ids_suggest_close_ones(client: TestClient) -> None:
@@ -222,7 +294,7 @@ def test_api_models_cover_closed_and_hosted_open_providers(client: TestClient) -
 
 
 def test_healthz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json()["status"] == "ok"  # beside it, the store's last known state
 
 
 def test_openapi_documents_the_examples(client: TestClient) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from random import Random
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.core.breakeven import CostCurve, LinearCost, cheapest_envelope, solve_breakeven
+from app.core.breakeven import CostCurve, LinearCost, cheapest_envelope, smallest_holding, solve_breakeven
 from app.core.self_hosted import ReplicaStepCost
 
 # (api $/request, fixed, per replica, requests per replica, min, redundancy) -> (first, stays, ranges)
@@ -234,3 +235,85 @@ def test_costs_never_decrease_with_volume(scenario: tuple[LinearCost, ReplicaSte
     low, high = sorted((v1, v2))
     assert curve.cost(low) <= curve.cost(high)
     assert api.cost(low) <= api.cost(high)
+
+
+# --- bounded work at the edges of the input bounds (issue 12) ------------------------------------
+
+# The corners app.scenario's input bounds allow: per replica $0.073 (1 GPU at $0.0001/h) to $4.2e8
+# (576 GPUs at $1000/h); $1e-12 (one output token at $1e-6/Mtok) to $1.1e5 per request; 2.6e-7
+# (0.001 tok/s, 1M-token replies, 1% utilization, peak 100×) to 2.6e13 requests per replica a month;
+# fixed costs to $9.3e9 a month; up to 100,000 minimum and 10,000 spare replicas.
+EXTREMES = [
+    pytest.param(0.001, 0.0, 0.073, 2_628_000.0, 1, 0, id="cheapest-gpu-design-example"),
+    pytest.param(1e-12, 0.0, 0.073, 2.6e13, 1, 0, id="cheapest-gpu-fastest-replica-cheapest-api"),
+    pytest.param(1e-12, 9.3e9, 0.073, 2.6e13, 100_000, 10_000, id="cheapest-api-every-fixed-cost"),
+    pytest.param(1.1e5, 9.3e9, 4.2e8, 2.6e-7, 100_000, 10_000, id="dearest-everything-slowest-replica"),
+    pytest.param(1.1e5, 0.0, 0.073, 2.6e-7, 1, 0, id="dearest-api-slowest-cheapest-replica"),
+    pytest.param(1e-12, 0.0, 4.2e8, 2.6e13, 0, 0, id="dearest-replica-cheapest-api"),
+    pytest.param(0.001, 0.0, 2_628_000 * 0.001 * (1 - 1e-15), 2_628_000.0, 1, 0, id="slopes-a-few-ulps-apart"),
+]
+
+
+@pytest.fixture
+def cost_evaluation_budget(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts ReplicaStepCost.cost_at_replicas calls and fails past 10,000: the envelope's replica
+    searches once stepped one replica at a time from ~1e22 (a GPU at 1e-22 $/hour) and never ended."""
+    calls = [0]
+    original = ReplicaStepCost.cost_at_replicas
+
+    def counted(self: ReplicaStepCost, replicas_for_load: int) -> float:
+        calls[0] += 1
+        assert calls[0] <= 10_000, "cost_at_replicas called over 10,000 times: work grows with a user number"
+        return original(self, replicas_for_load)
+
+    monkeypatch.setattr(ReplicaStepCost, "cost_at_replicas", counted)
+    return calls
+
+
+@pytest.mark.parametrize(("a", "fixed", "c", "q", "m", "r"), EXTREMES)
+def test_solver_and_envelope_at_the_input_bounds_are_finite(
+    cost_evaluation_budget: list[int], a: float, fixed: float, c: float, q: float, m: int, r: int
+) -> None:
+    api, curve = LinearCost(a), ReplicaStepCost(fixed, c, q, m, r)
+    solution = solve_breakeven(api, curve)
+    if solution.first_crossover is not None:
+        first, stays = solution.first_crossover, solution.stays_cheaper_above
+        assert stays is not None and math.isfinite(first) and math.isfinite(stays) and first <= stays
+        assert _cheaper(api, curve, first * (1 + 1e-9))
+        assert _cheaper(api, curve, stays * (1 + 1e-9)) and _cheaper(api, curve, stays * 2)
+        assert all(math.isfinite(x) for d in solution.api_cheaper_again for x in (d.start, d.end))
+    up_to = max(1e16, 2 * (solution.stays_cheaper_above or 0))
+    segments, covered = cheapest_envelope([api, curve, ReplicaStepCost(fixed, c * 1.5, q * 2, m, r)], up_to)
+    assert math.isfinite(covered) and covered > 0
+    assert all(math.isfinite(s.start) and math.isfinite(s.end) for s in segments)
+
+
+# (per GPU-hour, requests per replica): issue 12's prices, below the input bounds, in the core itself.
+@pytest.mark.parametrize("per_gpu_hour", [1e-22, 1e-25, 1e-300, 1e-320, 5e-324])
+def test_vanishing_replica_cost_takes_bounded_work(cost_evaluation_budget: list[int], per_gpu_hour: float) -> None:
+    api, curve = LinearCost(0.001), ReplicaStepCost(0.0, per_gpu_hour * 730, 2_628_000.0)
+    solution = solve_breakeven(api, curve)
+    assert solution.first_crossover is not None and math.isfinite(solution.first_crossover)
+    segments, covered = cheapest_envelope([api, curve], 1e7)
+    assert covered == 1e7
+    assert [s.option_index for s in segments] == [0, 1]  # the API only below a cent's worth of requests
+
+
+def test_replica_search_is_logarithmic() -> None:
+    # The answer up to 10^30 replicas away from the start, either way: 2·log2(10^30) ≈ 200 evaluations.
+    answer = 10**30
+    for start in (1, answer - 1, answer + 1, 2 * answer):
+        calls: list[int] = []
+
+        def holds(n: int, calls: list[int] = calls) -> bool:
+            calls.append(n)
+            return n >= answer
+
+        assert smallest_holding(start, 1, holds) == answer
+        assert len(calls) <= 2 * 100 + 4, (start, len(calls))
+
+
+def test_replica_search_ends_where_the_predicate_never_turns() -> None:
+    # Float slopes equal to the last bit: "cheaper" never turns true. 2^128 replicas on, it gives up.
+    assert smallest_holding(5, 1, lambda n: False) is None
+    assert smallest_holding(10**300, 1, lambda n: True) == 1

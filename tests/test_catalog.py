@@ -19,8 +19,12 @@ from app.catalog.loader import (
     get_model,
     get_purchase_offer,
     get_rental_offer,
+    host_server_offers,
     load_catalog,
     load_catalog_from,
+    maintenance_parameter_id,
+    needs_host_server,
+    offer_caveat,
     offers_for_gpu,
     parse_cost_parameters,
     parse_gpus,
@@ -59,7 +63,8 @@ REQUIRED_MODELS = [
 
 REQUIRED_COST_PARAMETERS = [
     "electricity_usd_per_kwh", "pue", "pue_modern", "colocation_usd_per_kw_month", "depreciation_years",
-    "ops_engineer_usd_per_year", "power_draw_fraction",
+    "ops_engineer_usd_per_year", "power_draw_fraction", "maintenance_fraction_per_year",
+    "maintenance_fraction_per_year_dgx",
 ]  # fmt: skip
 
 
@@ -341,8 +346,8 @@ def test_rental_offer_matches_reference_data(catalog: Catalog, offer_id: str, gp
 
 def test_purchase_offers(catalog: Catalog) -> None:
     dgx = catalog.purchase_offers["dgx-h100"]
-    assert (dgx.gpu, dgx.gpu_count, dgx.price_usd, dgx.power_kw) == ("h100-sxm", 8, 199000, 10.2)
-    assert dgx.price_per_gpu == pytest.approx(24875)
+    assert (dgx.gpu, dgx.gpu_count, dgx.price_usd, dgx.power_kw) == ("h100-sxm", 8, 269010, 10.2)
+    assert dgx.price_per_gpu == pytest.approx(269010 / 8)
     for offer in catalog.purchase_offers.values():
         low = offer.price_low_usd if offer.price_low_usd is not None else offer.price_usd
         high = offer.price_high_usd if offer.price_high_usd is not None else offer.price_usd
@@ -671,3 +676,109 @@ def test_offers_for_gpu_only_returns_that_gpu(catalog: Catalog, gpu_id: str) -> 
 def test_offers_for_unknown_gpu(catalog: Catalog) -> None:
     with pytest.raises(UnknownId, match="h100-sxm"):
         offers_for_gpu(catalog, "h100")
+
+
+# ---------------------------------------------------------------------------------------------
+# Purchase catalog: prices that are sourced, offers that can stand alone, maintenance defaults
+# ---------------------------------------------------------------------------------------------
+
+# The DGX A100's launch price: $24,875 per GPU x 8 (NVIDIA press release 2020-05-21, as recorded in
+# epoch-research/training-cost-trends data/Hardware prices.csv). The catalog once gave it for the DGX H100.
+DGX_A100_LAUNCH_PRICE = 24_875 * 8
+
+
+def test_dgx_h100_price_is_sourced_and_not_the_dgx_a100_price(catalog: Catalog) -> None:
+    dgx = catalog.purchase_offers["dgx-h100"]
+    assert dgx.price_usd != DGX_A100_LAUNCH_PRICE
+    assert "SemiAnalysis" in dgx.source and "269,010" in dgx.source
+    assert dgx.as_of == "2023-05"
+    # An analyst's estimate of a 2023 sale price, quoted second-hand: not a quote, so not trusted highly.
+    assert dgx.confidence == "low" and dgx.notes.startswith("ESTIMATE")
+    assert dgx.price_low_usd is not None and dgx.price_high_usd is not None
+    assert dgx.price_low_usd <= dgx.price_usd <= dgx.price_high_usd
+
+
+@pytest.mark.parametrize(
+    ("offer_id", "needs_host"),
+    [("h100-sxm-card", True), ("h200-sxm-card", True), ("b200-card", True), ("mi300x-card", True),
+     ("a100-sxm-80gb-card", True), ("h100-pcie-card", False), ("a100-pcie-80gb-card", False),
+     ("l40s-card", False), ("rtx-4090-card", False), ("dgx-h100", False), ("hgx-h100-server", False)],
+)  # fmt: skip
+def test_a_lone_sxm_or_oam_module_needs_its_host_server(catalog: Catalog, offer_id: str, needs_host: bool) -> None:
+    assert needs_host_server(catalog, catalog.purchase_offers[offer_id]) is needs_host
+
+
+def test_no_sxm_card_can_be_bought_without_its_host(catalog: Catalog) -> None:
+    for offer in catalog.purchase_offers.values():
+        gpu = catalog.gpus[offer.gpu]
+        if offer.category == "gpu_card" and gpu.interconnect != "pcie":
+            assert needs_host_server(catalog, offer), offer.id
+
+
+@pytest.mark.parametrize(
+    ("gpu_id", "servers"),
+    [("h100-sxm", ["dgx-h100", "hgx-h100-server"]),  # $269,010 / 8 = $33,626 below $310,000 / 8 = $38,750
+     ("b200", ["hgx-b200-server", "dgx-b200"]),  # $400,000 / 8 = $50,000 below $515,000 / 8 = $64,375
+     ("mi300x", [])],
+)  # fmt: skip
+def test_host_server_offers_cheapest_per_gpu_first(catalog: Catalog, gpu_id: str, servers: list[str]) -> None:
+    assert [o.id for o in host_server_offers(catalog, gpu_id)] == servers
+
+
+def test_oem_maintenance_default_is_sourced_and_below_ten_percent(catalog: Catalog) -> None:
+    oem = catalog.cost_parameters["maintenance_fraction_per_year"]
+    assert oem.value < 0.10
+    assert oem.low is not None and oem.high is not None and oem.low <= oem.value <= oem.high
+    assert "warranty" in oem.source and "librarytechnology.org" in oem.source
+    # The derivation the notes give: years 4-5 of a 5-year life at 11%/yr, spread over the 5 years.
+    assert oem.value == pytest.approx(2 * 0.11 / 5)
+    assert catalog.cost_parameters["depreciation_years"].value == 5
+
+
+def test_dgx_support_stays_a_named_alternative(catalog: Catalog) -> None:
+    dgx = catalog.cost_parameters["maintenance_fraction_per_year_dgx"]
+    assert dgx.value == 0.2 and "DGX" in dgx.source
+
+
+@pytest.mark.parametrize(
+    ("offer_id", "parameter_id"),
+    [("dgx-h100", "maintenance_fraction_per_year_dgx"), ("dgx-b200", "maintenance_fraction_per_year_dgx"),
+     ("hgx-h100-server", "maintenance_fraction_per_year"), ("l40s-card", "maintenance_fraction_per_year"),
+     (None, "maintenance_fraction_per_year")],
+)  # fmt: skip
+def test_maintenance_parameter_by_offer(catalog: Catalog, offer_id: str | None, parameter_id: str) -> None:
+    offer = catalog.purchase_offers[offer_id] if offer_id else None
+    assert maintenance_parameter_id(catalog, offer) == parameter_id
+
+
+def test_a_frozen_catalog_without_the_dgx_figure_keeps_the_one_it_had(catalog: Catalog) -> None:
+    costs = {k: v for k, v in catalog.cost_parameters.items() if k != "maintenance_fraction_per_year_dgx"}
+    old = dataclasses.replace(catalog, cost_parameters=costs)
+    assert maintenance_parameter_id(old, catalog.purchase_offers["dgx-h100"]) == "maintenance_fraction_per_year"
+
+
+@pytest.mark.parametrize(
+    ("kind", "offer_id", "term", "caveat"),
+    [("rental", "aws-p5-48xlarge-us-east-1", "reserved_1y",
+      "estimate: on-demand price less a generic 1-year commitment discount, not a quote"),
+     ("rental", "aws-p5-48xlarge-us-east-1", "reserved_3y",
+      "estimate: on-demand price less a generic 3-year commitment discount, not a quote"),
+     ("rental", "aws-p5-48xlarge-us-east-1", "on_demand", None),
+     ("rental", "coreweave-hgx-h100-8x", "on_demand",
+      "unverified: a recalled list price, not found in a stored source"),
+     ("rental", "lambda-gh200-1x", "on_demand", None),
+     ("purchase", "hgx-h100-server", None, None),
+     ("purchase", "hgx-b200-server", None, "estimate: derived from card prices, not a quote"),
+     ("purchase", "l40s-card", None, "card only: the host server's price and power are not included"),
+     ("purchase", "h100-pcie-card", None,
+      "card only: the host server's price and power are not included; low confidence: Price assumed ~SXM")],
+)  # fmt: skip
+def test_offer_caveat(catalog: Catalog, kind: str, offer_id: str, term: str | None, caveat: str | None) -> None:
+    offers: dict[str, Any] = catalog.rental_offers if kind == "rental" else catalog.purchase_offers
+    assert offer_caveat(offers[offer_id], term) == caveat
+
+
+def test_every_low_confidence_offer_has_a_caveat(catalog: Catalog) -> None:
+    for offer in [*catalog.rental_offers.values(), *catalog.purchase_offers.values()]:
+        if offer.confidence == "low":
+            assert offer_caveat(offer, "on_demand"), offer.id

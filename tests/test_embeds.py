@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import copy
+import html
+import re
 import struct
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.main import create_app
 from app.scenario import ScenarioIn
@@ -18,6 +23,7 @@ from app.settings import Settings
 from app.web.api import BREAKEVEN_EXAMPLE
 from app.web.embeds import safe_cell
 from app.web.forms import scenario_to_query
+from app.web.pages import EmbedLinks, one_line
 from tests.helpers import assert_error_shape
 
 SCENARIO: dict[str, Any] = copy.deepcopy(BREAKEVEN_EXAMPLE)  # the DESIGN.md example: two APIs, one H100
@@ -271,3 +277,186 @@ def test_saved_pair_charts_and_horizon_settings_change_the_etag(client: TestClie
     assert client.get(saved["links"]["chart_png"] + "?kind=horizon&scale=1").status_code == 200
     page = client.get(saved["links"]["page"])
     assert f"/s/{saved['id']}/chart.svg?kind=horizon" in page.text
+
+
+# --- issue 12: snippets escape for their own syntax; CSV cells never open a formula ----------------
+
+HOSTILE_NAMES = [
+    "--><h1>x</h1>! {html}[[Category:Spam]]",  # the issue's name: closes the comment and the macro
+    '"><script>alert(1)</script>',
+    "](javascript:alert(1)) [x](http://evil.example)",
+    "`code ]` ** _x_ ~~y~~ | a | $x$",
+    "a|b!c{d}e,f=g",
+    "line\nbreak\r\ttab\u2028sep\u202eevil",
+    "~~~~ signed, ~~~ ~~~~~",
+    "back\\slash \\] \\\\",
+    "ends with a hyphen -",
+    "<!-- nested --!> -- -",
+    "&amp; &lt;b&gt; &#x3C;",
+    "",
+]
+HOSTILE_URL = "http://h.example/s/x?a=(1)|b!c]d[e\"f'g h~~~~<i>{j}`k\\l"
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts: list[tuple[str, dict[str, str | None]]] = []
+        self.ends: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.starts.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.ends.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def _tags(snippet: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(snippet)
+    parser.close()
+    return parser
+
+
+def _embed_links(alt: str, url: str = "http://h.example/s/abc") -> EmbedLinks:
+    return EmbedLinks(
+        page_url=url,
+        svg_url=url + ".svg",
+        png_url=url + ".png",
+        embed_url=url + "/embed",
+        csv_url=url + ".csv",
+        alt=alt,
+        saved=True,
+    )
+
+
+def _snippet(links: EmbedLinks, label: str) -> str:
+    return dict(links.snippets())[label]
+
+
+def check_markdown(snippet: str, alt: str) -> None:
+    match = re.fullmatch(r"\[!\[((?:\\.|[^\\\[\]])*)\]\(([^\s()<>]+)\)\]\(([^\s()<>]+)\)", snippet)
+    assert match, snippet
+    text = match[1]
+    assert not set(re.sub(r"\\.", "", text)) & set("[]`<>&*_~|$(){}!\\"), text  # every special is escaped
+    assert re.sub(r"\\(.)", r"\1", text) == one_line(alt)
+
+
+def check_html_image(snippet: str, alt: str) -> None:
+    tags = _tags(snippet)
+    assert [tag for tag, _ in tags.starts] == ["a", "img"] and tags.ends == ["a"] and tags.text == ""
+    assert tags.starts[1][1]["alt"] == one_line(alt) and set(tags.starts[1][1]) == {"src", "alt", "width"}
+
+
+def check_html_iframe(snippet: str, alt: str) -> None:
+    tags = _tags(snippet)
+    assert [tag for tag, _ in tags.starts] == ["iframe"] and tags.ends == ["iframe"] and tags.text == ""
+    assert tags.starts[0][1]["title"] == one_line(alt)
+
+
+def check_confluence(snippet: str, alt: str) -> None:
+    match = re.fullmatch(r'!([^\s!|,"{}\[\]]+)\|alt="([^!|,"{}\[\]\\\n]*)",width=720!', snippet)
+    assert match, snippet
+    kept = set(one_line(alt)) - set('!|,"{}[]\\')
+    assert set(match[2]) - {" "} == kept - {" "}  # only the markup characters are gone
+
+
+def check_mediawiki(snippet: str, alt: str) -> None:
+    match = re.fullmatch(r"\[([^\s\[\]<>\"{}|~]+) ([^\s\[\]<>\"{}|~]+)\]\n<!-- (.*) -->", snippet)
+    assert match, snippet
+    comment = match[3]
+    assert "--" not in comment and "~~~" not in comment and "\n" not in comment
+    assert comment.replace(" ", "") == one_line(alt).replace(" ", "")  # only spaces were added
+
+
+SNIPPET_CHECKS = {
+    "Markdown": check_markdown,
+    "HTML image": check_html_image,
+    "HTML iframe": check_html_iframe,
+    "Confluence (wiki markup)": check_confluence,
+    "MediaWiki": check_mediawiki,
+}
+
+
+@pytest.mark.parametrize("label", SNIPPET_CHECKS)
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_every_snippet_escapes_hostile_names_for_its_syntax(label: str, name: str) -> None:
+    SNIPPET_CHECKS[label](_snippet(_embed_links(f"Chart. {name} is cheaper"), label), f"Chart. {name} is cheaper")
+
+
+@pytest.mark.parametrize("label", SNIPPET_CHECKS)
+def test_every_snippet_escapes_its_urls(label: str) -> None:
+    SNIPPET_CHECKS[label](_snippet(_embed_links("alt", HOSTILE_URL), label), "alt")
+
+
+@settings(max_examples=60, deadline=None)
+@given(alt=st.text(max_size=40))
+def test_snippets_hold_for_any_name(alt: str) -> None:
+    links = _embed_links(alt)
+    for label, check in SNIPPET_CHECKS.items():
+        check(_snippet(links, label), alt)
+
+
+def test_saved_page_snippets_survive_the_issues_name(client: TestClient) -> None:
+    evil = copy.deepcopy(SCENARIO)
+    evil["options"][0]["name"] = HOSTILE_NAMES[0]
+    page = client.get(f"/s/{save(client, evil)['id']}").text
+    snippets = [html.unescape(text) for text in re.findall(r"<textarea[^>]*>(.*?)</textarea>", page, flags=re.S)]
+    assert len(snippets) == len(SNIPPET_CHECKS)
+    mediawiki, confluence = snippets[-1], snippets[-2]
+    assert mediawiki.count("-->") == 1 and mediawiki.endswith(" -->") and "[[Category:Spam]]" in mediawiki
+    assert confluence.count("!") == 2 and "{html}" not in confluence
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" =1+1", "' =1+1"),
+        ("\n=1+1", "'\n=1+1"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("\u3000=1", "'\u3000=1"),  # ideographic space
+        ("\u00a0=1", "'\u00a0=1"),  # no-break space
+        ("\ufeff=1", "'\ufeff=1"),  # a BOM hides what follows
+        ("\u200b=1", "'\u200b=1"),  # zero-width space
+        ("\x00=1", "'\x00=1"),
+        ("＝1+1", "'＝1+1"),  # full-width forms
+        ("＋1", "'＋1"),
+        ("－1", "'－1"),
+        ("＠SUM(A1)", "'＠SUM(A1)"),
+        ("﹦1", "'﹦1"),  # small forms
+        ("﹢1", "'﹢1"),
+        ("﹣1", "'﹣1"),
+        ("﹫x", "'﹫x"),
+        ("\u22121", "'\u22121"),  # minus sign
+        ("Llama = fast", "Llama = fast"),  # only the first character matters
+        ("", ""),
+        ("émigré", "émigré"),
+    ],
+)
+def test_csv_cells_with_hidden_formula_starts_are_neutralised(value: str, expected: str) -> None:
+    assert safe_cell(value) == expected
+
+
+FORMULA_STARTS = "=+-@\u2212＝＋－＠﹦﹢﹣﹫ \t\r\n\u3000\ufeff"
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=st.text(max_size=12) | st.builds(lambda c, s: c + s, st.sampled_from(FORMULA_STARTS), st.text(max_size=8)))
+def test_a_safe_cell_never_opens_a_formula(value: str) -> None:
+    cell = safe_cell(value)
+    assert cell in (value, "'" + value)  # neutralised by a prefix, never rewritten
+    if value and value[0] in FORMULA_STARTS:
+        assert cell == "'" + value
+    assert cell == "" or cell[0] not in FORMULA_STARTS  # what a spreadsheet reads first never opens a formula
+
+
+def test_csv_export_neutralises_a_full_width_formula_name(client: TestClient) -> None:
+    evil = copy.deepcopy(SCENARIO)
+    evil["options"][0]["name"] = '＝HYPERLINK("http://x")'
+    text = client.get("/data.csv?" + query(evil)).text
+    assert "'＝HYPERLINK" in text and ",＝HYPERLINK" not in text

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.catalog.api_prices import resolve_api_prices
+from app.web.pages import money
 from app.web.presets import presets
 from tests.helpers import assert_all_finite, assert_error_shape
 from tests.test_forms import FLAT_VS_H100, with_values
@@ -280,9 +282,12 @@ def test_partial_answers_only_what_changes(client: TestClient) -> None:
 
 
 def test_readouts_show_the_prices_and_capacity_an_option_uses(client: TestClient) -> None:
-    html = get(client, presets()[0].query)
+    preset = presets()[0]
+    html = get(client, preset.query)
+    first_api = preset.scenario.options[0]
+    expected = resolve_api_prices(first_api.model, first_api.provider).standard.input_per_mtok  # type: ignore[union-attr]
     gpt = re.search(r'id="ro-api.0"[^>]*>([^<]*)<', html)
-    assert gpt and "Uses $0.25 in" in gpt.group(1) and "as of 20" in gpt.group(1)
+    assert gpt and f"Uses {money(expected)} in" in gpt.group(1) and "as of 20" in gpt.group(1)
     l4 = re.search(r'id="ro-sh.2"[^>]*>([^<]*)<', html)
     assert l4 and "tok/s estimated" in l4.group(1) and "/GPU-hour" in l4.group(1)
 

@@ -122,10 +122,12 @@ def test_acknowledged_saves_survive_sigkill(store_settings: Settings, writers: i
         subprocess.Popen([sys.executable, "-c", WRITER, *args], stdout=subprocess.PIPE, cwd=ROOT, text=True)
         for _ in range(writers)
     ]
+    # Wait for each writer's first acknowledged save (starting Python takes seconds on a loaded
+    # machine), then let them write a while and kill them mid-save.
+    acknowledged = [proc.stdout.readline().strip() for proc in procs if proc.stdout is not None]
     time.sleep(1.5)
     for proc in procs:
         os.kill(proc.pid, signal.SIGKILL)
-    acknowledged = []
     for proc in procs:
         out, _ = proc.communicate(timeout=10)
         acknowledged += [line for line in out.splitlines() if len(line) == 12]

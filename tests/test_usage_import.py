@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,17 @@ from hypothesis import strategies as st
 
 from app.core.errors import DomainError
 from app.scenario import WorkloadIn
-from app.usage_import import UsageImporter, UsageSummary, detect_format, normalize_column, parse_timestamp
+from app.usage_import import (
+    MAX_MODELS_TRACKED,
+    MAX_RECORD_CHARS,
+    OTHER_MODELS,
+    ImportFailed,
+    UsageImporter,
+    UsageSummary,
+    detect_format,
+    normalize_column,
+    parse_timestamp,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 
@@ -214,3 +226,106 @@ def test_a_stray_quote_costs_one_row_not_the_rest_of_the_file() -> None:
     assert summary.rows_rejected == 1 and summary.rows_used == 1501
     assert summary.rejected_examples[0].line == 3
     assert summary.rejected_by_reason == {"unbalanced quote": 1}
+
+
+# ---------------------------------------------------------------------------------------------
+# Malformed files (issue 12): every one is a summary with its bad lines counted, or an error on the file
+
+HEADER = "timestamp,input_tokens,output_tokens\n"
+GOOD = "2026-03-02T09:00:00Z,100,10"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "line"),
+    [
+        pytest.param(HEADER + f'{GOOD}\n2026-03-02T09:00:01Z,1"0,1\n2026-03-02T10:00:00Z,1,"1\n{GOOD}\n',
+                     "quote inside an unquoted field", 3, id="quote-inside-unquoted-field"),
+        pytest.param(HEADER + f"{GOOD}\n2026-03-02T09:00:01Z,1," + "9" * 131_073 + "\n",
+                     "a field longer than 131,072 characters", 3, id="field-over-csv-limit"),
+        pytest.param(HEADER + f"{GOOD}\n" + "x" * 1_000_001 + "\n",
+                     "line longer than 1,000,000 characters", 3, id="line-over-cap"),
+        pytest.param(HEADER + f"{GOOD}\n2026-03-02T09:00:01Z,1,1,x,y\n",
+                     "expected 3 columns, found 5", 3, id="too-many-columns"),
+        pytest.param(HEADER + f"{GOOD}\n1e300,1,1\n", "unreadable timestamp", 3, id="timestamp-past-9999"),
+        pytest.param(HEADER + f"{GOOD}\n0001-01-01,1,1\n", "unreadable timestamp", 3, id="timestamp-before-1970"),
+    ],
+)  # fmt: skip
+def test_a_malformed_line_is_one_rejected_row_with_its_reason(text: str, reason: str, line: int) -> None:
+    summary = _import(text)
+    assert summary.rows_used >= 1
+    assert summary.rejected_by_reason.get(reason) == 1, summary.rejected_by_reason
+    assert [r.line for r in summary.rejected_examples if r.reason == reason] == [line]
+    assert all(len(r.text) <= 200 for r in summary.rejected_examples)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr-only"])
+@pytest.mark.parametrize("chunk", [1, 2, 7, 1 << 16])
+def test_any_line_end_in_any_chunking(end: str, chunk: int) -> None:
+    text = end.join([HEADER.strip(), GOOD, "2026-03-02T10:00:00Z,300,30", '2026-03-02T11:00:00Z,1,"1"', ""])
+    importer = UsageImporter()
+    data = text.encode()
+    for start in range(0, len(data), chunk):
+        importer.feed(data[start : start + chunk])
+    summary = importer.finish()
+    assert (summary.rows_total, summary.rows_used, summary.blank_lines) == (3, 3, 0)
+    assert summary.totals["input_tokens"] == 401
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "message"),
+    [
+        pytest.param("", "empty", "the file is empty", id="empty"),
+        pytest.param('"timestamp,input_tokens,output_tokens\n' + GOOD * 2000, "header", "line 1: the header row",
+                     id="header-unbalanced-quote"),
+        pytest.param("x" * 1_000_001 + "\n" + GOOD, "header", "line longer than 1,000,000", id="header-overlong"),
+        pytest.param(",".join(f"c{i}" for i in range(5000)) + "\n", "columns", "and 4,980 more", id="wide-header"),
+        pytest.param(HEADER.replace(",output", ",requests,output") + "2026-03-02T09:00:00Z,1,5e-324,1\n", "rows",
+                     "the first on line 2: requests must be a whole number", id="tiny-request-count"),
+    ],
+)  # fmt: skip
+def test_a_file_without_a_summary_says_why_and_where(text: str, code: str, message: str) -> None:
+    with pytest.raises(ImportFailed, match=message) as raised:
+        _import(text)
+    assert raised.value.code == code and raised.value.field == ("file",)
+    assert len(raised.value.message) < 2000  # a 5,000-column header is not echoed whole
+
+
+def test_a_long_line_is_skipped_in_bounded_memory() -> None:
+    # 20 MB on one line, fed in 64 KiB chunks: the importer keeps at most MAX_RECORD_CHARS of it.
+    importer = UsageImporter()
+    importer.feed((HEADER + GOOD + "\n").encode())
+    block = b"9" * (1 << 16)
+    tracemalloc.start()
+    try:
+        for _ in range(320):
+            importer.feed(block)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    importer.feed(("\n" + GOOD + "\n").encode())
+    summary = importer.finish()
+    assert peak < 4 * MAX_RECORD_CHARS  # characters kept (≤ 1 M) plus a chunk in flight; not 20 MB
+    assert (summary.rows_used, summary.rows_rejected) == (2, 1)
+    assert summary.rejected_by_reason == {"line longer than 1,000,000 characters": 1}
+
+
+def test_tiny_token_totals_give_a_finite_profile() -> None:
+    # Anthropic-style (no request counts: the profile is by tokens): 24 × 5e-324 would underflow a mean.
+    text = "starting_at,uncached_input_tokens,output_tokens\n2026-03-02T09:00:00Z,5e-324,0\n"
+    summary = _import(text, format="anthropic")
+    assert summary.hourly_profile is not None and summary.hourly_profile[9] == 24
+    assert all(math.isfinite(w) for w in summary.hourly_profile)
+
+
+def test_requests_estimated_below_one_give_no_per_request_figures() -> None:
+    text = "starting_at,uncached_input_tokens,output_tokens\n2026-03-02T09:00:00Z,1000000,1e-300\n"
+    summary = _import(text, format="anthropic", output_tokens_per_request=500)
+    assert summary.input_tokens_per_request is None and summary.workload is None
+    assert any("less than one request" in note for note in summary.notes)
+
+
+def test_distinct_model_names_are_counted_up_to_a_cap() -> None:
+    rows = "".join(f"2026-03-02T09:00:00Z,1,1,model-{i}\n" for i in range(MAX_MODELS_TRACKED + 50))
+    summary = _import("timestamp,input_tokens,output_tokens,model\n" + rows)
+    assert summary.rows_used == MAX_MODELS_TRACKED + 50
+    assert summary.models[OTHER_MODELS] == 50

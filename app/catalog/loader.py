@@ -44,9 +44,13 @@ __all__ = [
     "get_model",
     "get_purchase_offer",
     "get_rental_offer",
+    "host_server_offers",
     "load_catalog",
+    "maintenance_parameter_id",
+    "needs_host_server",
     "load_catalog_from",
     "normalize_id",
+    "offer_caveat",
     "offers_for_gpu",
     "parse_cost_parameters",
     "parse_gpus",
@@ -64,6 +68,13 @@ INTERCONNECTS: tuple[str, ...] = get_args(Interconnect)
 PurchaseCategory = Literal["server", "gpu_card", "rack"]
 PURCHASE_CATEGORIES: tuple[str, ...] = get_args(PurchaseCategory)
 CONFIDENCES = ("high", "medium", "low")
+# A GPU on one of these links is an SXM or OAM module that runs only on the baseboard of its
+# server (NVIDIA HGX, AMD's OAM universal baseboard); PCIe cards fit any host. See offers.toml.
+_BASEBOARD_INTERCONNECTS = ("nvlink", "infinity_fabric")
+# NVIDIA DGX systems are sold with NVIDIA's own support; every other server gets the OEM figure.
+_DGX_ID_PREFIX = "dgx-"
+MAINTENANCE_PARAMETER = "maintenance_fraction_per_year"
+MAINTENANCE_PARAMETER_DGX = "maintenance_fraction_per_year_dgx"
 
 _ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _AS_OF_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -584,3 +595,58 @@ def offers_for_gpu(catalog: Catalog, gpu_id: str, *, field: tuple[str | int, ...
         offers,
         key=lambda o: (o.on_demand_per_gpu_hour if o.on_demand_per_gpu_hour is not None else inf, o.id),
     )
+
+
+def needs_host_server(catalog: Catalog, offer: PurchaseOffer) -> bool:
+    """Whether a purchase offer is a lone SXM/OAM module: a price without the server it must sit in,
+    so it cannot stand for the cost of running the GPU."""
+    gpu = catalog.gpus.get(offer.gpu)
+    return offer.category == "gpu_card" and gpu is not None and gpu.interconnect in _BASEBOARD_INTERCONNECTS
+
+
+def host_server_offers(catalog: Catalog, gpu_id: str) -> list[PurchaseOffer]:
+    """Whole-system purchase offers (servers, racks) for one GPU, cheapest per GPU first."""
+    offers = [o for o in catalog.purchase_offers.values() if o.gpu == gpu_id and o.category != "gpu_card"]
+    return sorted(offers, key=lambda o: (o.price_per_gpu, o.id))
+
+
+def maintenance_parameter_id(catalog: Catalog, offer: PurchaseOffer | None) -> str:
+    """The cost parameter that gives an offer's default maintenance: NVIDIA's DGX support for DGX
+    systems, the OEM-server figure for everything else (and for a price the user typed). A saved
+    scenario's frozen catalog from before the DGX figure existed keeps the one figure it had."""
+    dgx = offer is not None and offer.id.startswith(_DGX_ID_PREFIX)
+    if dgx and MAINTENANCE_PARAMETER_DGX in catalog.cost_parameters:
+        return MAINTENANCE_PARAMETER_DGX
+    return MAINTENANCE_PARAMETER
+
+
+_TERM_LENGTH = {"reserved_1y": "1-year", "reserved_3y": "3-year"}
+
+
+def _first_sentence(text: str) -> str:
+    head = re.split(r"(?<=[.;])\s", text.strip(), maxsplit=1)[0]
+    return head.rstrip(".;")
+
+
+def offer_caveat(offer: RentalOffer | PurchaseOffer, term: str | None = None) -> str | None:
+    """A short warning to print beside a catalog price that is not a quoted, checked figure, or None.
+
+    The catalog marks such prices in `notes` ("ESTIMATE" for derived figures, "UNVERIFIED" for
+    prices recalled but not found in a stored source) and in `confidence`; see offers.toml. A card
+    bought alone leaves out its host server, so it says that too.
+    """
+    notes = offer.notes
+    parts: list[str] = []
+    if isinstance(offer, PurchaseOffer) and offer.category == "gpu_card":
+        parts.append("card only: the host server's price and power are not included")
+    if term in _TERM_LENGTH and isinstance(offer, RentalOffer) and "ESTIMATE" in notes:
+        parts.append(f"estimate: on-demand price less a generic {_TERM_LENGTH[term]} commitment discount, not a quote")
+    elif "UNVERIFIED" in notes or "recalled" in offer.source:
+        parts.append("unverified: a recalled list price, not found in a stored source")
+    elif notes.startswith("ESTIMATE"):
+        detail = _first_sentence(notes.removeprefix("ESTIMATE").lstrip(" :"))
+        parts.append(f"estimate: {detail}" if detail else "estimate")
+    elif offer.confidence == "low":
+        detail = _first_sentence(notes)
+        parts.append(f"low confidence: {detail}" if detail else "low confidence")
+    return "; ".join(parts) or None

@@ -87,15 +87,58 @@ class _Steps:
     def cheaper_throughout(self, n: int) -> bool:
         return n > self.first_step and self.cost(n) <= self.a * self.lower(n)
 
-    def smallest_step(self, estimate: float, holds: Callable[[int], bool]) -> int:
+    def smallest_step(self, estimate: float, holds: Callable[[int], bool]) -> int | None:
         """Smallest n ≥ first_step for which a predicate monotone in n holds, starting from the
-        closed-form estimate and correcting the last unit that floating point may have moved."""
-        n = max(self.first_step, math.ceil(estimate) if math.isfinite(estimate) else self.first_step)
-        while n > self.first_step and holds(n - 1):
-            n -= 1
-        while not holds(n):
-            n += 1
-        return n
+        closed-form estimate and correcting the units that floating point may have moved; None when
+        the estimate lies beyond float range or the float predicate never turns (see smallest_holding):
+        no finite volume reaches such a step."""
+        if not math.isfinite(estimate) or not math.isfinite(estimate * self.q):
+            return None
+        return smallest_holding(max(self.first_step, math.ceil(estimate)), self.first_step, holds)
+
+
+# The closed forms are exact in real arithmetic and within a few units in the last place in floats,
+# so the correction search takes a few steps. A predicate still false this many doublings (2^128
+# replicas) past the estimate never turns in floats: the two slopes are equal to the last bit.
+_MAX_GALLOP_DOUBLINGS = 128
+
+
+def smallest_holding(start: int, lowest: int, holds: Callable[[int], bool]) -> int | None:
+    """Smallest n ≥ `lowest` where `holds(n)`, for a predicate false then true as n grows, searched
+    from `start`: galloping away from it by doubling strides, then bisecting; None if it is still
+    false 2^_MAX_GALLOP_DOUBLINGS above `start`. The work is logarithmic in the distance to the
+    answer, never linear in the replica count: a one-replica walk from an astronomically large
+    estimate (issue 12: a GPU at 1e-25 $/hour) never finished."""
+    if holds(start):
+        # Gallop down: `high` holds; find a `low` below that does not (or fall under `lowest`).
+        high, stride = start, 1
+        while True:
+            if high - stride < lowest:
+                low = lowest - 1  # sentinel: holds(lowest - 1) is never evaluated
+                break
+            if not holds(high - stride):
+                low = high - stride
+                break
+            high -= stride
+            stride *= 2
+    else:
+        low, stride = start, 1
+        while True:
+            if stride > 2**_MAX_GALLOP_DOUBLINGS:
+                return None
+            if holds(low + stride):
+                high = low + stride
+                break
+            low += stride
+            stride *= 2
+    # Invariant: holds(high), and not holds(low) (or low is below `lowest`).
+    while high - low > 1:
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def solve_breakeven(api: LinearCost, self_hosted: ReplicaStepCost) -> PairBreakeven:
@@ -108,11 +151,16 @@ def solve_breakeven(api: LinearCost, self_hosted: ReplicaStepCost) -> PairBreake
 
     fixed_excess = steps.fixed + steps.c * steps.r
     # cheaper somewhere on step n  ⟺  n > fixed_excess / slope_gap
-    first_n = steps.smallest_step(math.floor(fixed_excess / slope_gap) + 1, steps.cheaper_somewhere)
-    first = max(steps.lower(first_n), steps.cost(first_n) / steps.a)
-
+    first_estimate = fixed_excess / slope_gap
+    first_n = steps.smallest_step(
+        math.floor(first_estimate) + 1 if math.isfinite(first_estimate) else math.inf, steps.cheaper_somewhere
+    )
     # cheaper throughout step n  ⟺  n ≥ (fixed_excess + a·Q) / slope_gap
     stay_n = steps.smallest_step((fixed_excess + steps.a * steps.q) / slope_gap, steps.cheaper_throughout)
+    if first_n is None or stay_n is None:
+        # Slopes within a rounding error of each other: the crossing lies beyond any volume a float holds.
+        return PairBreakeven(None, None, (), 0, steps.a, marginal)
+    first = max(steps.lower(first_n), steps.cost(first_n) / steps.a)
     last_mixed = stay_n - 1  # last step on which the API is still cheaper somewhere
     stays_above = min(steps.upper(last_mixed), steps.cost(last_mixed) / steps.a)
 
@@ -275,11 +323,29 @@ def _below_floor_until(curve: CostCurve, other: CostCurve, volume: float) -> flo
         return floor / curve.per_request if curve.per_request > 0 else (math.inf if floor > 0 else volume)
     if curve.per_replica_monthly == 0:
         return math.inf if curve.cost_at_replicas(1) < floor else volume
+    current = curve.replicas_for_load(volume)
+    if curve.cost_at_replicas(current) >= floor:
+        return volume
     # cost_at_replicas(n) < floor  ⟺  n < (floor − fixed) / per_replica − redundancy
-    last = math.ceil((floor - curve.fixed_monthly) / curve.per_replica_monthly - curve.redundancy) - 1
-    while last > 0 and curve.cost_at_replicas(last) >= floor:  # floating point at the limit
-        last -= 1
-    return last * curve.requests_per_replica if last >= curve.replicas_for_load(volume) else volume
+    bound = (floor - curve.fixed_monthly) / curve.per_replica_monthly - curve.redundancy
+    if not math.isfinite(bound):  # a per-replica cost so small that no float volume reaches the floor
+        return math.inf
+    last = math.ceil(bound) - 1
+    if last < current:
+        return volume
+    if curve.cost_at_replicas(last) >= floor:
+        # Floating point at the limit. Cost is monotone in n: bisect between `current` (below the
+        # floor) and `last` (not), rather than stepping down one replica at a time, which from an
+        # astronomically large n (issue 12: a GPU at 1e-25 $/hour) never finished.
+        below, at_floor = current, last
+        while at_floor - below > 1:
+            middle = (below + at_floor) // 2
+            if curve.cost_at_replicas(middle) < floor:
+                below = middle
+            else:
+                at_floor = middle
+        last = below
+    return last * curve.requests_per_replica
 
 
 def _below_slope_until(curve: CostCurve, other: CostCurve, volume: float) -> float:

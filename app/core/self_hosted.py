@@ -21,6 +21,11 @@ RENTAL_TERMS: tuple[RentalTerm, ...] = ("on_demand", "spot", "reserved_1y", "res
 # ceil would then buy a replica nobody needs. Quotients within this relative distance of an
 # integer are taken as that integer.
 _REPLICA_ROUNDING_TOLERANCE = 1e-9
+# One request per 3e22 years. The input bounds (app.scenario) stay far above it: a measured 0.001
+# tok/s with 1M-token replies is 1e-9 requests/s, and a 1 GFLOPS inline GPU prefilling 10M tokens
+# through a 100,000B-parameter model ~5e-13. Below it the replicas for a load overflow a float
+# (issue 12: a 500); the floor guards the core against callers without those bounds.
+MIN_REPLICA_REQUESTS_PER_SECOND = 1e-30
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,13 @@ class SelfHostedOption:
                 self.replica_requests_per_second > 0,
                 "output_tokens_per_second",
                 "must give a positive capacity",
+            ),
+            (
+                MIN_REPLICA_REQUESTS_PER_SECOND <= self.replica_requests_per_second < math.inf,
+                "output_tokens_per_second",
+                f"(measured, or estimated from the model and GPU) gives {self.replica_requests_per_second:.3g} "
+                f"requests/s per replica; it must be finite and at least {MIN_REPLICA_REQUESTS_PER_SECOND:g} to "
+                "count replicas: check the throughput and the GPU's and model's figures",
             ),
             (0 < self.target_utilization <= 1, "target_utilization", "must be greater than 0 and at most 1"),
             (self.min_replicas >= 0, "min_replicas", "must be 0 or more"),

@@ -31,6 +31,9 @@ from app.scenario import (
 from app.web.deps import CatalogDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1")
+# Endpoints that evaluate scenarios are plain `def`: FastAPI runs them in its threadpool, so a heavy
+# evaluation occupies one worker thread, never the event loop that answers every other request
+# (/healthz included, issue 12). Body size limits are middleware (app.web.security) and still apply.
 
 
 def _json_fallback(value: Any) -> Any:
@@ -111,7 +114,7 @@ BREAKEVEN_EXAMPLE = {
 
 
 @router.post("/throughput", response_class=FiniteJSONResponse, summary="Estimate a replica's serving throughput")
-async def estimate_throughput_endpoint(
+def estimate_throughput_endpoint(
     body: Annotated[ThroughputIn, Body(openapi_examples={"llama-70b-fp8-tp4": {"value": THROUGHPUT_EXAMPLE}})],
     catalog: CatalogDep,
 ) -> FiniteJSONResponse:
@@ -148,7 +151,7 @@ async def estimate_throughput_endpoint(
 
 
 @router.post("/breakeven", response_class=FiniteJSONResponse, summary="Compare options and solve the break-evens")
-async def breakeven_endpoint(
+def breakeven_endpoint(
     body: Annotated[ScenarioIn, Body(openapi_examples={"design-example": {"value": BREAKEVEN_EXAMPLE}})],
     catalog: CatalogDep,
     settings: SettingsDep,

@@ -1,5 +1,5 @@
-"""Server-side rendering of chart specs to SVG and PNG (vl-convert: Vega-Lite → SVG/PNG, no browser),
-an in-process LRU of renders bounded in bytes, and strong ETags.
+"""Server-side rendering of chart specs to SVG and PNG (vl-convert: Vega-Lite → SVG/PNG, no browser)
+in a small pool of render processes, an in-process LRU of renders bounded in bytes, and strong ETags.
 
 A render is identified by its ETag: a hash of everything that determines the image (the canonical
 scenario, or a saved scenario's id; the chart parameters; the data fingerprint for live figures;
@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import multiprocessing
+import os
+import queue
 import re
+import signal
+import subprocess
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import cache
 from importlib.metadata import version
 from importlib.resources import files
-from typing import Any
+from multiprocessing.connection import Connection
+from typing import Any, Literal
 
-import vl_convert
-
-from app.catalog.api_prices import snapshot_as_of
+logger = logging.getLogger("breakeven.charts")  # under the app logger: JSON lines (app/web/observability.py)
 
 RENDERER = f"breakeven-charts-1/vl-convert-{version('vl-convert-python')}"
 
@@ -62,6 +68,8 @@ class RenderCache:
 @cache
 def live_data_fingerprint() -> str:
     """Changes whenever a bundled figure could: catalog files, price snapshot, estimator fit."""
+    from app.catalog.api_prices import snapshot_as_of  # here: render processes import this module, not the catalog
+
     digest = hashlib.sha256(RENDERER.encode())
     digest.update(version("genai-prices").encode())
     digest.update(snapshot_as_of().encode())  # a refreshed price snapshot (app.catalog.price_refresh)
@@ -89,9 +97,227 @@ def _renumber_clip_ids(svg: str) -> str:
     return _CLIP_ID.sub(renumber, svg)
 
 
+# --- renderer isolation ---------------------------------------------------------------------------
+#
+# vl-convert is native code (Rust + V8). On some inputs it does not raise but panics, and the Rust
+# runtime aborts the whole process: a name holding U+0001 made it fail to parse its own SVG text
+# (`ParsingFailed(NonXmlChar(..))`) and took the server down with no 500 and no log line (issue 12).
+# So renders run in separate processes: a crash or a hang costs one request a 503, never the server.
+
+# The complement of XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets): C0 controls
+# other than tab/LF/CR, lone surrogates, U+FFFE and U+FFFF. vl-convert aborts on the first group and
+# the last two (tried one by one), and cannot encode a lone surrogate at all.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(value: Any) -> Any:
+    """`value` (a chart spec) with every character XML 1.0 forbids, in every string, keys included,
+    replaced by U+FFFD. Names are validated at the boundary (app/scenario.py `DisplayText`), but
+    scenarios saved before that may still hold such characters and must keep rendering."""
+    if isinstance(value, str):
+        return _NOT_XML_CHAR.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {xml_safe(key): xml_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [xml_safe(item) for item in value]
+    return value
+
+
+class RendererUnavailable(RuntimeError):
+    """The render process died or hung on this request, or none was free in time. Answer 503 with
+    Retry-After and cache nothing: the pool has already dropped that process, so a retry gets a fresh one."""
+
+
+class RenderFailed(RuntimeError):
+    """vl-convert raised an ordinary error on a spec (a bug in a spec builder, not in the request)."""
+
+
+RenderRequest = tuple[Literal["svg", "png"], dict[str, Any], float]
+_WARM_UP_SPEC: dict[str, Any] = {
+    "data": {"values": [{"x": "a", "y": 1}]},
+    "mark": "bar",
+    "encoding": {"x": {"field": "x", "type": "nominal"}, "y": {"field": "y", "type": "quantitative"}},
+}
+
+
+def _render_here(request: RenderRequest) -> bytes:
+    import vl_convert  # only render processes load the renderer
+
+    fmt, spec, scale = request
+    if fmt == "svg":
+        return _renumber_clip_ids(str(vl_convert.vegalite_to_svg(spec))).encode()
+    return bytes(vl_convert.vegalite_to_png(spec, scale=scale))
+
+
+def serve_renders(connection: Connection) -> None:
+    """A render process: warm vl-convert up (its first render starts V8, ~0.4 s), say "ready", then
+    answer ("ok", bytes) or ("error", message) to each request until the server closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server stops us
+    _render_here(("svg", _WARM_UP_SPEC, 1.0))
+    connection.send(("ready", b""))
+    while True:
+        try:
+            request = connection.recv()
+        except EOFError:  # the server closed the pipe or died
+            return
+        try:
+            connection.send(("ok", _render_here(request)))
+        except Exception as error:
+            connection.send(("error", f"{type(error).__name__}: {error}"))
+
+
+# A fresh interpreter that imports only this module and serves on the inherited socket (fd in argv).
+# Not multiprocessing's spawn/forkserver: those re-run the parent's __main__ script in the child, so
+# any script that renders a chart without an `if __name__ == "__main__"` guard would fail.
+_CHILD_CODE = (
+    "import sys; from multiprocessing.connection import Connection; "
+    "from app.web.chart_render import serve_renders; serve_renders(Connection(int(sys.argv[1])))"
+)
+
+
+class _RenderProcess:
+    def __init__(self) -> None:
+        self.connection, child_end = multiprocessing.Pipe()
+        fd = child_end.fileno()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+        self.process = subprocess.Popen(  # noqa: S603 (our interpreter and a constant program)
+            [sys.executable, "-c", _CHILD_CODE, str(fd)], pass_fds=[fd], stdin=subprocess.DEVNULL, env=env
+        )
+        child_end.close()
+        self.ready = False
+
+    def call(self, request: RenderRequest, startup_timeout_s: float, timeout_s: float) -> tuple[str, Any]:
+        """Raises TimeoutError when the process stays silent, EOFError/OSError when it died."""
+        if not self.ready:
+            self._receive(startup_timeout_s)
+            self.ready = True
+        self.connection.send(request)
+        return self._receive(timeout_s)
+
+    def _receive(self, timeout_s: float) -> tuple[str, Any]:
+        if not self.connection.poll(timeout_s):
+            raise TimeoutError(f"no answer in {timeout_s} s")
+        reply: tuple[str, Any] = self.connection.recv()
+        return reply
+
+    def stop(self) -> None:
+        self.connection.close()  # a healthy process exits on EOF; kill covers a hung one
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=5)
+
+
+class RendererPool:
+    """Up to `size` render processes, started on demand, each serving one request at a time. A process
+    that dies or overruns `timeout_s` is killed and dropped; the next request starts a new one."""
+
+    def __init__(
+        self,
+        size: int = 2,
+        timeout_s: float = 10.0,
+        startup_timeout_s: float = 30.0,
+        queue_timeout_s: float = 10.0,
+    ) -> None:
+        self.size = size
+        self.timeout_s = timeout_s
+        self.startup_timeout_s = startup_timeout_s
+        self.queue_timeout_s = queue_timeout_s
+        self.idle: queue.Queue[_RenderProcess] = queue.Queue()
+        self.processes: set[_RenderProcess] = set()
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def render(self, request: RenderRequest) -> bytes:
+        worker = self._take()
+        try:
+            status, payload = worker.call(request, self.startup_timeout_s, self.timeout_s)
+        except (TimeoutError, EOFError, OSError) as error:
+            self._drop(worker)
+            logger.error(
+                "chart render process %s failed (%s, exit code %s); dropped it, this request answers 503",
+                worker.process.pid,
+                type(error).__name__,
+                worker.process.returncode,
+            )
+            raise RendererUnavailable("the chart renderer failed on this request; retry shortly") from error
+        except BaseException:  # interrupted mid-call: the pipe's state is unknown
+            self._drop(worker)
+            raise
+        self._give_back(worker)
+        if status != "ok":
+            raise RenderFailed(str(payload))
+        return bytes(payload)
+
+    def _take(self) -> _RenderProcess:
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self.lock:
+            if self.closed:
+                raise RendererUnavailable("the chart renderer is shut down")
+            if len(self.processes) < self.size:
+                worker = _RenderProcess()
+                self.processes.add(worker)
+                return worker
+        try:
+            return self.idle.get(timeout=self.queue_timeout_s)
+        except queue.Empty:
+            raise RendererUnavailable("every chart renderer stayed busy; retry shortly") from None
+
+    def _give_back(self, worker: _RenderProcess) -> None:
+        with self.lock:
+            if not self.closed:
+                self.idle.put(worker)
+                return
+        worker.stop()
+
+    def _drop(self, worker: _RenderProcess) -> None:
+        with self.lock:
+            self.processes.discard(worker)
+        worker.stop()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            workers, self.processes = self.processes, set()
+        for worker in workers:
+            worker.stop()
+
+
+_pool: RendererPool | None = None
+_pool_lock = threading.Lock()
+
+
+def renderer() -> RendererPool:
+    """The process-wide render pool, created on first use (a process that never draws a chart never
+    starts one); `shutdown_renderer` at app shutdown stops its processes."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = RendererPool()
+        return _pool
+
+
+def use_renderer(pool: RendererPool | None) -> RendererPool | None:
+    """Swap the process-wide pool (tests); returns the previous one, which the caller closes."""
+    global _pool
+    with _pool_lock:
+        previous, _pool = _pool, pool
+    return previous
+
+
+def shutdown_renderer() -> None:
+    previous = use_renderer(None)
+    if previous is not None:
+        previous.close()
+
+
 def render_svg(spec: dict[str, Any]) -> bytes:
-    return _renumber_clip_ids(str(vl_convert.vegalite_to_svg(spec))).encode()
+    """Raises RendererUnavailable (answer 503) when the render process crashed or hung."""
+    return renderer().render(("svg", xml_safe(spec), 1.0))
 
 
 def render_png(spec: dict[str, Any], scale: float) -> bytes:
-    return bytes(vl_convert.vegalite_to_png(spec, scale=scale))
+    """Raises RendererUnavailable (answer 503) when the render process crashed or hung."""
+    return renderer().render(("png", xml_safe(spec), scale))

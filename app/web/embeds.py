@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from html import escape
 from typing import Annotated, Any, Literal
@@ -32,6 +33,7 @@ from app.charts import (
 )
 from app.core.errors import DomainError
 from app.scenario import (
+    STORED_DOCUMENT,
     ApiResult,
     ScenarioIn,
     ScenarioResult,
@@ -43,14 +45,23 @@ from app.scenario import (
 )
 from app.settings import Settings
 from app.sources import frozen_sources
-from app.store import SavedScenario, ScenarioStore
+from app.store import USER_MESSAGE, SavedScenario, ScenarioStore, StoreUnavailable
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
 from app.web.beyond_view import headline_pair, horizon_data, uncertainty_data
-from app.web.chart_render import RenderCache, live_data_fingerprint, make_etag, render_png, render_svg
+from app.web.chart_render import (
+    RenderCache,
+    RendererUnavailable,
+    live_data_fingerprint,
+    make_etag,
+    render_png,
+    render_svg,
+)
 from app.web.chart_series import chart_series
 from app.web.deps import SettingsDep
+from app.web.errors import error_detail
 from app.web.forms import BeyondIn, beyond_to_pairs, parse_beyond, parse_query, scenario_to_query
 from app.web.pages import EmbedLinks, PageBanner, render_page, result_view, verdict
+from app.web.security import link_base
 
 router = APIRouter()
 
@@ -70,6 +81,30 @@ def get_render_cache(request: Request) -> RenderCache:
 
 
 StoreDep = Annotated[ScenarioStore, Depends(get_store)]
+
+STORE_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Saved scenarios unavailable</title></head>
+<body><h1>Saved scenarios are unavailable right now</h1>
+<p>{message}</p>
+<p>A scenario you were saving is still in the calculator's address bar (its permalink): go back and try again in a
+minute.</p>
+<p><a href="/">Back to the calculator</a></p></body></html>
+"""
+
+
+def store_unavailable_response(request: Request, error: Exception) -> Response:
+    """503 with Retry-After for a saved-scenario route while the store is down (app.store.ManagedStore).
+
+    Users get a plain message; the file or server and the fix are in the log and at /readyz."""
+    assert isinstance(error, StoreUnavailable)
+    headers = {"Retry-After": str(error.retry_after_s), "Cache-Control": "no-store"}
+    path = request.url.path
+    if path.startswith("/api/") or path.endswith((".svg", ".png", ".csv")):  # as their 404s: JSON
+        detail = error_detail(("store",), USER_MESSAGE, "store_unavailable")
+        return JSONResponse({"detail": [detail]}, status_code=503, headers=headers)
+    return HTMLResponse(STORE_UNAVAILABLE_PAGE.format(message=escape(USER_MESSAGE)), status_code=503, headers=headers)
+
+
 CacheDep = Annotated[RenderCache, Depends(get_render_cache)]
 
 
@@ -207,7 +242,9 @@ def _saved(
                 {"detail": [{"loc": ["query", k], "msg": m, "type": "value_error"} for k, m in errors.items()]},
                 status_code=422,
             )
-    return Resolved(ScenarioIn.model_validate(saved.scenario), ("saved", saved.id), saved, settings.max_options, beyond)
+    # A stored document may predate today's checks on names: it loads, unreadable characters become U+FFFD.
+    scenario = ScenarioIn.model_validate(saved.scenario, context=STORED_DOCUMENT)
+    return Resolved(scenario, ("saved", saved.id), saved, settings.max_options, beyond)
 
 
 def alt_text(result: ScenarioResult, kind: ChartKind = "cost") -> str:
@@ -248,6 +285,7 @@ def _chart_lookup(
 
 
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+RENDER_RETRY_AFTER = "1"  # seconds: a fresh render process is ready in ~0.5 s (app/web/chart_render.py)
 
 
 def _chart_render(
@@ -262,7 +300,14 @@ def _chart_render(
     else:
         result = resolved.evaluate()
         spec = chart_spec(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
-    body = render_svg(spec) if fmt == "svg" else render_png(spec, params.scale)
+    try:
+        body = render_svg(spec) if fmt == "svg" else render_png(spec, params.scale)
+    except RendererUnavailable as error:  # a crashed or hung render process: this request only, never cached
+        return JSONResponse(
+            {"detail": [error_detail((), str(error), "renderer_unavailable")]},
+            status_code=503,
+            headers={"Retry-After": RENDER_RETRY_AFTER, "Cache-Control": "no-store"},
+        )
     cache.put(lookup.etag, body)
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=lookup.headers)
 
@@ -412,7 +457,7 @@ def create_scenario(
     settings: SettingsDep,
 ) -> dict[str, Any]:
     saved = save_scenario(body, store, settings)
-    base = str(request.base_url).rstrip("/")
+    base = link_base(request)  # never the raw Host header: app/web/security.py
     return {"id": saved.id, "created_at": saved.created_at, "links": links(saved.id, base)}
 
 
@@ -427,7 +472,7 @@ def read_scenario(scenario_id: str, request: Request, store: StoreDep, settings:
     if isinstance(resolved, JSONResponse):
         return resolved
     assert resolved.saved is not None
-    base = str(request.base_url).rstrip("/")
+    base = link_base(request)  # never the raw Host header: app/web/security.py
     snapshot = resolved.saved.snapshot
     return FiniteJSONResponse(
         {
@@ -481,7 +526,7 @@ def read_saved_page(scenario_id: str, request: Request, store: StoreDep, setting
         action_href=f"/s/{saved.id}/rerun",
         action_label="Re-run with today's prices",
     )
-    base = str(request.base_url).rstrip("/")
+    base = link_base(request)  # never the raw Host header: app/web/security.py
     urls = links(saved.id, base)
     embed = EmbedLinks(
         page_url=urls["page"],
@@ -616,12 +661,28 @@ def _embed(request: Request, resolved: Resolved | JSONResponse, cache: RenderCac
     return HTMLResponse(html, headers={"Cache-Control": resolved.cache_control})
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Characters that open a formula (OWASP "CSV Injection"): = + - @, and U+2212 MINUS SIGN, which
+# LibreOffice reads as -. Their full-width and small forms (＝ ＋ － ＠, ﹦ ﹢ ﹣ ﹫) fold to them under NFKC.
+FORMULA_CHARS = frozenset("=+-@\u2212")
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet may read `text` as a formula: it opens with a formula character, or with
+    whitespace (Tab, CR, LF, space, ideographic space: importers trim it and read what follows) or an
+    invisible control/format character (a BOM, a zero-width space) that hides what comes next."""
+    first = text[:1]
+    if not first:
+        return False
+    return (
+        first.isspace()
+        or unicodedata.category(first) in ("Cc", "Cf")
+        or unicodedata.normalize("NFKC", first)[:1] in FORMULA_CHARS
+    )
 
 
 def safe_cell(value: Any) -> Any:
-    """Spreadsheet formula injection: a text cell starting with = + - @ is prefixed with '."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Spreadsheet formula injection: a text cell that may open a formula is prefixed with ' (OWASP)."""
+    if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
     return value
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import DoesNotFit, DomainError, UnknownId
+from app.web.security import error_page, error_security_headers
 
 logger = logging.getLogger("breakeven")
 
@@ -67,24 +67,22 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = error_detail(("body",), "request body is not valid JSON", "json_invalid")
             return JSONResponse({"detail": [detail]}, status_code=422)
         if wants_html(request):
-            return HTMLResponse(
-                f"<!doctype html><title>{error.status_code}</title><h1>{error.status_code}</h1>"
-                f'<p>{escape(message)}</p><p><a href="/">Back to the calculator</a></p>',
-                status_code=error.status_code,
-                headers=error.headers,
-            )
+            return HTMLResponse(error_page(error.status_code, message), error.status_code, headers=error.headers)
         kind = message.lower().replace(" ", "_")
         return JSONResponse(
             {"detail": [error_detail((), message, kind)]}, status_code=error.status_code, headers=error.headers
         )
 
     @app.exception_handler(Exception)
-    async def handle_unexpected_error(request: Request, error: Exception) -> JSONResponse:
-        # A bug, not bad input: log it with its trace, answer without one.
+    async def handle_unexpected_error(request: Request, error: Exception) -> Response:
+        # A bug, not bad input: log it with its trace, answer without one. Starlette runs this handler in
+        # ServerErrorMiddleware, outside every added middleware, so the security headers are set here.
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"detail": [error_detail((), "internal error; it has been logged", "internal_error")]}, status_code=500
-        )
+        message = "internal error; it has been logged"
+        headers = error_security_headers()
+        if wants_html(request):
+            return HTMLResponse(error_page(500, message), status_code=500, headers=headers)
+        return JSONResponse({"detail": [error_detail((), message, "internal_error")]}, status_code=500, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def handle_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -19,7 +19,8 @@ Options: `api.N.<key>` and `sh.N.<key>`. N is the option's position in the scena
 allowed (the options are taken in order of N), so rows can be added and removed freely.
     api.N.  name, provider, model (genai-prices ids), input_per_mtok, output_per_mtok,
             cached_input_per_mtok, cache_write_per_mtok, batch_input_per_mtok,
-            batch_output_per_mtok (USD per million tokens: override the catalog), discount_pct
+            batch_output_per_mtok (USD per million tokens: override the catalog), discount_pct,
+            time_of_day (blend (default) | off_peak: for models priced by time of day)
     sh.N.   name, model, gpu (catalog ids), gpu_count (blank = smallest that fits; "auto"),
             precision, kv_precision, engine, output_tps (measured output tokens/s of one replica),
             concurrency, utilization_pct, min_replicas, redundancy, ops_fte,
@@ -59,7 +60,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -166,6 +167,7 @@ API_FIELDS = _fields(
         ("batch_input_per_mtok", "batch_input_per_mtok", "number", "Batch input price", "$/Mtok"),
         ("batch_output_per_mtok", "batch_output_per_mtok", "number", "Batch output price", "$/Mtok"),
         ("discount_pct", "negotiated_discount", "percent", "Negotiated discount", "%"),
+        ("time_of_day", "time_of_day", "choice", "Time-of-day prices", "", ("blend", "off_peak")),
     ],
 )
 
@@ -229,6 +231,7 @@ HOURLY_PROFILES: dict[str, tuple[float, ...]] = {
     "evening_peak": (0.3,) * 7 + (1.0,) * 11 + (4.0,) * 5 + (1.0,),
 }
 PROFILE_CHOICES = (*HOURLY_PROFILES, "custom")
+HOURS_PER_DAY = 24
 
 
 class BeyondIn(BaseModel):
@@ -310,23 +313,55 @@ class InputError(ValueError):
     """A field whose text cannot be read as what the field holds."""
 
 
+# Bounds on what a number field reads, checked on the text's exponent BEFORE any arithmetic: Python's
+# Decimal parses "1e999999" in microseconds, but multiplying it by a suffix overflows the context and
+# int() of it builds a million-digit integer (24 s holding the GIL; issue 12). No field holds more than
+# ~1e16 (tokens per month), so 1e30 leaves room; a smaller magnitude than float's (5e-324) reads as 0.
+MAX_MAGNITUDE_EXPONENT = 30
+MIN_MAGNITUDE_EXPONENT = -330
+# After the noise (",", "_", "$", "%", spaces) is removed. Any float written plainly fits (format_percent
+# of 5e-324 is 326 characters); beyond, a digit string is an attack, not a number.
+MAX_NUMBER_CHARS = 400
+_NUMBER_CONTEXT = Context(prec=60, Emax=MAX_MAGNITUDE_EXPONENT + 30, Emin=MIN_MAGNITUDE_EXPONENT - 30)
+_SUFFIX_EXPONENT = {"k": 3, "m": 6, "b": 9, "bn": 9, "t": 12}
+
+
 def parse_decimal(text: str) -> Decimal:
+    """A number's text read leniently; raises InputError naming the rule it breaks.
+
+    Never does arithmetic on an unchecked exponent: the magnitude is bounded first (see
+    MAX_MAGNITUDE_EXPONENT), so every value returned converts to a finite float and a small int."""
     cleaned = _NUMBER_NOISE.sub("", text).lower()
-    multiplier = Decimal(1)
+    if len(cleaned) > MAX_NUMBER_CHARS:
+        raise InputError(f"must be a number of at most {MAX_NUMBER_CHARS} characters")
+    suffix_exponent = 0
     match = _SUFFIX.match(cleaned)
     if match:
-        cleaned, multiplier = match["number"], _MULTIPLIERS[match["suffix"]]
+        cleaned, suffix_exponent = match["number"], _SUFFIX_EXPONENT[match["suffix"]]
     try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
+        number = Decimal(cleaned)  # exact, whatever the exponent: no context, no rounding
+    except (InvalidOperation, ValueError):
         raise InputError("must be a number, like 3,000,000 or 3M") from None
     if not number.is_finite():
         raise InputError("must be a finite number")
-    return number * multiplier
+    if number.is_zero():
+        return Decimal(0)  # "-0" and "0e-999999" are 0
+    magnitude = number.adjusted() + suffix_exponent  # the power of ten of the leading digit
+    if magnitude >= MAX_MAGNITUDE_EXPONENT:
+        raise InputError(f"is too large: must be between -1e{MAX_MAGNITUDE_EXPONENT} and 1e{MAX_MAGNITUDE_EXPONENT}")
+    if magnitude < MIN_MAGNITUDE_EXPONENT:
+        return Decimal(0)  # below the smallest float: it reads as 0 anyway, and the field's rule speaks
+    try:
+        return _NUMBER_CONTEXT.multiply(number, _MULTIPLIERS[match["suffix"]]) if match else number
+    except ArithmeticError:  # bounded above, so unreachable; a guard, not a path
+        raise InputError("must be a number, like 3,000,000 or 3M") from None
 
 
 def _to_float(number: Decimal) -> float:
-    value = float(number)
+    try:
+        value = float(number)
+    except (ArithmeticError, ValueError):
+        raise InputError("must be a finite number") from None
     if not math.isfinite(value):
         raise InputError("is too large")
     return value
@@ -349,10 +384,15 @@ def parse_value(spec: FieldSpec, text: str) -> Any:
     if spec.kind == "percent":
         return _to_float(number / 100)
     if spec.kind in ("int", "gpu_count"):
-        if number != number.to_integral_value():
-            raise InputError("must be a whole number")
-        return int(number)
+        return _to_int(number)
     return _to_float(number)
+
+
+def _to_int(number: Decimal) -> int:
+    """A whole number's int; the magnitude is bounded by parse_decimal, so int() is cheap."""
+    if number != number.to_integral_value(context=_NUMBER_CONTEXT):
+        raise InputError("must be a whole number")
+    return int(number)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,8 +700,9 @@ def _parse_beyond(state: FormState) -> None:
                 failed = True
     paths[("hourly",)] = HOURLY_KEY
     if HOURLY_KEY in state.values:
+        parts = state.values[HOURLY_KEY].split(",", HOURS_PER_DAY)  # a 25th part is enough to refuse
         try:
-            weights = tuple(_to_float(parse_decimal(part)) for part in state.values[HOURLY_KEY].split(","))
+            weights = tuple(_to_float(parse_decimal(part)) for part in parts) if len(parts) == HOURS_PER_DAY else ()
         except InputError:
             weights = ()
         if len(weights) != 24 or any(w < 0 or w > 1e12 for w in weights) or not any(weights):
@@ -843,10 +884,7 @@ def _parse_inline(state: FormState, row: Row, fields: Mapping[str, str], target:
         annotation = str(info.annotation)
         try:
             if info.annotation is int:
-                number = parse_decimal(text)
-                if number != number.to_integral_value():
-                    raise InputError("must be a whole number")
-                doc[attribute] = int(number)
+                doc[attribute] = _to_int(parse_decimal(text))
             elif "float" in annotation:
                 doc[attribute] = _to_float(parse_decimal(text))
             else:

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,9 +24,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 
 from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_as_of
-from app.catalog.loader import cost_parameter
+from app.catalog.litellm_prices import menu_suffix, status_of_prices
+from app.catalog.litellm_prices import today as litellm_today
+from app.catalog.loader import cost_parameter, maintenance_parameter_id, needs_host_server
 from app.core.api_cost import ApiPrices
 from app.core.errors import DomainError
 from app.core.factors import REQUIREMENTS
@@ -48,7 +52,7 @@ from app.scenario import (
     result_to_json,
 )
 from app.sources import Sources
-from app.usage_import import UsageImporter
+from app.usage_import import ImportFailed, UsageImporter
 from app.web.api import FiniteJSONResponse
 from app.web.beyond_view import BeyondView, beyond_view
 from app.web.chart_series import PALETTE, compact_number
@@ -70,6 +74,7 @@ from app.web.forms import (
     workload_to_pairs,
 )
 from app.web.presets import presets
+from app.web.security import error_page, link_base
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -242,6 +247,7 @@ templates.env.globals.update(
     prefixed=prefixed,
     opened=opened,
     error_links=error_links,
+    api_model_status=status_of_prices,  # the results' "retires on …" and price-check notes
 )
 
 
@@ -284,6 +290,7 @@ class TableRow:
     capacity_note: str
     cheapest: bool
     color: str
+    price_caveat: str = ""  # beside a self-hosted option whose catalog price is an estimate or unsure
 
 
 @dataclass(frozen=True)
@@ -404,10 +411,19 @@ def table_rows(result: ScenarioResult) -> list[TableRow]:
                     capacity=f"{compact_number(option.requests_per_replica)} req/month per replica "
                     f"({number(resolved.output_tokens_per_second)} tok/s)",
                     capacity_note=_band(option),
+                    price_caveat=price_caveat(resolved),
                     **common,
                 )
             )
     return rows
+
+
+def price_caveat(resolved: Any) -> str:
+    """'Price: estimate: … (catalog confidence: medium)' for a catalog price the catalog itself
+    doubts (offers.toml `notes`/`confidence`); empty for a checked or typed price."""
+    if not resolved.price_caveat:
+        return ""
+    return f"Price: {resolved.price_caveat} (catalog confidence: {resolved.price_confidence})."
 
 
 MAX_ENVELOPE_LINES = 8
@@ -591,6 +607,9 @@ def _self_hosted_work(result: SelfHostedResult, spec: SelfHostedOptionIn, catalo
     notes = list(estimate.notes) if estimate is not None and option.capacity_source == "estimated" else []
     if spec.gpu_count in (None, "auto"):
         notes.insert(0, f"GPUs per replica: {option.gpu_count}, the smallest count that holds the model.")
+    caveat = price_caveat(resolved)
+    if caveat:
+        notes.insert(0, caveat)
     return OptionWork(option.name, "self_hosted", lines, notes)
 
 
@@ -681,23 +700,26 @@ def _sources(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> 
         if resolved.estimate is not None and resolved.option.capacity_source == "estimated":
             add("Estimator efficiencies", resolved.engine, resolved.estimate.efficiencies.source, "")
         pricing = resolved.option.pricing
+        trust = f" ({resolved.price_confidence} confidence)" if resolved.price_confidence else ""
         if isinstance(pricing, RentPricing):
             add(
                 f"{name}: GPU-hour price",
-                f"{price(pricing.per_gpu_hour)} {pricing.term.replace('_', ' ')}",
+                f"{price(pricing.per_gpu_hour)} {pricing.term.replace('_', ' ')}{trust}",
                 pricing.source,
                 pricing.as_of,
             )
         else:
-            add(f"{name}: purchase price", f"{money(pricing.capex_per_gpu)} per GPU", pricing.source, pricing.as_of)
+            purchase = f"{money(pricing.capex_per_gpu)} per GPU{trust}"
+            add(f"{name}: purchase price", purchase, pricing.source, pricing.as_of)
             assert isinstance(spec, SelfHostedOptionIn) and isinstance(spec.pricing, BuyIn)
+            offer = catalog.purchase_offers.get(pricing.offer_id or "")
             for attribute, parameter_id in (
                 ("depreciation_years", "depreciation_years"),
                 ("power_draw_fraction", "power_draw_fraction"),
                 ("pue", "pue"),
                 ("electricity_usd_per_kwh", "electricity_usd_per_kwh"),
                 ("colocation_usd_per_kw_month", "colocation_usd_per_kw_month"),
-                ("maintenance_fraction_per_year", "maintenance_fraction_per_year"),
+                ("maintenance_fraction_per_year", maintenance_parameter_id(catalog, offer)),
             ):
                 if getattr(spec.pricing, attribute) is None:
                     parameter = cost_parameter(catalog, parameter_id)
@@ -802,10 +824,10 @@ class Choice:
     label: str
 
 
-@functools.cache
-def _api_choices() -> tuple[list[Choice], dict[str, list[Choice]]]:
+@functools.lru_cache(maxsize=2)
+def _api_choices(day: date | None = None) -> tuple[list[Choice], dict[str, list[Choice]]]:
     """Providers, and each provider's models (plus a "featured" list), from the price snapshot.
-    Built once: about 2,000 labels."""
+    Built once a day (`day`: labels say "retires on …" / "retired …"): about 2,000 labels."""
     entries = [e for e in list_api_models() if not e.deprecated]
     providers: dict[str, str] = {}
     for entry in entries:
@@ -817,6 +839,7 @@ def _api_choices() -> tuple[list[Choice], dict[str, list[Choice]]]:
     datalists: dict[str, list[Choice]] = {}
     for entry in entries:
         label = f"{entry.provider_name} · {entry.name} · {money(entry.input_per_mtok)} / {money(entry.output_per_mtok)}"
+        label += menu_suffix(entry.retires_on, entry.retired, entry.price_check)
         datalists.setdefault(entry.provider, []).append(Choice(entry.model, label))
         if entry.provider in FEATURED_PROVIDERS:
             datalists.setdefault("featured", []).append(Choice(entry.model, label))
@@ -849,6 +872,7 @@ def _catalog_choices(catalog: Catalog) -> dict[str, Any]:
     purchase = [
         Choice(o.id, f"{o.item} · {o.gpu_count}× {o.gpu} · {money(o.price_usd)} ({money(o.price_per_gpu)}/GPU)")
         for o in catalog.purchase_offers.values()
+        if not needs_host_server(catalog, o)  # a lone SXM/OAM module is refused as a purchase (app/scenario.py)
     ]
     gpu_names = {g.id: g.name for g in catalog.gpus.values()}
     choices = {
@@ -870,7 +894,7 @@ def _catalog_choices(catalog: Catalog) -> dict[str, Any]:
 
 
 def form_choices(catalog: Catalog, state: FormState) -> dict[str, Any]:
-    providers, all_datalists = _api_choices()
+    providers, all_datalists = _api_choices(litellm_today())
     wanted = {state.value(row.prefix + "provider") for row in state.rows_of("api")} | {"featured"}
     datalists = {key: choices for key, choices in all_datalists.items() if key in wanted}
     return {**_catalog_choices(catalog), "providers": providers, "datalists": datalists}
@@ -934,6 +958,52 @@ class PageBanner:
     save_query: str | None = None  # offer "Save as a new scenario" for this permalink query
 
 
+# --- snippet escaping: each wiki syntax has its own special characters, so each gets its own escaper.
+# The alt text is the verdict, which carries user-chosen option names.
+
+# Line breaks, controls, zero-width and bidi-override characters: a snippet is one line of text.
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\s]+")
+# URL characters with no meaning in Markdown, HTML, Confluence or MediaWiki markup; the rest are
+# percent-encoded (an already-encoded %XX stays as it is).
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:/?#@&+=%")
+# CommonMark: any ASCII punctuation may be backslash-escaped, and then is literal. Escaped here: what
+# means something inside a link's text: [ ] (link), ! (image), ` (code span), < > (HTML, autolink),
+# & (entity), * _ ~ (emphasis), | (GFM table cell), $ (math extensions), ( ) { } and \ itself.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()!|~&$])")
+# Confluence wiki markup: ! ends the image macro, | and , split its parameters, " ends the alt value,
+# { } start macros ({html}), [ ] links, \ escapes. Rather than rely on backslash escapes inside macro
+# parameters, these become spaces.
+_CONFLUENCE_SPECIAL = re.compile(r"""[!|,"{}\[\]\\]""")
+
+
+def one_line(text: str) -> str:
+    return _INVISIBLE.sub(" ", text).strip()
+
+
+def markup_url(url: str) -> str:
+    return "".join(c if c in _URL_SAFE else "".join(f"%{b:02X}" for b in c.encode()) for c in url)
+
+
+def markdown_text(text: str) -> str:
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", one_line(text))
+
+
+def html_attribute(text: str) -> str:
+    return str(escape(one_line(text)))  # markupsafe: & < > " ' all escaped
+
+
+def confluence_text(text: str) -> str:
+    return " ".join(_CONFLUENCE_SPECIAL.sub(" ", one_line(text)).split())
+
+
+def mediawiki_comment(text: str) -> str:
+    """Text that stays inside <!-- ... -->: no "--" (which ends a comment) and no ~~~ (a signature)."""
+    text = one_line(text)
+    while "--" in text or "~~~" in text:
+        text = text.replace("--", "- -").replace("~~~", "~ ~ ~")
+    return text
+
+
 @dataclass(frozen=True)
 class EmbedLinks:
     """Where this result's chart lives, and the snippets to paste it into a wiki."""
@@ -947,17 +1017,22 @@ class EmbedLinks:
     saved: bool
 
     def snippets(self) -> list[tuple[str, str]]:
-        alt = self.alt.replace('"', "'").replace("]", ")").replace("|", "/")
+        """Each snippet escapes the alt text and URLs for its own syntax (wiki markup injection)."""
+        page, svg, png, embed = (markup_url(u) for u in (self.page_url, self.svg_url, self.png_url, self.embed_url))
+        md_alt, html_alt = markdown_text(self.alt), html_attribute(self.alt)
         return [
-            ("Markdown", f"[![{alt}]({self.svg_url})]({self.page_url})"),
-            ("HTML image", f'<a href="{self.page_url}"><img src="{self.svg_url}" alt="{alt}" width="720"></a>'),
+            ("Markdown", f"[![{md_alt}]({svg})]({page})"),
+            (
+                "HTML image",
+                f'<a href="{html_attribute(page)}"><img src="{html_attribute(svg)}" alt="{html_alt}" width="720"></a>',
+            ),
             (
                 "HTML iframe",
-                f'<iframe src="{self.embed_url}" title="{alt}" width="740" height="470" loading="lazy" '
+                f'<iframe src="{html_attribute(embed)}" title="{html_alt}" width="740" height="470" loading="lazy" '
                 'style="border:0"></iframe>',
             ),
-            ("Confluence (wiki markup)", f'!{self.png_url}|alt="{alt}",width=720!'),
-            ("MediaWiki", f"[{self.page_url} {self.png_url}]\n<!-- {alt} -->"),
+            ("Confluence (wiki markup)", f'!{png}|alt="{confluence_text(self.alt)}",width=720!'),
+            ("MediaWiki", f"[{page} {png}]\n<!-- {mediawiki_comment(self.alt)} -->"),
         ]
 
 
@@ -978,7 +1053,7 @@ def render_page(
     beyond_chart_base: str = "/chart.svg?",
     sources: Sources | None = None,
 ) -> Response:
-    base = str(request.base_url).rstrip("/")
+    base = link_base(request)  # never the raw Host header: app/web/security.py
     if embed is None and view is not None and query:
         embed = EmbedLinks(
             page_url=f"{base}/?{query}",
@@ -1046,15 +1121,27 @@ def read_scenario_json(request: Request, catalog: CatalogDep, settings: Settings
 IMPORT_CHUNK_BYTES = 1 << 20
 
 
+# Why an import failed, by the fixed code the import route puts in the URL (never the message itself:
+# it quotes the file, and a URL's text must not be shown as the site's own words).
+_IMPORT_FAILURES = {
+    "empty": "the file is empty",
+    "header": "its first row is not a valid CSV header",
+    "columns": "its header lacks the columns the format needs (GET /api/v1/usage-import/formats lists them)",
+    "rows": "no row could be used",
+}
+_COUNT = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() accepts "²", which int() refuses
+
+
 def _import_notices(params: Any) -> list[str]:
-    rows, rejected = params.get("import_rows"), params.get("import_rejected")
-    if rows is None or not rows.isdigit() or not (rejected or "0").isdigit():
+    rows, rejected = params.get("import_rows"), params.get("import_rejected") or "0"
+    if rows is None or not _COUNT.fullmatch(rows) or not _COUNT.fullmatch(rejected):
         return []
-    counts = f"{int(rows):,} rows read, {int(rejected or 0):,} rejected"
-    if params.get("import_failed"):
+    counts = f"{int(rows):,} rows read, {int(rejected):,} rejected"
+    if failed := params.get("import_failed"):
+        why = _IMPORT_FAILURES.get(failed, "it needs request counts and token totals")
         return [
-            f"The usage export could not fill in the workload ({counts}): it needs request counts and token "
-            "totals. POST it to /api/v1/usage-import to see each rejected row's reason."
+            f"The usage export could not fill in the workload ({counts}): {why}. "
+            "POST it to /api/v1/usage-import to see each rejected row's reason."
         ]
     return [
         f"Workload filled in from your usage export ({counts}; rejected rows are left out"
@@ -1075,17 +1162,20 @@ async def import_usage_page(
     try:
         while chunk := await file.read(IMPORT_CHUNK_BYTES):
             size += len(chunk)
-            if size > settings.max_upload_bytes:
-                raise DomainError(f"the upload is larger than {settings.max_upload_bytes:,} bytes", field=("file",))
-            importer.feed(chunk)
-        summary = importer.finish() if size else None
+            if size > settings.max_upload_bytes:  # a page: the 413 is HTML, as the middleware's (security.py)
+                limit = f"the upload exceeds the limit of {settings.max_upload_bytes:,} bytes (MAX_UPLOAD_BYTES)"
+                return HTMLResponse(error_page(413, limit), status_code=413)
+            await run_in_threadpool(importer.feed, chunk)  # parsing is CPU work: keep the event loop free
+        summary = await run_in_threadpool(importer.finish) if size else None
+        failed = "empty" if summary is None else "1"
+    except ImportFailed as failure:
+        summary, failed = None, failure.code
     except DomainError:
-        summary = None
+        summary, failed = None, "1"
     kept = [(k, v) for k, v in clean_pairs(query) if k not in WORKLOAD_KEYS and k not in ("h.profile", HOURLY_KEY)]
     if summary is None or summary.workload is None:
-        rows = summary.rows_total if summary else 0
-        rejected = summary.rows_rejected if summary else 0
-        status = [("import_rows", str(rows)), ("import_rejected", str(rejected)), ("import_failed", "1")]
+        rows, rejected = importer.rows_read, importer.rows_rejected
+        status = [("import_rows", str(rows)), ("import_rejected", str(rejected)), ("import_failed", failed)]
         return RedirectResponse("/?" + urlencode(clean_pairs(query) + status), status_code=303)
     pairs = workload_to_pairs(WorkloadIn.model_validate(summary.workload))
     if summary.hourly_profile:

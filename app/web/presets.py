@@ -4,6 +4,18 @@
 Traffic shapes are typical, not measured: business-hours chat peaks at ~3× its average, a RAG
 assistant at ~2.5×, an always-on agent platform at ~2×; a batch job runs flat out. Prices come from
 the catalog (genai-prices for APIs, the offers file for GPUs) so they carry their own dates.
+
+API models are current ones: none is retired or retiring within PRESET_MIN_DAYS_BEFORE_RETIREMENT days
+by LiteLLM's price map (app/catalog/litellm_prices.py, checked 2026-11-26; tests/test_price_sources.py
+keeps it so). Until 2026-11-26 the presets compared against GPT-5 and GPT-5 mini (OpenAI retires both
+on 2026-12-11) and Claude Sonnet 4.5 (Anthropic retires it on 2026-11-30). Their replacements:
+- GPT-5 -> GPT-5.6 Sol: the successor OpenAI names on its deprecations page (LiteLLM's successor_model),
+  undated; priced in genai-prices 0.2.3 and LiteLLM alike ($4/$20 per Mtok).
+- Claude Sonnet 4.5 -> Claude Sonnet 5.5: the successor Anthropic names, undated, $2/$10 in both sources.
+- GPT-5 mini -> GPT-5.4 mini: the current model of the same small tier, undated, $0.75/$4.50 in both
+  sources with a batch price. OpenAI's named successor (GPT-5.6 Terra, $2/$12) is a mid-size model:
+  a support chatbot or a batch job on "a small closed model" would not pick it.
+Claude Haiku 4.5 and Gemini 2.5 Flash-Lite carry no retirement date and stay.
 """
 
 from __future__ import annotations
@@ -13,6 +25,9 @@ from functools import cache
 
 from app.scenario import ScenarioIn
 from app.web.forms import scenario_to_query
+
+# A preset must not walk a user into a model about to be switched off (see the module docstring).
+PRESET_MIN_DAYS_BEFORE_RETIREMENT = 30
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,7 @@ def presets() -> tuple[Preset, ...]:
                     "peak_to_average": 3,
                 },
                 "options": [
-                    {"kind": "api", "name": "GPT-5 mini", "provider": "openai", "model": "gpt-5-mini"},
+                    {"kind": "api", "name": "GPT-5.4 mini", "provider": "openai", "model": "gpt-5.4-mini"},
                     {"kind": "api", "name": "Claude Haiku 4.5", "provider": "anthropic", "model": "claude-haiku-4-5"},
                     {
                         "kind": "self_hosted",
@@ -89,8 +104,8 @@ def presets() -> tuple[Preset, ...]:
                     "peak_to_average": 2.5,
                 },
                 "options": [
-                    {"kind": "api", "name": "GPT-5", "provider": "openai", "model": "gpt-5"},
-                    {"kind": "api", "name": "Claude Sonnet 4.5", "provider": "anthropic", "model": "claude-sonnet-4-5"},
+                    {"kind": "api", "name": "GPT-5.6 Sol", "provider": "openai", "model": "gpt-5.6-sol"},
+                    {"kind": "api", "name": "Claude Sonnet 5.5", "provider": "anthropic", "model": "claude-sonnet-5-5"},
                     {
                         "kind": "self_hosted",
                         "name": "Llama 3.3 70B on 2×H100",
@@ -117,7 +132,7 @@ def presets() -> tuple[Preset, ...]:
                     "batchable_fraction": 1.0,
                 },
                 "options": [
-                    {"kind": "api", "name": "GPT-5 mini (batch)", "provider": "openai", "model": "gpt-5-mini"},
+                    {"kind": "api", "name": "GPT-5.4 mini (batch)", "provider": "openai", "model": "gpt-5.4-mini"},
                     {
                         "kind": "api",
                         "name": "Gemini 2.5 Flash-Lite (batch)",
@@ -152,8 +167,8 @@ def presets() -> tuple[Preset, ...]:
                     "peak_to_average": 2,
                 },
                 "options": [
-                    {"kind": "api", "name": "GPT-5", "provider": "openai", "model": "gpt-5"},
-                    {"kind": "api", "name": "Claude Sonnet 4.5", "provider": "anthropic", "model": "claude-sonnet-4-5"},
+                    {"kind": "api", "name": "GPT-5.6 Sol", "provider": "openai", "model": "gpt-5.6-sol"},
+                    {"kind": "api", "name": "Claude Sonnet 5.5", "provider": "anthropic", "model": "claude-sonnet-5-5"},
                     {
                         "kind": "self_hosted",
                         "name": "Qwen3 235B on bought 8×H100",

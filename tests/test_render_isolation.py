@@ -1,0 +1,208 @@
+"""One request must never take the server down (issue 12, renderer isolation).
+
+vl-convert aborted the whole Python process on a name holding a character XML 1.0 forbids. Names
+are now refused at the boundary (`DisplayText`), chart specs are made XML-safe before rendering
+(for scenarios saved before that), and renders run in separate processes, so a native crash costs
+one request a 503.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from app.catalog.loader import load_catalog
+from app.scenario import NOT_DISPLAYABLE, STORED_DOCUMENT, DisplayText, ScenarioIn, evaluate, snapshot_for
+from app.web import chart_render, embeds
+from app.web.chart_render import RendererPool, RendererUnavailable, xml_safe
+from tests.helpers import assert_error_shape
+from tests.test_embeds import SCENARIO, png_size, query
+
+# Each aborted the server process through /chart.svg before the fix (issue 12).
+CRASHING = ["\x00", "\x01", "\x0b", "\x1f", "\ufffe", "\uffff"]
+CHART_KINDS = ["cost", "cost_per_mtok", "horizon", "tornado"]
+# The issue's repro, less the name: one flat-priced API and one H100.
+REPRO = (
+    "volume=1000000&input_tokens=500&output_tokens=500&api.0.input_per_mtok=1&api.0.output_per_mtok=1"
+    "&sh.1.name=Self&sh.1.model=llama-3.3-70b&sh.1.gpu=h100-sxm&sh.1.gpu_count=1&sh.1.precision=fp8"
+    "&sh.1.per_gpu_hour=2&api.0.name="
+)
+
+
+@pytest.fixture(autouse=True)
+def no_render_processes_left() -> Iterator[None]:
+    """Tests here also render outside an app's lifespan: stop whatever pool they started."""
+    yield
+    chart_render.shutdown_renderer()
+
+
+def with_api_name(name: str) -> dict[str, Any]:
+    scenario = copy.deepcopy(SCENARIO)
+    scenario["options"][0]["name"] = name
+    return scenario
+
+
+def svg_root(response: Any) -> ET.Element:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/svg+xml"
+    return ET.fromstring(response.content)
+
+
+# --- the boundary ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", [*CRASHING, "\x7f", "\x85", "\u202e"])
+def test_api_refuses_a_name_with_a_control_character(client: TestClient, char: str) -> None:
+    detail = assert_error_shape(client.post("/api/v1/scenarios", json=with_api_name(f"a{char}b")))
+    assert detail[0]["loc"] == ["body", "options", 0, "api", "name"]
+    assert detail[0]["type"] == "control_character"
+    assert f"U+{ord(char):04X}" in detail[0]["msg"]
+
+
+@pytest.mark.parametrize("path", ["/chart.svg", "/chart.png"])
+@pytest.mark.parametrize("char", CRASHING)
+def test_chart_urls_refuse_a_name_with_a_control_character(client: TestClient, char: str, path: str) -> None:
+    response = client.get(f"{path}?{REPRO}{quote(f'a{char}b')}")
+    assert_error_shape(response, field="api.0.name")
+
+
+def test_form_shows_the_refused_name_inline(client: TestClient) -> None:
+    response = client.get(f"/?{REPRO}a%01b")
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.status_code == 422
+    assert 'data-error="api.0.name">must not contain control' in response.text
+
+
+def test_inline_specs_and_catalog_ids_refuse_control_characters(client: TestClient) -> None:
+    scenario = copy.deepcopy(SCENARIO)
+    scenario["options"][1]["model"] = "gpt\x01"
+    detail = assert_error_shape(client.post("/api/v1/breakeven", json=scenario))
+    assert ["body", "options", 1, "api", "model"] in [d["loc"] for d in detail]
+
+
+def test_hybrid_and_factor_names_refuse_control_characters(client: TestClient) -> None:
+    body = {"requirements": ["regulated_data"], "options": [{"name": "a\x01", "kind": "api"}]}
+    detail = assert_error_shape(client.post("/api/v1/factors", json=body))
+    assert detail[0]["loc"][-1] == "name" and detail[0]["type"] == "control_character"
+
+
+@settings(max_examples=200)
+@given(st.text(st.characters(exclude_categories=()), max_size=12))
+def test_every_accepted_name_is_xml_safe_and_stored_names_always_load(text: str) -> None:
+    adapter = TypeAdapter(DisplayText)
+    try:
+        accepted = adapter.validate_python(text)
+    except ValidationError:
+        assert NOT_DISPLAYABLE.search(text)
+    else:
+        assert accepted == text and xml_safe(text) == text
+    stored = adapter.validate_python(text, context=STORED_DOCUMENT)
+    assert xml_safe(stored) == stored and len(stored) == len(text)
+
+
+@settings(max_examples=200)
+@given(st.recursive(st.text(st.characters(exclude_categories=())), lambda inner: st.lists(inner, max_size=3)))
+def test_xml_safe_leaves_only_xml_characters_and_keeps_the_rest(value: Any) -> None:
+    def strings(item: Any) -> list[str]:
+        return [item] if isinstance(item, str) else [s for part in item for s in strings(part)]
+
+    cleaned = xml_safe({"k": value})["k"]
+    for before, after in zip(strings(value), strings(cleaned), strict=True):
+        assert len(after) == len(before)
+        for old, new in zip(before, after, strict=True):
+            # XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets), spelled out independently
+            xml_char = (
+                old in "\t\n\r" or "\x20" <= old <= "\ud7ff" or "\ue000" <= old <= "\ufffd" or old >= "\U00010000"
+            )
+            assert new == (old if xml_char else "\ufffd")
+
+
+# --- saved scenarios that already hold such names -------------------------------------------------
+
+
+def store_unvalidated(client: TestClient, scenario: dict[str, Any]) -> str:
+    """Save `scenario` as an old row would be: straight into the store, past today's validation."""
+    valid = copy.deepcopy(scenario)
+    for option in valid["options"]:
+        option["name"] = NOT_DISPLAYABLE.sub("", option["name"])
+    catalog = load_catalog()
+    parsed = ScenarioIn.model_validate(valid)
+    snapshot = snapshot_for(parsed, evaluate(parsed, catalog, 16), catalog)
+    snapshot["page_settings"] = []
+    app: Any = client.app
+    return str(app.state.store.save(scenario, snapshot).id)
+
+
+@pytest.mark.parametrize("char", CRASHING)
+def test_a_saved_name_with_a_control_character_still_renders(client: TestClient, char: str) -> None:
+    scenario_id = store_unvalidated(client, with_api_name(f"a{char}b"))
+    root = svg_root(client.get(f"/s/{scenario_id}/chart.svg"))
+    assert "a\ufffdb" in "".join(root.itertext())
+
+
+def test_every_face_of_a_poisoned_saved_scenario_answers(client: TestClient) -> None:
+    scenario_id = store_unvalidated(client, with_api_name("a\x01b"))
+    for kind in CHART_KINDS:
+        svg_root(client.get(f"/s/{scenario_id}/chart.svg?kind={kind}"))
+    assert png_size(client.get(f"/s/{scenario_id}/chart.png?scale=1").content) == (720, 400)
+    for face in ("", "/embed", "/data.csv"):
+        assert client.get(f"/s/{scenario_id}{face}").status_code == 200, face
+    assert client.get(f"/api/v1/scenarios/{scenario_id}").status_code == 200
+
+
+# --- a crashing or hanging renderer ---------------------------------------------------------------
+
+
+def test_a_renderer_crash_answers_503_and_the_next_render_works(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = "/chart.svg?" + query()
+    real_chart_spec = embeds.chart_spec
+
+    def poisoned_spec(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        spec = real_chart_spec(*args, **kwargs)
+        spec["title"] = "a\x01b"
+        return spec
+
+    # The real native crash: vl-convert panics on U+0001 and aborts its process.
+    monkeypatch.setattr(embeds, "chart_spec", poisoned_spec)
+    monkeypatch.setattr(chart_render, "xml_safe", lambda spec: spec)
+    with caplog.at_level(logging.ERROR, logger="breakeven.charts"):
+        crashed = client.get(url)
+    assert_error_shape(crashed, status=503)
+    assert crashed.headers["retry-after"] == "1"
+    assert crashed.json()["detail"][0]["type"] == "renderer_unavailable"
+    assert "chart render process" in caplog.text  # a log line, unlike the abort it replaces
+
+    monkeypatch.undo()
+    again = client.get(url)
+    svg_root(again)  # the crash was not cached under this ETag, and a fresh process renders
+    assert client.get(url, headers={"If-None-Match": again.headers["etag"]}).status_code == 304
+
+
+def test_a_hung_render_is_killed_and_answers_unavailable() -> None:
+    pool = RendererPool(timeout_s=1e-4)  # no render answers within a tenth of a millisecond
+    chart_render.use_renderer(pool)
+    with pytest.raises(RendererUnavailable):
+        chart_render.render_svg(embeds.chart_spec(evaluate(ScenarioIn.model_validate(SCENARIO), load_catalog(), 16)))
+    assert pool.processes == set()
+
+
+def test_app_shutdown_stops_the_render_processes(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        svg_root(client.get("/chart.svg?" + query()))
+        processes = [worker.process for worker in chart_render.renderer().processes]
+        assert processes and all(process.poll() is None for process in processes)
+    assert all(process.poll() is not None for process in processes)
+    assert chart_render.use_renderer(None) is None
