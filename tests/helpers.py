@@ -56,3 +56,33 @@ def with_change(body: dict[str, Any], path: list[Any], value: Any) -> dict[str, 
     else:
         target[path[-1]] = value
     return changed
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+SERVE_COMMAND = ["-c", "from app.cli import main; raise SystemExit(main(['serve']))"]  # `breakeven serve`
+
+
+def wait_until_serving(process: Any, base: str, seconds: float = 60) -> None:
+    """Poll `base`/healthz until it answers 200; fail if the server exits first or takes too long."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert process.poll() is None, "the server exited while starting"
+        assert time.monotonic() < deadline, f"the server did not answer /healthz within {seconds:g} s"
+        time.sleep(0.1)

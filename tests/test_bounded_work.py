@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 
 from app.web.api import FLAT_API_EXAMPLE, LLAMA_ON_H100_EXAMPLE
+from tests.helpers import SERVE_COMMAND, free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_PRICES = ("1e-22", "1e-25", "1e-320")
@@ -59,16 +59,10 @@ PAGE_QUERY = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`breakeven serve` on a free loopback port; its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PORT": str(port),
@@ -77,7 +71,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "RATE_LIMIT_PER_MINUTE": "100000",  # chart renders are rate limited; this test is one client
     }
     process = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; raise SystemExit(main(['serve']))"],
+        [sys.executable, *SERVE_COMMAND],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -85,16 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                assert process.poll() is None, "the server exited while starting"
-                assert time.monotonic() < deadline, "the server did not answer /healthz within 60 s"
-                time.sleep(0.1)
+        wait_until_serving(process, base)
         yield base
     finally:
         process.terminate()

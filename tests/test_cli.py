@@ -8,11 +8,8 @@ import logging
 import logging.config
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ from app.cli import main
 from app.settings import Settings, get_settings
 from app.store import open_store
 from app.web.observability import uvicorn_log_config
+from tests.helpers import SERVE_COMMAND, free_port, wait_until_serving
 
 
 def test_delete_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,12 +108,10 @@ def test_uvicorn_lines_use_the_app_log_format(log_format: str, parse: Any) -> No
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serve_exits_zero_after_a_clean_stop(tmp_path: Path, stop: signal.Signals) -> None:
     """Ctrl-C (SIGINT) or SIGTERM stops `breakeven serve` with status 0, so `make run` reports no error."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PORT": str(port), "DATA_DIR": str(tmp_path), "LOG_FORMAT": "json"}
     server = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; raise SystemExit(main(['serve']))"],
+        [sys.executable, *SERVE_COMMAND],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -123,15 +119,7 @@ def test_serve_exits_zero_after_a_clean_stop(tmp_path: Path, stop: signal.Signal
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert server.poll() is None, server.communicate()[0]
-                time.sleep(0.1)
+        wait_until_serving(server, f"http://127.0.0.1:{port}")
         server.send_signal(stop)
         output, _ = server.communicate(timeout=30)
     finally:

@@ -197,7 +197,7 @@ def test_a_price_difference_is_flagged_with_both_figures_and_dates() -> None:
     assert found is not None and found.price_check is not None and found.price_check.differs
     assert (found.price_check.input_per_mtok, found.price_check.output_per_mtok) == (0.28, 0.42)
     note = next(n for n in found.notes if "disagree" in n)
-    ours = f"${prices.standard.input_per_mtok:g}/${prices.standard.output_per_mtok:g}"
+    ours = f"${prices.standard.input_per_mtok:.3g}/${prices.standard.output_per_mtok:.3g}"  # 3 significant figures
     assert ours in note and "$0.28/$0.42" in note
     assert f"as of {prices.as_of}" in note and f"as of {found.price_check.as_of}" in note
 

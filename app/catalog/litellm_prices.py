@@ -372,6 +372,12 @@ def lifecycle_label(retires_on: date | None, on: date) -> str | None:
     return f"retired {retires_on.isoformat()}" if retires_on <= on else f"retires on {retires_on.isoformat()}"
 
 
+def _per_mtok(price: float) -> str:
+    """A price per Mtok to 3 significant figures ($0.917, $12.5, $0.0275): blended time-of-day prices
+    are not round numbers, and six decimals in a sentence read as noise."""
+    return f"${price:,.3g}" if price < 1000 else f"${price:,.0f}"
+
+
 @dataclass(frozen=True)
 class ModelStatus:
     """Everything the second source says about one priced model, relative to one day."""
@@ -396,10 +402,10 @@ class ModelStatus:
         check = self.price_check
         if check and check.differs:
             notes.append(
-                f"Prices disagree by more than {PRICE_TOLERANCE:.0%}: ${self.primary_input_per_mtok:g}/"
-                f"${self.primary_output_per_mtok:g} per Mtok in genai-prices (as of {self.primary_as_of}) vs "
-                f"${check.input_per_mtok:g}/${check.output_per_mtok:g} in {SOURCE_NAME} (as of {check.as_of}): "
-                "check the provider's price page."
+                f"Prices disagree by more than {PRICE_TOLERANCE:.0%}: {_per_mtok(self.primary_input_per_mtok)}/"
+                f"{_per_mtok(self.primary_output_per_mtok)} per Mtok (input/output) in genai-prices (as of "
+                f"{self.primary_as_of}) vs {_per_mtok(check.input_per_mtok)}/{_per_mtok(check.output_per_mtok)} in "
+                f"{SOURCE_NAME} (as of {check.as_of}): check the provider's price page."
             )
         return notes
 
