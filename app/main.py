@@ -16,10 +16,10 @@ from app.catalog.api_prices import list_api_models, snapshot_as_of
 from app.catalog.efficiencies import load_efficiencies
 from app.catalog.loader import load_catalog
 from app.catalog.price_refresh import use_refreshed_prices
+from app.render.chart_render import RenderCache, shutdown_renderer
 from app.settings import Settings, get_settings
 from app.store import ManagedStore, StoreUnavailable
 from app.web import api, api_beyond, embeds
-from app.web.chart_render import RenderCache, shutdown_renderer
 from app.web.docs import install_docs
 from app.web.errors import install_error_handlers
 from app.web.observability import install_observability
@@ -48,7 +48,7 @@ async def _warm_and_freeze(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        shutdown_renderer()  # the chart render processes (app/web/chart_render.py), if any started
+        shutdown_renderer()  # the chart render processes (app/render/chart_render.py), if any started
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -81,7 +81,7 @@ class SavedScenario:
     id: str
     created_at: str  # ISO 8601, UTC
     scenario: dict[str, Any]  # the ScenarioIn document as the user gave it
-    snapshot: dict[str, Any]  # every catalog figure and price it used (app.sources)
+    snapshot: dict[str, Any]  # every catalog figure and price it used (app.catalog.sources)
 
 
 class ScenarioStore(Protocol):

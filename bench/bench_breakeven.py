@@ -28,7 +28,8 @@ from app.core.breakeven import LinearCost, cheapest_envelope, solve_breakeven  #
 from app.core.self_hosted import RentPricing, ReplicaStepCost, SelfHostedOption  # noqa: E402
 from app.core.throughput import ServingSetup, estimate_throughput  # noqa: E402
 from app.core.uncertainty import BreakevenParams, FactorRange, default_inputs, monte_carlo  # noqa: E402
-from app.scenario import ScenarioIn, evaluate  # noqa: E402
+from app.scenario.evaluate import evaluate  # noqa: E402
+from app.scenario.inputs import ScenarioIn  # noqa: E402
 from app.web.api import BREAKEVEN_EXAMPLE  # noqa: E402
 
 TWO_OPTIONS = {

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import app.catalog.api_prices as api_prices
+from app.catalog.sources import api_prices_from_dict
 from app.core.api_cost import (
     ApiOption,
     ApiPrices,
@@ -27,8 +28,8 @@ from app.core.api_cost import (
     window_weights,
 )
 from app.core.workload import Workload
-from app.scenario import ApiOptionIn, resolve_api
-from app.sources import api_prices_from_dict
+from app.scenario.inputs import ApiOptionIn
+from app.scenario.resolve import resolve_api
 from tests.helpers import assert_error_shape
 
 # ---------------------------------------------------------------------------------------------

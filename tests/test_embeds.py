@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
-from app.scenario import ScenarioIn
+from app.scenario.inputs import ScenarioIn
 from app.settings import Settings
 from app.web.api import BREAKEVEN_EXAMPLE
 from app.web.embeds import safe_cell
@@ -129,7 +129,7 @@ def test_saved_scenario_survives_restart_and_catalog_change(tmp_path: Path, monk
 
     # Prices change after the save: genai-prices now says gpt-5-mini costs a fraction of what it did.
     import app.catalog.api_prices as api_prices
-    import app.scenario as scenario_module
+    import app.scenario.evaluate as scenario_module
     from app.core.api_cost import ApiPrices, TokenPrices
 
     def repriced(model: str, provider: str | None = None) -> ApiPrices:

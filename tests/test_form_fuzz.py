@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
+from app.scenario.usage_import import FORMATS, ImportFailed, UsageImporter, summary_json
 from app.settings import Settings
-from app.usage_import import FORMATS, ImportFailed, UsageImporter, summary_json
 from app.web.forms import (
     ALL_FIELDS,
     API_FIELDS,

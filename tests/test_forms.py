@@ -19,7 +19,7 @@ from app.core.factors import REQUIREMENTS
 from app.core.self_hosted import RENTAL_TERMS
 from app.core.throughput import ENGINES
 from app.core.units import PRECISIONS
-from app.scenario import (
+from app.scenario.inputs import (
     ApiOptionIn,
     BuyIn,
     GpuSpecIn,
@@ -66,7 +66,7 @@ def with_values(query: str, **changes: str) -> str:
 
 ids = st.text(string.ascii_lowercase + string.digits + "-._", min_size=1, max_size=20)
 # Names are displayable text: controls, surrogates, format (bidi) and unassigned characters are refused
-# by the input models (app/scenario.py, DisplayText), so they are not round-trip material.
+# by the input models (app/scenario/inputs.py, DisplayText), so they are not round-trip material.
 names = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Cn")), min_size=1, max_size=30).filter(
     lambda s: s.strip() != ""
 )

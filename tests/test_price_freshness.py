@@ -24,10 +24,10 @@ def stale(monkeypatch: pytest.MonkeyPatch) -> None:
     as_of = date.fromisoformat(api_prices.snapshot_as_of())
     real = api_prices.snapshot_age
     monkeypatch.setattr(api_prices, "snapshot_age", lambda today=None: real(as_of + timedelta(days=200)))
-    import app.scenario
+    import app.scenario.evaluate
     import app.web.api
 
-    monkeypatch.setattr(app.scenario, "snapshot_age", lambda today=None: real(as_of + timedelta(days=200)))
+    monkeypatch.setattr(app.scenario.evaluate, "snapshot_age", lambda today=None: real(as_of + timedelta(days=200)))
     monkeypatch.setattr(app.web.api, "snapshot_age", lambda today=None: real(as_of + timedelta(days=200)))
 
 

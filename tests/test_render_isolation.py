@@ -23,9 +23,11 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from app.catalog.loader import load_catalog
-from app.scenario import NOT_DISPLAYABLE, STORED_DOCUMENT, DisplayText, ScenarioIn, evaluate, snapshot_for
-from app.web import chart_render, embeds
-from app.web.chart_render import RendererPool, RendererUnavailable, xml_safe
+from app.render import chart_render
+from app.render.chart_render import RendererPool, RendererUnavailable, xml_safe
+from app.scenario.evaluate import evaluate, snapshot_for
+from app.scenario.inputs import NOT_DISPLAYABLE, STORED_DOCUMENT, DisplayText, ScenarioIn
+from app.web import embeds
 from tests.helpers import assert_error_shape
 from tests.test_embeds import SCENARIO, png_size, query
 

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 import app.store as store_module
 from app.main import create_app
-from app.scenario import ScenarioIn
+from app.scenario.inputs import ScenarioIn
 from app.settings import Settings
 from app.store import (
     BACKOFF_MAX_S,

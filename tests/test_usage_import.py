@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import DomainError
-from app.scenario import WorkloadIn
-from app.usage_import import (
+from app.scenario.inputs import WorkloadIn
+from app.scenario.usage_import import (
     MAX_MODELS_TRACKED,
     MAX_RECORD_CHARS,
     OTHER_MODELS,

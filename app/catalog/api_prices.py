@@ -121,7 +121,7 @@ def snapshot_age(today: date | None = None) -> SnapshotAge:
 
 
 def _source(provider: gp.Provider) -> str:
-    url = (provider.pricing_urls or [None])[0]
+    url = provider.pricing_urls[0] if provider.pricing_urls else None
     where = f"; provider's price page {url}" if url else ""
     return f"genai-prices {GENAI_PRICES_VERSION} snapshot{where}"
 
@@ -294,6 +294,15 @@ def _api_models_on(day: date) -> tuple[ApiModelEntry, ...]:
             prices = prices_for(provider, model, day)
             if prices is None:
                 continue
+            # The second source (LiteLLM): retirement date and an independent price check, if it knows it.
+            status = model_status(
+                provider.id,
+                model.id,
+                prices.standard.input_per_mtok,
+                prices.standard.output_per_mtok,
+                prices.as_of,
+                day,
+            )
             entries.append(
                 ApiModelEntry(
                     provider=provider.id,
@@ -309,7 +318,7 @@ def _api_models_on(day: date) -> tuple[ApiModelEntry, ...]:
                     batch_output_per_mtok=prices.batch.output_per_mtok if prices.batch else None,
                     long_context_threshold_tokens=prices.long_context_threshold_tokens,
                     deprecated=bool(model.deprecated),
-                    pricing_url=(provider.pricing_urls or [None])[0],
+                    pricing_url=provider.pricing_urls[0] if provider.pricing_urls else None,
                     source=prices.source,
                     as_of=prices.as_of,
                     batch_cached_input_per_mtok=prices.batch.cached_input_per_mtok if prices.batch else None,
@@ -318,24 +327,13 @@ def _api_models_on(day: date) -> tuple[ApiModelEntry, ...]:
                     long_context_batch=prices.long_context_batch,
                     time_of_day_windows=prices.time_of_day_windows,
                     time_of_day=prices.time_of_day,
-                    **_second_source_fields(provider.id, model.id, prices, day),
+                    retires_on=status.retires_on if status else None,
+                    retired=status.retired if status else False,
+                    successor=status.successor if status else None,
+                    price_check=status.price_check if status else None,
                 )
             )
     return tuple(entries)
-
-
-def _second_source_fields(provider: str, model: str, prices: ApiPrices, day: date) -> dict[str, object]:
-    status = model_status(
-        provider, model, prices.standard.input_per_mtok, prices.standard.output_per_mtok, prices.as_of, day
-    )
-    if status is None:
-        return {}
-    return {
-        "retires_on": status.retires_on,
-        "retired": status.retired,
-        "successor": status.successor,
-        "price_check": status.price_check,
-    }
 
 
 def clear_caches() -> None:

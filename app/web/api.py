@@ -16,18 +16,10 @@ from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapsh
 from app.catalog.loader import get_model
 from app.core.throughput import Engine
 from app.core.units import Precision
-from app.scenario import (
-    GpuSpecIn,
-    ModelArchitectureIn,
-    ScenarioIn,
-    StrictInput,
-    estimate_json,
-    estimate_replica_throughput,
-    evaluate,
-    resolve_gpu,
-    result_to_json,
-    serving_setup,
-)
+from app.render.result_json import estimate_json, result_to_json
+from app.scenario.evaluate import evaluate
+from app.scenario.inputs import GpuSpecIn, ModelArchitectureIn, ScenarioIn, StrictInput
+from app.scenario.resolve import estimate_replica_throughput, resolve_gpu, serving_setup
 from app.web.deps import CatalogDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1")
@@ -39,7 +31,7 @@ router = APIRouter(prefix="/api/v1")
 def _json_fallback(value: Any) -> Any:
     # Only reached for values the encoder cannot encode natively, so the common case stays on its
     # fast path instead of walking everything through jsonable_encoder. (pydantic-core writes sets
-    # itself, in iteration order: bodies hold sorted lists instead, see app.scenario._json_ready.)
+    # itself, in iteration order: bodies hold sorted lists instead, see app.render.result_json._json_ready.)
     if isinstance(value, set | frozenset):
         return sorted(value)
     return jsonable_encoder(value)

@@ -10,7 +10,8 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from app.beyond import (
+from app.core.errors import DomainError
+from app.scenario.beyond import (
     FactorsIn,
     HorizonIn,
     HybridIn,
@@ -21,8 +22,7 @@ from app.beyond import (
     evaluate_uncertainty,
     requirements_catalog_json,
 )
-from app.core.errors import DomainError
-from app.usage_import import (
+from app.scenario.usage_import import (
     FormatChoice,
     UsageImporter,
     UsageSummary,

@@ -2,7 +2,7 @@
 cheapest self-hosted option at the user's volume): cost over time, how sure the break-even is, the
 overflow hybrid, and the requirements besides cost.
 
-Each is the JSON API's own answer (app/beyond.py's evaluate_* functions, called with the page's
+Each is the JSON API's own answer (app/scenario/beyond.py's evaluate_* functions, called with the page's
 scenario and its `h.*` / `req` settings), so the page, the chart endpoints and /api/v1 agree.
 """
 
@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from app.beyond import (
+from app.catalog.sources import Sources
+from app.core import factors as factors_core
+from app.core.errors import DomainError
+from app.core.specs import Catalog
+from app.scenario.beyond import (
     HorizonIn,
     HybridIn,
     HybridOverflowIn,
@@ -24,11 +28,8 @@ from app.beyond import (
     evaluate_uncertainty,
     factors_json,
 )
-from app.core import factors as factors_core
-from app.core.errors import DomainError
-from app.core.specs import Catalog
-from app.scenario import ApiOptionIn, ApiResult, ScenarioIn, ScenarioResult, SelfHostedOptionIn, SelfHostedResult
-from app.sources import Sources
+from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult
+from app.scenario.inputs import ApiOptionIn, ScenarioIn, SelfHostedOptionIn
 from app.web.forms import BeyondIn, beyond_to_pairs, scenario_to_pairs
 
 MONTE_CARLO_DRAWS = 10_000

@@ -21,7 +21,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.catalog.loader import load_catalog
-from app.charts import (
+from app.catalog.sources import frozen_sources
+from app.core.errors import DomainError
+from app.render.chart_render import (
+    RenderCache,
+    RendererUnavailable,
+    live_data_fingerprint,
+    make_etag,
+    render_png,
+    render_svg,
+)
+from app.render.chart_series import chart_series
+from app.render.chart_spec import (
     CHART_KINDS,
     PAIR_CHART_KINDS,
     ChartKind,
@@ -31,32 +42,13 @@ from app.charts import (
     horizon_spec,
     tornado_spec,
 )
-from app.core.errors import DomainError
-from app.scenario import (
-    STORED_DOCUMENT,
-    ApiResult,
-    ScenarioIn,
-    ScenarioResult,
-    SelfHostedResult,
-    evaluate,
-    option_name,
-    result_to_json,
-    snapshot_for,
-)
+from app.render.result_json import result_to_json
+from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult, evaluate, option_name, snapshot_for
+from app.scenario.inputs import STORED_DOCUMENT, ScenarioIn
 from app.settings import Settings
-from app.sources import frozen_sources
 from app.store import USER_MESSAGE, SavedScenario, ScenarioStore, StoreUnavailable
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
 from app.web.beyond_view import headline_pair, horizon_data, uncertainty_data
-from app.web.chart_render import (
-    RenderCache,
-    RendererUnavailable,
-    live_data_fingerprint,
-    make_etag,
-    render_png,
-    render_svg,
-)
-from app.web.chart_series import chart_series
 from app.web.deps import SettingsDep
 from app.web.errors import error_detail
 from app.web.forms import BeyondIn, beyond_to_pairs, parse_beyond, parse_query, scenario_to_query
@@ -285,7 +277,7 @@ def _chart_lookup(
 
 
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
-RENDER_RETRY_AFTER = "1"  # seconds: a fresh render process is ready in ~0.5 s (app/web/chart_render.py)
+RENDER_RETRY_AFTER = "1"  # seconds: a fresh render process is ready in ~0.5 s (app/render/chart_render.py)
 
 
 def _chart_render(

@@ -74,17 +74,16 @@ from app.core.self_hosted import RENTAL_TERMS
 from app.core.specs import Catalog
 from app.core.throughput import ENGINES
 from app.core.units import PRECISIONS
-from app.scenario import (
+from app.scenario.evaluate import ScenarioResult, evaluate
+from app.scenario.inputs import (
     ApiOptionIn,
     BuyIn,
     GpuSpecIn,
     ModelArchitectureIn,
     RentIn,
     ScenarioIn,
-    ScenarioResult,
     SelfHostedOptionIn,
     WorkloadIn,
-    evaluate,
 )
 
 FieldKind = Literal["number", "int", "percent", "text", "id", "choice", "gpu_count"]

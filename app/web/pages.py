@@ -30,6 +30,7 @@ from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapsh
 from app.catalog.litellm_prices import menu_suffix, status_of_prices
 from app.catalog.litellm_prices import today as litellm_today
 from app.catalog.loader import cost_parameter, maintenance_parameter_id, needs_host_server
+from app.catalog.sources import Sources
 from app.core.api_cost import ApiPrices
 from app.core.errors import DomainError
 from app.core.factors import REQUIREMENTS
@@ -37,25 +38,14 @@ from app.core.self_hosted import RENTAL_TERMS, BuyPricing, RentPricing
 from app.core.specs import Catalog
 from app.core.throughput import ENGINES
 from app.core.units import HOURS_PER_MONTH, MONTHS_PER_YEAR, SECONDS_PER_HOUR, TOKENS_PER_MTOK
-from app.scenario import (
-    ApiOptionIn,
-    ApiResult,
-    BuyIn,
-    PairResult,
-    ScenarioIn,
-    ScenarioResult,
-    SelfHostedOptionIn,
-    SelfHostedResult,
-    WorkloadIn,
-    option_name,
-    resolve_api,
-    result_to_json,
-)
-from app.sources import Sources
-from app.usage_import import ImportFailed, UsageImporter
+from app.render.chart_series import PALETTE, compact_number
+from app.render.result_json import result_to_json
+from app.scenario.evaluate import ApiResult, PairResult, ScenarioResult, SelfHostedResult, option_name
+from app.scenario.inputs import ApiOptionIn, BuyIn, ScenarioIn, SelfHostedOptionIn, WorkloadIn
+from app.scenario.resolve import resolve_api
+from app.scenario.usage_import import ImportFailed, UsageImporter
 from app.web.api import FiniteJSONResponse
 from app.web.beyond_view import BeyondView, beyond_view
-from app.web.chart_series import PALETTE, compact_number
 from app.web.deps import CatalogDep, SettingsDep
 from app.web.forms import (
     ALL_FIELDS,
@@ -872,7 +862,7 @@ def _catalog_choices(catalog: Catalog) -> dict[str, Any]:
     purchase = [
         Choice(o.id, f"{o.item} · {o.gpu_count}× {o.gpu} · {money(o.price_usd)} ({money(o.price_per_gpu)}/GPU)")
         for o in catalog.purchase_offers.values()
-        if not needs_host_server(catalog, o)  # a lone SXM/OAM module is refused as a purchase (app/scenario.py)
+        if not needs_host_server(catalog, o)  # a lone SXM/OAM module is refused as a purchase (app/scenario/resolve.py)
     ]
     gpu_names = {g.id: g.name for g in catalog.gpus.values()}
     choices = {
@@ -1065,7 +1055,7 @@ def render_page(
             saved=False,
         )
     if chart_src is None and view is not None and state.usable is not None:
-        # The chart is the server-rendered Vega-Lite spec (app/charts.py) of exactly what was evaluated.
+        # The chart is the server-rendered Vega-Lite spec (app/render/chart_spec.py) of exactly what was evaluated.
         chart_src = "/chart.svg?" + scenario_to_query(state.usable)
     beyond: BeyondView | None = None
     if view is not None and result is not None and state.usable is not None:

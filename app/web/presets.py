@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from app.scenario import ScenarioIn
+from app.scenario.inputs import ScenarioIn
 from app.web.forms import scenario_to_query
 
 # A preset must not walk a user into a model about to be switched off (see the module docstring).

@@ -1,6 +1,6 @@
 """Declarative Vega-Lite specs for Breakeven's charts, built from one evaluated scenario.
 
-One spec per chart kind; the server renders it to SVG/PNG (app/web/chart_render.py) for images,
+One spec per chart kind; the server renders it to SVG/PNG (app/render/chart_render.py) for images,
 embeds and the page. The points come from `chart_series` (exact replica staircases, sampled only
 where steps are closer than a couple of pixels).
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from app.scenario import ScenarioResult
-from app.web.chart_series import PALETTE, chart_series, compact_number
+from app.render.chart_series import PALETTE, chart_series, compact_number
+from app.scenario.evaluate import ScenarioResult
 
 ChartKind = Literal["cost", "cost_per_mtok", "horizon", "tornado"]
 Theme = Literal["light", "dark"]

@@ -112,7 +112,7 @@ _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 
 def xml_safe(value: Any) -> Any:
     """`value` (a chart spec) with every character XML 1.0 forbids, in every string, keys included,
-    replaced by U+FFFD. Names are validated at the boundary (app/scenario.py `DisplayText`), but
+    replaced by U+FFFD. Names are validated at the boundary (app/scenario/inputs.py `DisplayText`), but
     scenarios saved before that may still hold such characters and must keep rendering."""
     if isinstance(value, str):
         return _NOT_XML_CHAR.sub("\ufffd", value)
@@ -171,7 +171,7 @@ def serve_renders(connection: Connection) -> None:
 # any script that renders a chart without an `if __name__ == "__main__"` guard would fail.
 _CHILD_CODE = (
     "import sys; from multiprocessing.connection import Connection; "
-    "from app.web.chart_render import serve_renders; serve_renders(Connection(int(sys.argv[1])))"
+    "from app.render.chart_render import serve_renders; serve_renders(Connection(int(sys.argv[1])))"
 )
 
 

@@ -1,7 +1,7 @@
 """Beyond one crossover: hybrid serving, the time horizon, uncertainty and the factors besides cost.
 
 Input documents (pydantic, → 422 naming the field), their resolution into core objects through
-app/scenario.py's own models and resolvers, and the JSON rendering of each result. No HTTP here.
+app/scenario's own models and resolvers, and the JSON rendering of each result. No HTTP here.
 Every number carries its unit in its name; every result says how it was computed (`formulas`) and
 where its defaults come from (`sources`).
 """
@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 
 from app.catalog.litellm_prices import horizon_retirement_note, status_of_prices
 from app.catalog.loader import cost_parameter
+from app.catalog.sources import Sources
 from app.core import factors as factors_core
 from app.core import horizon as horizon_core
 from app.core import hybrid as hybrid_core
@@ -27,24 +28,10 @@ from app.core.self_hosted import BuyPricing
 from app.core.specs import Catalog
 from app.core.units import TOKENS_PER_MTOK
 from app.core.workload import Workload
-from app.scenario import (
-    ApiOptionIn,
-    ApiResult,
-    DisplayText,
-    ResolvedSelfHosted,
-    ScenarioIn,
-    ScenarioResult,
-    SelfHostedOptionIn,
-    SelfHostedResult,
-    StrictInput,
-    WorkloadIn,
-    estimate_json,
-    evaluate,
-    resolve_api,
-    resolve_self_hosted,
-    result_to_json,
-)
-from app.sources import Sources
+from app.render.result_json import estimate_json, result_to_json
+from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult, evaluate
+from app.scenario.inputs import ApiOptionIn, DisplayText, ScenarioIn, SelfHostedOptionIn, StrictInput, WorkloadIn
+from app.scenario.resolve import ResolvedSelfHosted, resolve_api, resolve_self_hosted
 
 CONVENTIONS = {"currency": "USD", "hours_per_month": 730, "price_unit": "USD per million tokens"}
 

@@ -3,7 +3,7 @@
 Log-log axes: requests per month across, monthly cost up. An API option is a straight line (cost is
 proportional to volume); a self-hosted option is a staircase that steps up by one replica's cost
 at every multiple of `requests_per_replica`. Crossovers are marked, and so is the user's volume.
-The Vega-Lite specs (app/charts.py) and the CSV export draw from these series.
+The Vega-Lite specs (app/render/chart_spec.py) and the CSV export draw from these series.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from app.core.breakeven import LinearCost
 from app.core.self_hosted import ReplicaStepCost
-from app.scenario import ApiResult, ScenarioResult, cost_curve, option_name
+from app.scenario.evaluate import ApiResult, ScenarioResult, cost_curve, option_name
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies, and dark enough
 # for lines on white (the yellow is left out for contrast).

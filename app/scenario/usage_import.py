@@ -41,7 +41,7 @@ from pydantic import ValidationError
 
 from app.core.errors import DomainError
 from app.core.units import SECONDS_PER_MONTH
-from app.scenario import WorkloadIn
+from app.scenario.inputs import WorkloadIn
 
 Format = Literal["openai", "anthropic", "generic"]
 FormatChoice = Literal["auto", "openai", "anthropic", "generic"]

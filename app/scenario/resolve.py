@@ -1,0 +1,340 @@
+"""Resolution: input documents → core objects. Catalog ids become specs, offers and prices (with
+their source, date and confidence); missing defaults are filled in and said so. No HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from app.catalog.api_prices import resolve_api_prices
+from app.catalog.efficiencies import efficiencies_for
+from app.catalog.loader import (
+    cost_parameter,
+    get_gpu,
+    get_model,
+    get_purchase_offer,
+    get_rental_offer,
+    host_server_offers,
+    maintenance_parameter_id,
+    needs_host_server,
+    offer_caveat,
+)
+from app.core.api_cost import (
+    ApiOption,
+    ApiPrices,
+    PriceOverrides,
+    TokenPrices,
+    apply_overrides,
+    with_time_of_day,
+)
+from app.core.errors import DomainError
+from app.core.self_hosted import BuyPricing, Pricing, RentPricing, SelfHostedOption
+from app.core.specs import Catalog, GpuSpec, ModelArchitecture, PurchaseOffer, RentalOffer
+from app.core.throughput import (
+    Efficiencies,
+    Engine,
+    ServingSetup,
+    ThroughputEstimate,
+    estimate_throughput,
+    smallest_fitting_gpu_count,
+)
+from app.core.units import Precision
+from app.core.workload import Workload
+from app.scenario.inputs import ApiOptionIn, BuyIn, GpuSpecIn, RentIn, SelfHostedOptionIn
+
+# ---------------------------------------------------------------------------------------------
+# Resolution: input documents → core objects
+
+
+@dataclass(frozen=True)
+class ResolvedApi:
+    option: ApiOption
+    model: str | None
+
+
+@dataclass(frozen=True)
+class ResolvedSelfHosted:
+    option: SelfHostedOption
+    model: ModelArchitecture | None
+    gpu: GpuSpec | None
+    precision: Precision
+    engine: Engine
+    output_tokens_per_second: float  # of one replica: measured when given, else estimated
+    estimate: ThroughputEstimate | None
+    pricing_label: str
+    # The catalog offer's trust in its price (offers.toml `confidence`, `notes`) and a short caveat to
+    # print beside it; None/"" when the user typed the price.
+    price_confidence: str | None = None
+    price_note: str = ""
+    price_caveat: str | None = None
+
+
+def _with_field_prefix(error: DomainError, prefix: tuple[str | int, ...]) -> DomainError:
+    error.field = prefix + tuple(error.field)
+    return error
+
+
+def resolve_api(
+    spec: ApiOptionIn, api_prices: Callable[[str, str | None], ApiPrices] = resolve_api_prices
+) -> ResolvedApi:
+    overrides = PriceOverrides(
+        input_per_mtok=spec.input_per_mtok,
+        output_per_mtok=spec.output_per_mtok,
+        cached_input_per_mtok=spec.cached_input_per_mtok,
+        cache_write_per_mtok=spec.cache_write_per_mtok,
+        batch_input_per_mtok=spec.batch_input_per_mtok,
+        batch_output_per_mtok=spec.batch_output_per_mtok,
+    )
+    if spec.model:
+        base = with_time_of_day(api_prices(spec.model, spec.provider), spec.time_of_day)
+        if spec.time_of_day == "off_peak" and not base.time_of_day_windows:
+            base = replace(base, notes=(*base.notes, "this model has one price all day: off-peak changes nothing"))
+    else:
+        # A custom API: the typed prices are the whole card (model_or_prices requires both).
+        assert spec.input_per_mtok is not None and spec.output_per_mtok is not None
+        base = ApiPrices(
+            standard=TokenPrices(
+                spec.input_per_mtok, spec.output_per_mtok, spec.cached_input_per_mtok, spec.cache_write_per_mtok
+            ),
+            provider=spec.provider or "",
+        )
+    prices = apply_overrides(base, overrides)
+    prices = replace(prices, source=_api_source(spec, prices, overrides))
+    return ResolvedApi(ApiOption(spec.name, prices, spec.negotiated_discount), spec.model)
+
+
+def _api_source(spec: ApiOptionIn, prices: ApiPrices, overrides: PriceOverrides) -> str:
+    if not spec.model:
+        return "entered by the user"
+    source = prices.source
+    if prices.time_of_day == "off_peak":
+        source = source.replace("blended over the day (flat traffic)", "off-peak window only")
+    if overrides.any_standard or overrides.any_batch:
+        source += "; some prices overridden by the user"
+    return source
+
+
+def _rent_pricing(spec: RentIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[RentPricing, str | None]:
+    if spec.offer is None:
+        assert spec.per_gpu_hour is not None
+        return RentPricing(per_gpu_hour=spec.per_gpu_hour, term=spec.term), None
+    offer = get_rental_offer(catalog, spec.offer, field=("pricing", "offer"))
+    if gpu is not None and offer.gpu != gpu.id:
+        raise DomainError(f"offer {offer.id!r} rents {offer.gpu}, not {gpu.id}", field=("pricing", "offer"))
+    price = spec.per_gpu_hour or offer.per_gpu_hour(spec.term)
+    if price is None:
+        raise DomainError(
+            f"offer {offer.id!r} has no {spec.term.replace('_', ' ')} price; choose another term",
+            field=("pricing", "term"),
+        )
+    source = offer.source if spec.per_gpu_hour is None else "entered by the user"
+    return RentPricing(price, spec.term, offer.id, source, offer.as_of), offer.gpu
+
+
+def _buy_pricing(spec: BuyIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[BuyPricing, str | None]:
+    offer = get_purchase_offer(catalog, spec.offer, field=("pricing", "offer")) if spec.offer else None
+    if offer is not None and gpu is not None and offer.gpu != gpu.id:
+        raise DomainError(f"offer {offer.id!r} is for {offer.gpu}, not {gpu.id}", field=("pricing", "offer"))
+    if offer is not None and needs_host_server(catalog, offer):
+        # An SXM/OAM module runs only on its server's baseboard: its price alone would leave out the
+        # server's price and power (offers.toml header).
+        servers = ", ".join(o.id for o in host_server_offers(catalog, offer.gpu)) or "none in the catalog"
+        raise DomainError(
+            f"offer {offer.id!r} ({offer.item}) is a module that runs only inside its server, whose price "
+            f"and power it leaves out: choose a server offer for {offer.gpu} ({servers}) or give "
+            "price_per_gpu including the server's share",
+            field=("pricing", "offer"),
+        )
+    price = spec.price_per_gpu or (offer.price_per_gpu if offer else None)
+    assert price is not None
+    watts = spec.watts_per_gpu
+    if watts is None and offer is not None and offer.power_kw:
+        watts = offer.power_kw * 1000 / offer.gpu_count
+    if watts is None:
+        watts = gpu.tdp_watts if gpu else 0.0
+
+    def param(value: float | None, parameter_id: str) -> float:
+        return value if value is not None else cost_parameter(catalog, parameter_id).value
+
+    maintenance_id = maintenance_parameter_id(catalog, offer)
+    pricing = BuyPricing(
+        capex_per_gpu=price,
+        depreciation_years=param(spec.depreciation_years, "depreciation_years"),
+        residual_fraction=spec.residual_fraction,
+        cost_of_capital=spec.cost_of_capital,
+        watts_per_gpu=watts,
+        power_draw_fraction=param(spec.power_draw_fraction, "power_draw_fraction"),
+        pue=param(spec.pue, "pue_modern"),
+        electricity_usd_per_kwh=param(spec.electricity_usd_per_kwh, "electricity_usd_per_kwh"),
+        colocation_usd_per_kw_month=param(spec.colocation_usd_per_kw_month, "colocation_usd_per_kw_month"),
+        maintenance_fraction_per_year=param(spec.maintenance_fraction_per_year, maintenance_id),
+        offer_id=offer.id if offer else None,
+        source=offer.source if offer and spec.price_per_gpu is None else "entered by the user",
+        as_of=offer.as_of if offer else "",
+    )
+    return pricing, offer.gpu if offer else None
+
+
+def _model(spec: SelfHostedOptionIn, catalog: Catalog) -> ModelArchitecture | None:
+    if spec.model is None:
+        return None
+    if isinstance(spec.model, str):
+        return get_model(catalog, spec.model, field=("model",))
+    return spec.model.to_core()
+
+
+def resolve_gpu(value: str | GpuSpecIn | None, catalog: Catalog) -> GpuSpec | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return get_gpu(catalog, value, field=("gpu",))
+    return value.to_core()
+
+
+def default_kv_precision(precision: Precision) -> Precision:
+    return "fp8" if precision in ("fp8", "fp4", "int4") else "bf16"
+
+
+def resolve_self_hosted(
+    spec: SelfHostedOptionIn,
+    workload: Workload,
+    catalog: Catalog,
+    efficiencies: Callable[[Engine], Efficiencies] = efficiencies_for,
+) -> ResolvedSelfHosted:
+    model = _model(spec, catalog)
+    context = workload.input_tokens + workload.output_tokens
+    if model is not None and context > model.max_context:
+        # Checked here, not only in the estimator: a measured tok/s must not price requests the model
+        # cannot take at all.
+        raise DomainError(
+            f"requests of {context:,.0f} tokens (input {workload.input_tokens:,.0f} + output "
+            f"{workload.output_tokens:,.0f}) exceed {model.id}'s context window of {model.max_context:,} tokens: "
+            "choose a model with a longer context or shorten the requests",
+            field=("model",),
+        )
+    gpu = resolve_gpu(spec.gpu, catalog)
+    pricing: Pricing
+    if isinstance(spec.pricing, RentIn):
+        pricing, offer_gpu = _rent_pricing(spec.pricing, catalog, gpu)
+    else:
+        pricing, offer_gpu = _buy_pricing(spec.pricing, catalog, gpu)
+    if gpu is None and offer_gpu is not None:
+        gpu = get_gpu(catalog, offer_gpu)
+    estimate: ThroughputEstimate | None = None
+    gpu_count = spec.gpu_count if isinstance(spec.gpu_count, int) else 1
+    if model is not None and gpu is not None:
+        setup = serving_setup(
+            model,
+            gpu,
+            spec.gpu_count,
+            spec.precision,
+            spec.kv_cache_precision,
+            spec.engine,
+            max(1, round(workload.input_tokens)),
+            max(1, round(workload.output_tokens)),
+            spec.concurrency,
+            workload.min_output_tokens_per_second_per_user,
+            workload.max_time_to_first_token_seconds,
+        )
+        gpu_count = setup.gpu_count
+        try:
+            estimate = estimate_replica_throughput(setup, efficiencies)
+        except DomainError:
+            if spec.output_tokens_per_second is None:
+                raise
+    if spec.output_tokens_per_second is not None:
+        output_tps = spec.output_tokens_per_second
+        source: Literal["measured", "estimated"] = "measured"
+    else:
+        assert estimate is not None
+        output_tps = estimate.output_tokens_per_second
+        source = "estimated"
+
+    ops_cost = spec.ops_usd_per_fte_year
+    if ops_cost is None:
+        ops_cost = cost_parameter(catalog, "ops_engineer_usd_per_year").value if spec.ops_fte > 0 else 0.0
+    option = SelfHostedOption(
+        name=spec.name,
+        gpu_count=gpu_count,
+        pricing=pricing,
+        replica_requests_per_second=output_tps / workload.output_tokens,
+        capacity_source=source,
+        target_utilization=spec.target_utilization,
+        min_replicas=spec.min_replicas,
+        redundancy=spec.redundancy,
+        ops_fte=spec.ops_fte,
+        ops_usd_per_fte_year=ops_cost,
+        platform_usd_per_month=spec.platform_usd_per_month,
+    )
+    return ResolvedSelfHosted(
+        option=option,
+        model=model,
+        gpu=gpu,
+        precision=spec.precision,
+        engine=spec.engine,
+        output_tokens_per_second=output_tps,
+        estimate=estimate,
+        pricing_label=_pricing_label(pricing),
+        **_price_trust(pricing, catalog),
+    )
+
+
+def _price_trust(pricing: Pricing, catalog: Catalog) -> dict[str, Any]:
+    """The offer's confidence, notes and caveat when its catalog price is the one used."""
+    if pricing.offer_id is None or pricing.source == "entered by the user":
+        return {}
+    offer: RentalOffer | PurchaseOffer
+    if isinstance(pricing, RentPricing):
+        offer = get_rental_offer(catalog, pricing.offer_id)
+        caveat = offer_caveat(offer, pricing.term)
+    else:
+        offer = get_purchase_offer(catalog, pricing.offer_id)
+        caveat = offer_caveat(offer)
+    return {"price_confidence": offer.confidence, "price_note": offer.notes, "price_caveat": caveat}
+
+
+def serving_setup(
+    model: ModelArchitecture,
+    gpu: GpuSpec,
+    gpu_count: int | Literal["auto"] | None,
+    precision: Precision,
+    kv_cache_precision: Precision | None,
+    engine: Engine,
+    input_tokens: int,
+    output_tokens: int,
+    concurrency: int | None = None,
+    min_output_tokens_per_second_per_user: float | None = None,
+    max_time_to_first_token_seconds: float | None = None,
+) -> ServingSetup:
+    """A replica's serving setup, with the defaults filled in: KV precision from the weights', and
+    a missing or "auto" GPU count as the smallest power of two that fits the model."""
+    kv_precision = kv_cache_precision or default_kv_precision(precision)
+    if not isinstance(gpu_count, int):
+        gpu_count = smallest_fitting_gpu_count(model, gpu, precision, kv_precision, input_tokens, output_tokens)
+    return ServingSetup(
+        model=model,
+        gpu=gpu,
+        gpu_count=gpu_count,
+        precision=precision,
+        kv_cache_precision=kv_precision,
+        engine=engine,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        concurrency=concurrency,
+        min_output_tokens_per_second_per_user=min_output_tokens_per_second_per_user,
+        max_time_to_first_token_seconds=max_time_to_first_token_seconds,
+    )
+
+
+def _pricing_label(pricing: Pricing) -> str:
+    if isinstance(pricing, RentPricing):
+        return f"rent, {pricing.term.replace('_', ' ')}, ${pricing.per_gpu_hour:,.2f}/GPU-hour"
+    return f"buy, ${pricing.capex_per_gpu:,.0f}/GPU over {pricing.depreciation_years:g} years"
+
+
+def estimate_replica_throughput(
+    setup: ServingSetup, efficiencies: Callable[[Engine], Efficiencies] = efficiencies_for
+) -> ThroughputEstimate:
+    """The estimator with the calibrated efficiencies (committed in app/catalog/efficiencies.toml)."""
+    return estimate_throughput(setup, efficiencies(setup.engine))
