@@ -20,6 +20,15 @@ from app.render.chart_render import RenderCache, shutdown_renderer
 from app.settings import Settings, get_settings
 from app.store import ManagedStore, StoreUnavailable
 from app.web import api, api_beyond, embeds
+from app.web.api_schemas import (
+    HEALTH_RESPONSE_EXAMPLE,
+    NOT_READY_RESPONSE_EXAMPLE,
+    READY_RESPONSE_EXAMPLE,
+    HealthOut,
+    NotReadyOut,
+    ReadyOut,
+    documented,
+)
 from app.web.docs import install_docs
 from app.web.errors import install_error_handlers
 from app.web.observability import install_observability
@@ -78,7 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.render_cache = RenderCache(settings.chart_cache_bytes, on_lookup=metrics.chart_lookup)
     app.include_router(embeds.router)
 
-    @app.get("/healthz", summary="Liveness: the app is up and its catalog loads; the store's last known state")
+    @app.get(
+        "/healthz",
+        summary="Liveness: the app is up and its catalog loads; the store's last known state",
+        response_model=None,
+        responses={200: documented(HealthOut, "Up; the store's last known state", HEALTH_RESPONSE_EXAMPLE)},
+    )
     async def healthz() -> dict[str, Any]:
         load_catalog()
         # Always 200: the calculator works without the store. No store I/O here (called often).
@@ -88,7 +102,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/readyz",
         summary="Readiness: 200 when saved scenarios can be read and written now, else 503",
-        responses={503: {"description": "The store is unavailable or read-only; see store.error"}},
+        responses={
+            200: documented(ReadyOut, "Saved scenarios can be read and written", READY_RESPONSE_EXAMPLE),
+            503: documented(
+                NotReadyOut, "The store is unavailable or read-only; see store.error", NOT_READY_RESPONSE_EXAMPLE
+            ),
+        },
     )
     def readyz() -> JSONResponse:
         health = store.probe()  # real I/O, within the retry backoff: a dead store is not hammered

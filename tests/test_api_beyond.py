@@ -238,6 +238,26 @@ def test_openapi_documents_every_endpoint_with_examples(client: TestClient, path
     assert examples, f"{path} has no request examples"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "model"),
+    [
+        ("post", "/api/v1/hybrid", "HybridOut"),
+        ("post", "/api/v1/horizon", "HorizonOut"),
+        ("post", "/api/v1/uncertainty", "UncertaintyOut"),
+        ("post", "/api/v1/factors", "FactorsOut"),
+        ("get", "/api/v1/factors/requirements", "RequirementsCatalogOut"),
+        ("post", "/api/v1/usage-import", "UsageSummaryOut"),
+        ("get", "/api/v1/usage-import/formats", "UsageFormatsOut"),
+    ],
+)
+def test_openapi_documents_every_beyond_answer(client: TestClient, method: str, path: str, model: str) -> None:
+    # The fuzz suite (tests/test_fuzz.py) checks every answer against these schemas.
+    schema = client.get("/openapi.json").json()
+    answer = schema["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": f"#/components/schemas/{model}"}
+    assert model in schema["components"]["schemas"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Usage import
 

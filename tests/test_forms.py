@@ -4,22 +4,30 @@ message per field that says the rule it breaks."""
 from __future__ import annotations
 
 import functools
+import inspect
+import re
 import string
 from decimal import Decimal
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from app.catalog.loader import load_catalog
+from app.core.errors import DomainError
 from app.core.factors import REQUIREMENTS
 from app.core.self_hosted import RENTAL_TERMS
 from app.core.throughput import ENGINES
 from app.core.units import PRECISIONS
+from app.scenario import inputs
 from app.scenario.inputs import (
+    EXACTLY_ONE_VOLUME,
     ApiOptionIn,
     BuyIn,
     GpuSpecIn,
@@ -30,10 +38,13 @@ from app.scenario.inputs import (
     WorkloadIn,
 )
 from app.web.forms import (
+    CROSS_FIELD_RULES,
     HOURLY_PROFILES,
     PROFILE_CHOICES,
     BeyondIn,
+    FormState,
     InputError,
+    _record_validation_errors,
     beyond_to_pairs,
     clean_pairs,
     evaluate_form,
@@ -632,3 +643,118 @@ def test_integer_fields_refuse_a_huge_exponent_beside_the_field(key: str) -> Non
 def test_hourly_weights_are_counted_before_they_are_read() -> None:
     _, state = parse_query(FLAT_VS_H100 + "&h.profile=custom&h.hourly=" + ",".join(["1e999999"] * 5000))
     assert "24 comma-separated weights" in state.errors["h.hourly"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Every error is placed by its location (or, for a rule across fields, its type), never by its
+# wording: each case lands beside its field in the page, and still does when its message is reworded
+
+
+ERROR_PLACEMENTS = [
+    # The input models' rules across fields (model validators: placed by error type)
+    ("no volume", {"volume": ""}, "volume"),
+    ("cache shares over 100%", {"cached_pct": "70", "cache_write_pct": "40"}, "cache_write_pct"),
+    ("custom API without input price", {"api__0__input_per_mtok": ""}, "api.0.input_per_mtok"),
+    ("custom API without output price", {"api__0__output_per_mtok": ""}, "api.0.output_per_mtok"),
+    (
+        "custom API without prices",
+        {"api__0__input_per_mtok": "", "api__0__output_per_mtok": "", "api__0__discount_pct": "5"},
+        "api.0.model",
+    ),
+    ("rent without price or offer", {"sh__1__per_gpu_hour": ""}, "sh.1.per_gpu_hour"),
+    ("buy without price or offer", {"sh__1__pricing": "buy"}, "sh.1.price_per_gpu"),
+    ("no GPU and no throughput", {"sh__1__gpu": "", "sh__1__output_tps": ""}, "sh.1.gpu"),
+    ("no model and no throughput", {"sh__1__model": "", "sh__1__output_tps": ""}, "sh.1.model"),
+    # The input models' field rules (placed by location)
+    ("control character in a name", {"api__0__name": "Bad%07name"}, "api.0.name"),
+    ("bidi override in an offer id", {"sh__1__per_gpu_hour": "", "sh__1__offer": "a%E2%80%AEb"}, "sh.1.offer"),
+    ("price above its bound", {"sh__1__per_gpu_hour": "5000"}, "sh.1.per_gpu_hour"),
+    ("discount of 100%", {"api__0__discount_pct": "100"}, "api.0.discount_pct"),
+    ("horizon of 0 months", {"h__months": "0"}, "h.months"),
+    # The form's own reading
+    ("too-large number", {"sh__1__per_gpu_hour": "1e400"}, "sh.1.per_gpu_hour"),
+    ("not a number", {"input_tokens": "lots"}, "input_tokens"),
+    # What the model refuses (DomainError: placed by its `field`)
+    ("unknown model", {"sh__1__model": "llama-3.3-70"}, "sh.1.model"),
+    ("unknown GPU", {"sh__1__gpu": "h100-sxmm"}, "sh.1.gpu"),
+    ("unknown rental offer", {"sh__1__per_gpu_hour": "", "sh__1__offer": "no-such-offer"}, "sh.1.offer"),
+    ("offer for another GPU", {"sh__1__per_gpu_hour": "", "sh__1__offer": "crusoe-l40s"}, "sh.1.offer"),
+    ("unknown API model", {"api__0__model": "gpt-5-minii"}, "api.0.model"),
+    (
+        "does not fit",
+        {"sh__1__model": "llama-3.1-405b", "sh__1__gpu": "l4", "sh__1__output_tps": ""},
+        "sh.1.gpu_count",
+    ),
+    ("longer than the model's context window", {"input_tokens": "200000"}, "sh.1.model"),
+    (
+        "duplicate names",
+        {"api__2__name": "Flat API", "api__2__input_per_mtok": "3", "api__2__output_per_mtok": "3"},
+        "api.2.name",
+    ),
+]
+
+
+def _error_beside(html: str, key: str) -> str:
+    """The message the page shows beside a field (its `e-<key>` element), unescaped."""
+    found = re.search(rf'id="e-{re.escape(key)}" data-error="{re.escape(key)}">([^<]*)</p>', html)
+    assert found is not None, f"no message element for {key}"
+    return unescape(found[1])
+
+
+def _place(client: TestClient, changes: dict[str, str]) -> tuple[dict[str, str], str]:
+    query = with_values(FLAT_VS_H100, **changes)
+    _, state = parse_query(query)
+    evaluate_form(state, load_catalog())
+    page = client.get("/?" + query, headers={"accept": "text/html"})
+    return state.errors, page.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"), [case[1:] for case in ERROR_PLACEMENTS], ids=[c[0] for c in ERROR_PLACEMENTS]
+)
+def test_each_error_lands_beside_its_field(client: TestClient, changes: dict[str, str], key: str) -> None:
+    errors, html = _place(client, changes)
+    assert key in errors, errors
+    assert _error_beside(html, key) == errors[key]
+
+
+def _reworded_rule(error_type: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(error_type, "reworded: this rule now reads differently")
+
+
+def _reworded_domain_error(init: Any) -> Any:
+    def reworded(self: DomainError, message: str, *, field: tuple[str | int, ...] = ()) -> None:
+        init(self, "reworded: " + message[::-1], field=field)
+
+    return reworded
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"), [case[1:] for case in ERROR_PLACEMENTS], ids=[c[0] for c in ERROR_PLACEMENTS]
+)
+def test_rewording_a_message_does_not_move_it(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, changes: dict[str, str], key: str
+) -> None:
+    monkeypatch.setattr(inputs, "_rule_broken", _reworded_rule)
+    monkeypatch.setattr(DomainError, "__init__", _reworded_domain_error(DomainError.__init__))
+    errors, html = _place(client, changes)
+    assert key in errors, errors
+    assert _error_beside(html, key) == errors[key]
+
+
+def test_every_rule_across_fields_has_a_place() -> None:
+    # A model validator raises through _rule_broken with its own type: the form must know where to show it.
+    raised = set(re.findall(r"_rule_broken\(\s*([A-Z_]+)", inspect.getsource(inputs)))
+    assert {getattr(inputs, name) for name in raised} == set(CROSS_FIELD_RULES)
+
+
+def test_both_volumes_land_on_the_volume() -> None:
+    # The form has one volume field, so only the JSON document can give both: placed by the rule's type.
+    state = FormState()
+    with pytest.raises(ValidationError) as raised:
+        WorkloadIn.model_validate(
+            {"requests_per_month": 1.0, "tokens_per_month": 1.0, "input_tokens": 1.0, "output_tokens": 1.0}
+        )
+    assert raised.value.errors()[0]["type"] == EXACTLY_ONE_VOLUME
+    _record_validation_errors(state, "workload", raised.value, {})
+    assert state.errors == {"volume": "required: how many requests (or tokens) a month"}

@@ -24,13 +24,6 @@ ALLOWED = {
     "app.scenario": {"app.core", "app.catalog", "app.scenario"},
     "app.render": {"app.core", "app.catalog", "app.scenario", "app.render"},
 }
-# Imports against the rules that remain while a module is being split (issue 13), each with its reason.
-# A test below fails once an exception is no longer needed, so the list only shrinks.
-KNOWN_EXCEPTIONS = {
-    # Still returns JSON dicts built with the scenario's JSON renderer; its typed results and their JSON
-    # are the next step of the redesign.
-    "app.scenario.beyond": {"app.render.result_json"},
-}
 # The one module outside app/calibration that may import it: the command line.
 CALIBRATION_IMPORTERS = {"app.cli"}
 
@@ -65,19 +58,12 @@ def test_imports_run_one_way(path: Path) -> None:
     imported = app_imports(path)
     allowed = ALLOWED.get(package_of(module))
     if allowed is not None:
-        excepted = KNOWN_EXCEPTIONS.get(module, set())
-        wrong = sorted(m for m in imported if package_of(m) not in allowed and m not in excepted)
+        wrong = sorted(m for m in imported if package_of(m) not in allowed)
         assert not wrong, f"{module} may import only {sorted(allowed)}, not {wrong}"
     if package_of(module) != "app.calibration" and module not in CALIBRATION_IMPORTERS:
         assert not any(package_of(m) == "app.calibration" for m in imported), (
             f"{module} imports the offline calibration, which must never run at request time"
         )
-
-
-@pytest.mark.parametrize("module", sorted(KNOWN_EXCEPTIONS))
-def test_every_known_exception_is_still_needed(module: str) -> None:
-    path = APP.parent / (module.replace(".", "/") + ".py")
-    assert KNOWN_EXCEPTIONS[module] <= app_imports(path), f"{module} no longer needs its exception: remove it"
 
 
 def test_the_walk_sees_every_package() -> None:

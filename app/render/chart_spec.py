@@ -17,11 +17,14 @@ Kinds:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
+from app.core import horizon as horizon_core
+from app.render.beyond_json import finite_or_none
 from app.render.chart_series import PALETTE, chart_series, compact_number
 from app.scenario.evaluate import ScenarioResult
+from app.scenario.horizon import HorizonAnswer
+from app.scenario.uncertainty import UncertaintyAnswer
 
 ChartKind = Literal["cost", "cost_per_mtok", "horizon", "tornado"]
 Theme = Literal["light", "dark"]
@@ -229,7 +232,7 @@ def _pct(fraction: float) -> str:
 
 
 def horizon_spec(
-    horizon: Mapping[str, Any],
+    horizon: HorizonAnswer,
     *,
     width: int = 720,
     height: int = 400,
@@ -238,38 +241,44 @@ def horizon_spec(
 ) -> dict[str, Any]:
     """Cumulative USD by month for each plan of a POST /api/v1/horizon answer (months 0..H)."""
     colors, palette = theme_colors(theme)
-    api, sh = horizon["api"]["name"], horizon["self_hosted"]["name"]
-    plans = horizon["plans"]
+    api = horizon.pair.api.resolved.option.name
+    sh = horizon.pair.self_hosted.resolved.option.name
+    months, solved, request = horizon.months, horizon.solved, horizon.request
     # The cheapest plan first (solid), then the others it is compared with; each switch month once.
-    named = [("cheapest", "Cheapest: "), ("api_only", ""), ("self_hosted_from_start", ""), ("yours", "Your plan: ")]
+    named: list[tuple[horizon_core.Plan | None, str]] = [
+        (solved.cheapest, "Cheapest: "),
+        (solved.api_only, ""),
+        (solved.self_hosted_from_start, ""),
+        (horizon.user_plan, "Your plan: "),
+    ]
 
-    def base_name(plan: Mapping[str, Any]) -> str:
-        if plan["switch_month"] >= horizon["months"]:
+    def base_name(plan: horizon_core.Plan) -> str:
+        if plan.switch_month >= months:
             return f"{api} throughout"
-        return f"{sh} from the start" if plan["switch_month"] == 0 else str(plan["label"])
+        return f"{sh} from the start" if plan.switch_month == 0 else plan.label
 
     rows: list[dict[str, Any]] = []
     names: list[str] = []
     seen: set[int] = set()
-    for key, prefix in named:
-        plan = plans.get(key)
-        if not plan or plan["switch_month"] in seen:
+    for plan, prefix in named:
+        if plan is None or plan.switch_month in seen:
             continue
-        seen.add(plan["switch_month"])
-        name = f"{prefix}{base_name(plan)} (net {_usd(plan['net_total_usd'])})"
+        seen.add(plan.switch_month)
+        name = f"{prefix}{base_name(plan)} (net {_usd(plan.net_total)})"
         names.append(name)
-        rows += [{"plan": name, "month": m, "usd": usd} for m, usd in enumerate(plan["cumulative_usd"])]
-    a = horizon["assumptions"]
-    default_trend = a["api_price_change_per_year"] == -0.5
+        rows += [{"plan": name, "month": m, "usd": usd} for m, usd in enumerate(plan.cumulative)]
+    api_trend = request.api_price_change_per_year
+    default_trend = api_trend == -0.5
     lines = [
         line
         for line in (
             subtitle,
-            f"API prices {_pct(a['api_price_change_per_year'])}/year"
+            f"API prices {_pct(api_trend)}/year"
             + (" (default; Epoch AI trend, Anthropic list prices)" if default_trend else "")
-            + f"; GPU prices {_pct(a['gpu_price_change_per_year'])}/year; traffic {_pct(a['monthly_growth'])}/month.",
-            f"Migration {a['migration_engineering_weeks']:g} engineer-weeks = {_usd(a['migration_cost_usd'])}, paid "
-            "when self-hosting starts.",
+            + f"; GPU prices {_pct(request.gpu_price_change_per_year)}/year; "
+            f"traffic {_pct(request.monthly_growth)}/month.",
+            f"Migration {request.migration.engineering_weeks:g} engineer-weeks = {_usd(horizon.migration_cost_usd)}, "
+            "paid when self-hosting starts.",
             "Lines: cash spent to date; net = the total after resale of bought hardware. USD, 730 hours a month.",
         )
         if line
@@ -283,7 +292,7 @@ def horizon_spec(
                 "x": {
                     "field": "month",
                     "type": "quantitative",
-                    "scale": {"domain": [0, horizon["months"]], "nice": False},
+                    "scale": {"domain": [0, months], "nice": False},
                     "axis": {"title": "Month", "tickMinStep": 1, "format": "d"},
                 },
                 "y": {
@@ -304,14 +313,14 @@ def horizon_spec(
             },
         },
     ]
-    crossover = horizon.get("crossover_month")
+    crossover = solved.crossover_month
     if crossover is not None:
         layers.append(marked_line("month", crossover, f"{sh} cheaper per month from month {crossover}", colors))
     return _frame(CHART_TITLES["horizon"], lines, layers, width, height, colors)
 
 
 def tornado_spec(
-    uncertainty: Mapping[str, Any],
+    uncertainty: UncertaintyAnswer,
     *,
     width: int = 720,
     height: int = 400,
@@ -320,17 +329,12 @@ def tornado_spec(
 ) -> dict[str, Any]:
     """Horizontal bars: the break-even volume with each input at the low / high end of its range."""
     colors, palette = theme_colors(theme)
-    base = uncertainty["base"]["stays_cheaper_above_requests_per_month"]
-    bars = uncertainty["tornado"]["bars"]
-    finite = [
-        v
-        for b in bars
-        for v in (b["break_even_at_low_requests_per_month"], b["break_even_at_high_requests_per_month"])
-        if v is not None and v > 0
-    ]
+    base = uncertainty.pair.scenario.breakevens[0].solution.stays_cheaper_above
+    bars = uncertainty.bars
+    finite = [v for b in bars for v in (finite_or_none(b.at_low), finite_or_none(b.at_high)) if v is not None and v > 0]
     if base is not None and base > 0:
         finite.append(base)
-    volume = uncertainty["workload"]["requests_per_month"]
+    volume = uncertainty.volume
     finite.append(volume)
     low_end, never_at, high_end = min(finite) / 1.5, max(finite) * 2, max(finite) * 4
 
@@ -342,9 +346,9 @@ def tornado_spec(
 
     rows = []
     for b in bars:
-        at_low, at_high = b["break_even_at_low_requests_per_month"], b["break_even_at_high_requests_per_month"]
-        label = f"{b['label']} ({b['low_factor']:.3g}×–{b['high_factor']:.3g}×)"
-        for end, value, factor in (("low", at_low, b["low_factor"]), ("high", at_high, b["high_factor"])):
+        at_low, at_high = finite_or_none(b.at_low), finite_or_none(b.at_high)
+        label = f"{b.input.label} ({b.input.range.low:.3g}×–{b.input.range.high:.3g}×)"
+        for end, value, factor in (("low", at_low, b.input.range.low), ("high", at_high, b.input.range.high)):
             rows.append(
                 {
                     "input": label,
@@ -352,10 +356,10 @@ def tornado_spec(
                     "from": place(base),
                     "to": place(value),
                     "text": f"{words(value)}",
-                    "detail": f"{b['label']} × {factor:.3g}: break-even {words(value)} requests/month",
+                    "detail": f"{b.input.label} × {factor:.3g}: break-even {words(value)} requests/month",
                 }
             )
-    order = [f"{b['label']} ({b['low_factor']:.3g}×–{b['high_factor']:.3g}×)" for b in bars]
+    order = [f"{b.input.label} ({b.input.range.low:.3g}×–{b.input.range.high:.3g}×)" for b in bars]
     x_scale = {"type": "log", "domain": [low_end, high_end], "nice": False}
     y = {"field": "input", "type": "nominal", "sort": order, "axis": {"title": None, "labelLimit": 260}}
     layers: list[dict[str, Any]] = [
@@ -433,16 +437,17 @@ def tornado_spec(
             ],
         },
     ]
-    api, sh = uncertainty["api"]["name"], uncertainty["self_hosted"]["name"]
-    mc = uncertainty["monte_carlo"]
+    api = uncertainty.pair.api.resolved.option.name
+    sh = uncertainty.pair.self_hosted.resolved.option.name
+    mc = uncertainty.monte_carlo
     lines = [
         line
         for line in (
             subtitle,
             f"{sh} vs {api}.",
             "Each input alone at the ends of its range, the others as entered.",
-            f"P(self-hosting cheaper at your volume) = {mc['probability_self_hosted_cheaper']:.0%} of "
-            f"{mc['draws']:,} draws (seed {mc['seed']}).",
+            f"P(self-hosting cheaper at your volume) = {mc.probability_self_hosted_cheaper:.0%} of "
+            f"{mc.draws:,} draws (seed {mc.seed}).",
             "Ranges: throughput error band of the estimator, GPU rental index, API price trend (see the page).",
         )
         if line

@@ -57,6 +57,21 @@ def _displayable(value: str, info: ValidationInfo) -> str:
 # Every user-typed name or id: shown in pages, charts and CSV, so only displayable characters.
 DisplayText = Annotated[str, AfterValidator(_displayable)]
 
+# The error types of the rules across fields (the model validators below). Such an error has no field
+# location of its own, so a caller places it by its type (app/web/forms.py), never by its wording.
+EXACTLY_ONE_VOLUME = "exactly_one_volume"
+CACHE_SHARES_OVER_TOTAL = "cache_shares_over_total"
+MODEL_OR_PRICES_REQUIRED = "model_or_prices_required"
+RENT_PRICE_REQUIRED = "rent_price_required"
+BUY_PRICE_REQUIRED = "buy_price_required"
+CAPACITY_SOURCE_REQUIRED = "capacity_source_required"
+
+
+def _rule_broken(error_type: str, message: str) -> PydanticCustomError:
+    # The msg keeps pydantic's wording of a ValueError ("Value error, …"): the API's 422 read so before
+    # these rules had types of their own.
+    return PydanticCustomError(error_type, "Value error, " + message)
+
 
 class StrictInput(BaseModel):
     # strict: a JSON true is not the number 1, and "5" is not 5 (the form layer parses its strings).
@@ -83,9 +98,11 @@ class WorkloadIn(StrictInput):
     @model_validator(mode="after")
     def one_volume(self) -> WorkloadIn:
         if (self.requests_per_month is None) == (self.tokens_per_month is None):
-            raise ValueError("give exactly one of requests_per_month and tokens_per_month")
+            raise _rule_broken(EXACTLY_ONE_VOLUME, "give exactly one of requests_per_month and tokens_per_month")
         if self.cached_input_fraction + self.cache_write_fraction > 1:
-            raise ValueError("cached_input_fraction + cache_write_fraction must not exceed 1")
+            raise _rule_broken(
+                CACHE_SHARES_OVER_TOTAL, "cached_input_fraction + cache_write_fraction must not exceed 1"
+            )
         return self
 
     def to_core(self) -> Workload:
@@ -135,7 +152,9 @@ class ApiOptionIn(StrictInput):
     @model_validator(mode="after")
     def model_or_prices(self) -> ApiOptionIn:
         if self.model is None and (self.input_per_mtok is None or self.output_per_mtok is None):
-            raise ValueError("give a catalog model, or both input_per_mtok and output_per_mtok")
+            raise _rule_broken(
+                MODEL_OR_PRICES_REQUIRED, "give a catalog model, or both input_per_mtok and output_per_mtok"
+            )
         return self
 
 
@@ -155,7 +174,7 @@ class RentIn(StrictInput):
     @model_validator(mode="after")
     def price_or_offer(self) -> RentIn:
         if self.per_gpu_hour is None and self.offer is None:
-            raise ValueError("give per_gpu_hour or a rental offer id")
+            raise _rule_broken(RENT_PRICE_REQUIRED, "give per_gpu_hour or a rental offer id")
         return self
 
 
@@ -183,7 +202,7 @@ class BuyIn(StrictInput):
     @model_validator(mode="after")
     def price_or_offer(self) -> BuyIn:
         if self.price_per_gpu is None and self.offer is None:
-            raise ValueError("give price_per_gpu or a purchase offer id")
+            raise _rule_broken(BUY_PRICE_REQUIRED, "give price_per_gpu or a purchase offer id")
         return self
 
 
@@ -264,7 +283,10 @@ class SelfHostedOptionIn(StrictInput):
     @model_validator(mode="after")
     def needs_capacity(self) -> SelfHostedOptionIn:
         if self.output_tokens_per_second is None and (self.model is None or self.gpu is None):
-            raise ValueError("give model and gpu for a throughput estimate, or a measured output_tokens_per_second")
+            raise _rule_broken(
+                CAPACITY_SOURCE_REQUIRED,
+                "give model and gpu for a throughput estimate, or a measured output_tokens_per_second",
+            )
         return self
 
 

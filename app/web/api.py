@@ -20,6 +20,22 @@ from app.render.result_json import estimate_json, result_to_json
 from app.scenario.evaluate import evaluate
 from app.scenario.inputs import GpuSpecIn, ModelArchitectureIn, ScenarioIn, StrictInput
 from app.scenario.resolve import estimate_replica_throughput, resolve_gpu, serving_setup
+from app.web.api_schemas import (
+    API_MODELS_RESPONSE_EXAMPLE,
+    BREAKEVEN_RESPONSE_EXAMPLE,
+    GPUS_RESPONSE_EXAMPLE,
+    MODELS_RESPONSE_EXAMPLE,
+    OFFERS_RESPONSE_EXAMPLE,
+    THROUGHPUT_RESPONSE_EXAMPLE,
+    ApiModelsOut,
+    BreakevenOut,
+    GpuSpecOut,
+    Listing,
+    ModelArchitectureOut,
+    OffersOut,
+    ThroughputOut,
+    documented,
+)
 from app.web.deps import CatalogDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1")
@@ -105,7 +121,12 @@ BREAKEVEN_EXAMPLE = {
 }
 
 
-@router.post("/throughput", response_class=FiniteJSONResponse, summary="Estimate a replica's serving throughput")
+@router.post(
+    "/throughput",
+    response_class=FiniteJSONResponse,
+    summary="Estimate a replica's serving throughput",
+    responses={200: documented(ThroughputOut, "The setup as resolved and its estimate", THROUGHPUT_RESPONSE_EXAMPLE)},
+)
 def estimate_throughput_endpoint(
     body: Annotated[ThroughputIn, Body(openapi_examples={"llama-70b-fp8-tp4": {"value": THROUGHPUT_EXAMPLE}})],
     catalog: CatalogDep,
@@ -142,7 +163,12 @@ def estimate_throughput_endpoint(
     )
 
 
-@router.post("/breakeven", response_class=FiniteJSONResponse, summary="Compare options and solve the break-evens")
+@router.post(
+    "/breakeven",
+    response_class=FiniteJSONResponse,
+    summary="Compare options and solve the break-evens",
+    responses={200: documented(BreakevenOut, "Cost per option, break-evens, envelope", BREAKEVEN_RESPONSE_EXAMPLE)},
+)
 def breakeven_endpoint(
     body: Annotated[ScenarioIn, Body(openapi_examples={"design-example": {"value": BREAKEVEN_EXAMPLE}})],
     catalog: CatalogDep,
@@ -155,17 +181,32 @@ def _entries(items: list[Any]) -> dict[str, Any]:
     return {"count": len(items), "items": items}
 
 
-@router.get("/catalog/gpus", summary="Accelerators with memory, bandwidth, dense FLOPS, TDP, source and date")
+@router.get(
+    "/catalog/gpus",
+    summary="Accelerators with memory, bandwidth, dense FLOPS, TDP, source and date",
+    response_model=None,
+    responses={200: documented(Listing[GpuSpecOut], "Every catalog GPU", GPUS_RESPONSE_EXAMPLE)},
+)
 def list_gpus(catalog: CatalogDep) -> dict[str, Any]:
     return _entries([asdict(g) for g in catalog.gpus.values()])
 
 
-@router.get("/catalog/models", summary="Open-weight model architectures with source and date")
+@router.get(
+    "/catalog/models",
+    summary="Open-weight model architectures with source and date",
+    response_model=None,
+    responses={200: documented(Listing[ModelArchitectureOut], "Every catalog model", MODELS_RESPONSE_EXAMPLE)},
+)
 def list_models(catalog: CatalogDep) -> dict[str, Any]:
     return _entries([{**asdict(m), "is_moe": m.is_moe, "uses_mla": m.uses_mla} for m in catalog.models.values()])
 
 
-@router.get("/catalog/offers", summary="GPU rental offers, purchase prices and running-cost parameters")
+@router.get(
+    "/catalog/offers",
+    summary="GPU rental offers, purchase prices and running-cost parameters",
+    response_model=None,
+    responses={200: documented(OffersOut, "Offers (of one GPU when `gpu` is given)", OFFERS_RESPONSE_EXAMPLE)},
+)
 def list_offers(catalog: CatalogDep, gpu: str | None = None) -> dict[str, Any]:
     rental = [asdict(o) for o in catalog.rental_offers.values() if gpu is None or o.gpu == gpu]
     purchase = [
@@ -180,7 +221,12 @@ def list_offers(catalog: CatalogDep, gpu: str | None = None) -> dict[str, Any]:
     }
 
 
-@router.get("/catalog/api-models", summary="Per-token API prices from the genai-prices snapshot")
+@router.get(
+    "/catalog/api-models",
+    summary="Per-token API prices from the genai-prices snapshot",
+    response_model=None,
+    responses={200: documented(ApiModelsOut, "The snapshot and its matching models", API_MODELS_RESPONSE_EXAMPLE)},
+)
 def list_api_model_prices(
     provider: Annotated[str | None, Query(max_length=100, description="Only this provider id.")] = None,
     q: Annotated[str | None, Query(max_length=100, description="Substring of the model id or name.")] = None,

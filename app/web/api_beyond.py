@@ -11,17 +11,18 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from app.core.errors import DomainError
-from app.scenario.beyond import (
-    FactorsIn,
-    HorizonIn,
-    HybridIn,
-    UncertaintyIn,
-    evaluate_factors,
-    evaluate_horizon,
-    evaluate_hybrid,
-    evaluate_uncertainty,
+from app.render.beyond_json import (
+    factors_json,
+    horizon_json,
+    hybrid_json,
     requirements_catalog_json,
+    uncertainty_json,
 )
+from app.scenario.beyond_inputs import FactorsIn, HorizonIn, HybridIn, UncertaintyIn
+from app.scenario.factors import evaluate_factors
+from app.scenario.horizon import evaluate_horizon
+from app.scenario.hybrid import evaluate_hybrid
+from app.scenario.uncertainty import evaluate_uncertainty
 from app.scenario.usage_import import (
     FormatChoice,
     UsageImporter,
@@ -30,8 +31,17 @@ from app.scenario.usage_import import (
     summary_json,
 )
 from app.web.api import FLAT_API_EXAMPLE, LLAMA_ON_H100_EXAMPLE, FiniteJSONResponse
+from app.web.api_beyond_schemas import (
+    FactorsOut,
+    HorizonOut,
+    HybridOut,
+    RequirementsCatalogOut,
+    UncertaintyOut,
+    UsageFormatsOut,
+    UsageSummaryOut,
+)
 from app.web.deps import CatalogDep, SettingsDep
-from app.web.errors import error_detail
+from app.web.errors import ErrorDetail, error_response
 
 router = APIRouter(prefix="/api/v1")
 
@@ -107,21 +117,39 @@ USAGE_CSV_EXAMPLE = (
 )
 
 
-@router.get("/factors/requirements", summary="The requirements besides cost a team can mark, by factor")
+def _documented(model: type) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer's schema for the docs and the fuzz suite; the body itself is not re-serialised."""
+    return {200: {"model": model}}
+
+
+@router.get(
+    "/factors/requirements",
+    response_model=None,
+    responses=_documented(RequirementsCatalogOut),
+    summary="The requirements besides cost a team can mark, by factor",
+)
 def list_requirements() -> dict[str, Any]:
     return requirements_catalog_json()
 
 
-@router.post("/factors", response_class=FiniteJSONResponse, summary="Which option each marked requirement favours")
+@router.post(
+    "/factors",
+    response_class=FiniteJSONResponse,
+    response_model=None,
+    responses=_documented(FactorsOut),
+    summary="Which option each marked requirement favours",
+)
 def assess_factors(
     body: Annotated[FactorsIn, Body(openapi_examples={"privacy-and-speed": {"value": FACTORS_EXAMPLE}})],
-) -> dict[str, Any]:
-    return evaluate_factors(body)
+) -> FiniteJSONResponse:
+    return FiniteJSONResponse(factors_json(evaluate_factors(body)))
 
 
 @router.post(
     "/hybrid",
     response_class=FiniteJSONResponse,
+    response_model=None,
+    responses=_documented(HybridOut),
     summary="Hybrid: self-hosted base load with API overflow (optimal replicas), or a routed share",
 )
 def solve_hybrid(
@@ -138,13 +166,15 @@ def solve_hybrid(
         ),
     ],
     catalog: CatalogDep,
-) -> dict[str, Any]:
-    return evaluate_hybrid(body, catalog)
+) -> FiniteJSONResponse:
+    return FiniteJSONResponse(hybrid_json(evaluate_hybrid(body, catalog)))
 
 
 @router.post(
     "/horizon",
     response_class=FiniteJSONResponse,
+    response_model=None,
+    responses=_documented(HorizonOut),
     summary="Cumulative cost month by month: crossover, payback and the cheapest plan over the horizon",
 )
 def project_horizon(
@@ -164,13 +194,15 @@ def project_horizon(
         ),
     ],
     catalog: CatalogDep,
-) -> dict[str, Any]:
-    return evaluate_horizon(body, catalog)
+) -> FiniteJSONResponse:
+    return FiniteJSONResponse(horizon_json(evaluate_horizon(body, catalog)))
 
 
 @router.post(
     "/uncertainty",
     response_class=FiniteJSONResponse,
+    response_model=None,
+    responses=_documented(UncertaintyOut),
     summary="Sensitivity tornado and Monte Carlo bands of the break-even",
 )
 def analyse_uncertainty(
@@ -187,8 +219,8 @@ def analyse_uncertainty(
         ),
     ],
     catalog: CatalogDep,
-) -> dict[str, Any]:
-    return evaluate_uncertainty(body, catalog)
+) -> FiniteJSONResponse:
+    return FiniteJSONResponse(uncertainty_json(evaluate_uncertainty(body, catalog)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,8 +245,7 @@ class UploadTooLarge(Exception):
         self.limit = limit
 
     def response(self) -> JSONResponse:
-        detail = error_detail(("body", "file"), str(self), "too_large")
-        return JSONResponse({"detail": [detail]}, status_code=413)
+        return error_response(413, [ErrorDetail(("body", "file"), str(self), "too_large")])
 
 
 def _too_large(limit: int) -> UploadTooLarge:
@@ -331,6 +362,7 @@ USAGE_IMPORT_OPENAPI = {
     "/usage-import",
     response_class=FiniteJSONResponse,
     response_model=None,
+    responses=_documented(UsageSummaryOut),
     summary="Fill in the workload from a usage export (OpenAI, Anthropic or generic CSV)",
     description=(
         "Upload the CSV as multipart/form-data (field `file`) or as the raw body (text/csv). The upload is read "
@@ -378,6 +410,11 @@ async def _import(
     return await run_in_threadpool(importer.finish)
 
 
-@router.get("/usage-import/formats", summary="The usage-export formats and column names the import accepts")
+@router.get(
+    "/usage-import/formats",
+    response_model=None,
+    responses=_documented(UsageFormatsOut),
+    summary="The usage-export formats and column names the import accepts",
+)
 def list_usage_formats() -> dict[str, Any]:
     return formats_json()

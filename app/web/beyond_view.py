@@ -2,13 +2,15 @@
 cheapest self-hosted option at the user's volume): cost over time, how sure the break-even is, the
 overflow hybrid, and the requirements besides cost.
 
-Each is the JSON API's own answer (app/scenario/beyond.py's evaluate_* functions, called with the page's
-scenario and its `h.*` / `req` settings), so the page, the chart endpoints and /api/v1 agree.
+Each is the JSON API's own answer (app/scenario/{horizon,uncertainty,hybrid,factors}.py's typed results,
+evaluated with the page's scenario and its `h.*` / `req` settings), so the page, the chart endpoints and
+/api/v1 agree. The horizon and the uncertainty judge the same pair: the page evaluates it once for both.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -17,20 +19,19 @@ from app.catalog.sources import Sources
 from app.core import factors as factors_core
 from app.core.errors import DomainError
 from app.core.specs import Catalog
-from app.scenario.beyond import (
-    HorizonIn,
-    HybridIn,
-    HybridOverflowIn,
-    MigrationIn,
-    UncertaintyIn,
-    evaluate_horizon,
-    evaluate_hybrid,
-    evaluate_uncertainty,
-    factors_json,
-)
+from app.render.beyond_json import factors_json, horizon_json, hybrid_json, uncertainty_json
+from app.scenario.beyond import EvaluatedPair, evaluate_pair
+from app.scenario.beyond_inputs import HorizonIn, HybridIn, HybridOverflowIn, MigrationIn, UncertaintyIn
 from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult
+from app.scenario.factors import FactorsAnswer, assess_factors
+from app.scenario.horizon import HorizonAnswer, evaluate_horizon
+from app.scenario.hybrid import HybridAnswer, evaluate_hybrid
 from app.scenario.inputs import ApiOptionIn, ScenarioIn, SelfHostedOptionIn
+from app.scenario.uncertainty import UncertaintyAnswer, evaluate_uncertainty
 from app.web.forms import BeyondIn, beyond_to_pairs, scenario_to_pairs
+
+# The headline pair evaluated once for the horizon and the uncertainty, or why it could not be.
+SharedPair = EvaluatedPair | DomainError | ValueError
 
 MONTE_CARLO_DRAWS = 10_000
 MONTE_CARLO_SEED = 0
@@ -58,9 +59,20 @@ def headline_pair(scenario: ScenarioIn, result: ScenarioResult) -> HeadlinePair 
     return HeadlinePair(api, sh)
 
 
+def _evaluated(shared: SharedPair | None) -> EvaluatedPair | None:
+    if isinstance(shared, (DomainError, ValueError)):
+        raise shared
+    return shared
+
+
 def horizon_data(
-    scenario: ScenarioIn, pair: HeadlinePair, beyond: BeyondIn, catalog: Catalog, sources: Sources | None = None
-) -> dict[str, Any]:
+    scenario: ScenarioIn,
+    pair: HeadlinePair,
+    beyond: BeyondIn,
+    catalog: Catalog,
+    sources: Sources | None = None,
+    shared: SharedPair | None = None,
+) -> HorizonAnswer:
     body = HorizonIn(
         workload=scenario.workload,
         api=pair.api,
@@ -72,12 +84,16 @@ def horizon_data(
         migration=MigrationIn(engineering_weeks=beyond.migration_weeks),
         migrate_at_month=beyond.migrate_at_month,
     )
-    return evaluate_horizon(body, catalog, sources)
+    return evaluate_horizon(body, catalog, sources, _evaluated(shared))
 
 
 def uncertainty_data(
-    scenario: ScenarioIn, pair: HeadlinePair, catalog: Catalog, sources: Sources | None = None
-) -> dict[str, Any]:
+    scenario: ScenarioIn,
+    pair: HeadlinePair,
+    catalog: Catalog,
+    sources: Sources | None = None,
+    shared: SharedPair | None = None,
+) -> UncertaintyAnswer:
     body = UncertaintyIn(
         workload=scenario.workload,
         api=pair.api,
@@ -85,12 +101,12 @@ def uncertainty_data(
         draws=MONTE_CARLO_DRAWS,
         seed=MONTE_CARLO_SEED,
     )
-    return evaluate_uncertainty(body, catalog, sources)
+    return evaluate_uncertainty(body, catalog, sources, _evaluated(shared))
 
 
 def hybrid_data(
     scenario: ScenarioIn, pair: HeadlinePair, beyond: BeyondIn, catalog: Catalog, sources: Sources | None = None
-) -> dict[str, Any]:
+) -> HybridAnswer:
     body = HybridIn(
         workload=scenario.workload,
         option=HybridOverflowIn(
@@ -104,7 +120,7 @@ def hybrid_data(
     return evaluate_hybrid(body, catalog, sources)
 
 
-def factors_data(pair: HeadlinePair, beyond: BeyondIn) -> dict[str, Any] | None:
+def factors_data(pair: HeadlinePair, beyond: BeyondIn) -> FactorsAnswer | None:
     if not beyond.requirements:
         return None
     refs = [
@@ -112,11 +128,20 @@ def factors_data(pair: HeadlinePair, beyond: BeyondIn) -> dict[str, Any] | None:
         factors_core.OptionRef(pair.self_hosted.name, "self_hosted"),
         factors_core.OptionRef("Hybrid (self-hosted base, API overflow)", "hybrid"),
     ]
-    return factors_json(beyond.requirements, refs)
+    return assess_factors(beyond.requirements, refs)
+
+
+def _shared_pair(scenario: ScenarioIn, pair: HeadlinePair, catalog: Catalog, sources: Sources | None) -> SharedPair:
+    try:
+        return evaluate_pair(scenario.workload, pair.api, pair.self_hosted, catalog, (), sources)
+    except (DomainError, ValueError) as error:
+        return error
 
 
 @dataclass(frozen=True)
 class BeyondView:
+    """The four blocks; each block is its view's JSON document, which templates/_beyond.html reads."""
+
     api_name: str
     self_hosted_name: str
     horizon: dict[str, Any] | None
@@ -145,17 +170,20 @@ def beyond_view(
     start = time.perf_counter()
     problems: list[str] = []
 
-    def attempt(what: str, compute: Any) -> dict[str, Any] | None:
+    def attempt(what: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
         try:
-            value: dict[str, Any] = compute()
-            return value
+            return compute()
         except (DomainError, ValueError) as error:
             problems.append(f"{what}: {error}")
             return None
 
-    horizon = attempt("Over time", lambda: horizon_data(scenario, pair, beyond, catalog, sources))
-    uncertainty = attempt("How sure", lambda: uncertainty_data(scenario, pair, catalog, sources))
-    hybrid = attempt("Overflow", lambda: hybrid_data(scenario, pair, beyond, catalog, sources))
+    shared = _shared_pair(scenario, pair, catalog, sources)
+    horizon = attempt("Over time", lambda: horizon_json(horizon_data(scenario, pair, beyond, catalog, sources, shared)))
+    uncertainty = attempt(
+        "How sure", lambda: uncertainty_json(uncertainty_data(scenario, pair, catalog, sources, shared))
+    )
+    hybrid = attempt("Overflow", lambda: hybrid_json(hybrid_data(scenario, pair, beyond, catalog, sources)))
+    factors = factors_data(pair, beyond)
     if chart_base.startswith("/chart.svg"):
         query = urlencode(scenario_to_pairs(scenario) + beyond_to_pairs(beyond))
         horizon_src, tornado_src = f"{chart_base}kind=horizon&{query}", f"{chart_base}kind=tornado&{query}"
@@ -169,7 +197,7 @@ def beyond_view(
         horizon=horizon,
         uncertainty=uncertainty,
         hybrid=hybrid,
-        factors=factors_data(pair, beyond),
+        factors=factors_json(factors) if factors is not None else None,
         horizon_chart_src=horizon_src,
         tornado_chart_src=tornado_src,
         problems=problems,

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.catalog.loader import load_catalog
 from app.catalog.sources import frozen_sources
@@ -48,9 +48,16 @@ from app.scenario.inputs import STORED_DOCUMENT, ScenarioIn
 from app.settings import Settings
 from app.store import USER_MESSAGE, SavedScenario, ScenarioStore, StoreUnavailable
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
+from app.web.api_schemas import (
+    SAVED_SCENARIO_CREATED_EXAMPLE,
+    SAVED_SCENARIO_RESPONSE_EXAMPLE,
+    SavedScenarioCreatedOut,
+    SavedScenarioOut,
+    documented,
+)
 from app.web.beyond_view import headline_pair, horizon_data, uncertainty_data
 from app.web.deps import SettingsDep
-from app.web.errors import error_detail
+from app.web.errors import ErrorDetail, JsonError, error_response, query_errors
 from app.web.forms import BeyondIn, beyond_to_pairs, parse_beyond, parse_query, scenario_to_query
 from app.web.pages import EmbedLinks, PageBanner, render_page, result_view, verdict
 from app.web.security import link_base
@@ -92,8 +99,7 @@ def store_unavailable_response(request: Request, error: Exception) -> Response:
     headers = {"Retry-After": str(error.retry_after_s), "Cache-Control": "no-store"}
     path = request.url.path
     if path.startswith("/api/") or path.endswith((".svg", ".png", ".csv")):  # as their 404s: JSON
-        detail = error_detail(("store",), USER_MESSAGE, "store_unavailable")
-        return JSONResponse({"detail": [detail]}, status_code=503, headers=headers)
+        return error_response(503, [ErrorDetail(("store",), USER_MESSAGE, "store_unavailable")], headers)
     return HTMLResponse(STORE_UNAVAILABLE_PAGE.format(message=escape(USER_MESSAGE)), status_code=503, headers=headers)
 
 
@@ -151,8 +157,8 @@ def chart_params(params: dict[str, str]) -> ChartParams:
     )
 
 
-def _error(loc: list[str], msg: str) -> JSONResponse:
-    return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]}, status_code=422)
+def _query_error(name: str, msg: str) -> JsonError:
+    return JsonError(422, [ErrorDetail(("query", name), msg, "value_error")])
 
 
 @dataclass(frozen=True)
@@ -199,41 +205,26 @@ class Resolved:
         return f"/s/{self.saved.id}" if self.saved is not None else "/?" + scenario_to_query(self.scenario)
 
 
-def _live(request: Request, settings: Settings) -> Resolved | JSONResponse:
+def _live(request: Request, settings: Settings) -> Resolved:
     pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in CHART_PARAMS]
     scenario, state = parse_query(pairs)
     if scenario is None:
         if not state.errors:
             state.add_error("form", "give a workload and at least one option (use the page's permalink query)")
-        return JSONResponse(
-            {"detail": [{"loc": ["query", k], "msg": m, "type": "value_error"} for k, m in state.errors.items()]},
-            status_code=422,
-        )
+        raise JsonError(422, query_errors(state.errors))
     identity = ("live", scenario.model_dump(mode="json"), live_data_fingerprint())
     return Resolved(scenario, identity, None, settings.max_options, state.beyond)
 
 
-def _saved(
-    scenario_id: str, store: ScenarioStore, settings: Settings, request: Request | None = None
-) -> Resolved | JSONResponse:
+def _saved(scenario_id: str, store: ScenarioStore, settings: Settings, request: Request | None = None) -> Resolved:
     saved = store.get(scenario_id) if len(scenario_id) <= 32 else None
     if saved is None:
-        return JSONResponse(
-            {
-                "detail": [
-                    {"loc": ["path", "scenario_id"], "msg": "no saved scenario with this id", "type": "not_found"}
-                ]
-            },
-            status_code=404,
-        )
+        raise JsonError(404, [ErrorDetail(("path", "scenario_id"), "no saved scenario with this id", "not_found")])
     beyond = BeyondIn()
     if request is not None:  # a saved chart of kind=horizon takes the horizon settings from its query
         beyond, errors = parse_beyond(request.query_params.multi_items())
         if errors:
-            return JSONResponse(
-                {"detail": [{"loc": ["query", k], "msg": m, "type": "value_error"} for k, m in errors.items()]},
-                status_code=422,
-            )
+            raise JsonError(422, query_errors(errors))
     # A stored document may predate today's checks on names: it loads, unreadable characters become U+FFFD.
     scenario = ScenarioIn.model_validate(saved.scenario, context=STORED_DOCUMENT)
     return Resolved(scenario, ("saved", saved.id), saved, settings.max_options, beyond)
@@ -288,18 +279,15 @@ def _chart_render(
         try:
             spec = resolved.pair_spec(params)
         except (ValueError, DomainError) as error:
-            return _error(["query", "kind"], str(error))
+            raise _query_error("kind", str(error)) from None
     else:
         result = resolved.evaluate()
         spec = chart_spec(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
     try:
         body = render_svg(spec) if fmt == "svg" else render_png(spec, params.scale)
     except RendererUnavailable as error:  # a crashed or hung render process: this request only, never cached
-        return JSONResponse(
-            {"detail": [error_detail((), str(error), "renderer_unavailable")]},
-            status_code=503,
-            headers={"Retry-After": RENDER_RETRY_AFTER, "Cache-Control": "no-store"},
-        )
+        headers = {"Retry-After": RENDER_RETRY_AFTER, "Cache-Control": "no-store"}
+        raise JsonError(503, [ErrorDetail((), str(error), "renderer_unavailable")], headers) from None
     cache.put(lookup.etag, body)
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=lookup.headers)
 
@@ -316,11 +304,11 @@ def _if_none_match(request: Request) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def _params_or_error(request: Request) -> ChartParams | JSONResponse:
+def _chart_params(request: Request) -> ChartParams:
     try:
         return chart_params(dict(request.query_params))
     except ChartParamError as error:
-        return _error(["query", error.field], str(error))
+        raise _query_error(error.field, str(error)) from None
 
 
 # --- stateless ------------------------------------------------------------------------------------
@@ -336,11 +324,7 @@ async def app_render_cache(request: Request) -> RenderCache:
 
 async def _live_chart(request: Request, settings: Settings, fmt: Literal["svg", "png"], cache: RenderCache) -> Response:
     resolved = _live(request, settings)
-    if isinstance(resolved, JSONResponse):
-        return resolved
-    params = _params_or_error(request)
-    if isinstance(params, JSONResponse):
-        return params
+    params = _chart_params(request)
     lookup = _chart_lookup(request, resolved, params, fmt, cache)
     if lookup.answer is not None:
         return lookup.answer
@@ -441,6 +425,8 @@ def saved_query(saved: SavedScenario, scenario: ScenarioIn) -> str:
     status_code=201,
     response_class=FiniteJSONResponse,
     summary="Save a scenario with today's prices frozen into it",
+    response_model=None,
+    responses={201: documented(SavedScenarioCreatedOut, "Saved: its id and links", SAVED_SCENARIO_CREATED_EXAMPLE)},
 )
 def create_scenario(
     body: Annotated[ScenarioIn, Body(openapi_examples={"design-example": {"value": BREAKEVEN_EXAMPLE}})],
@@ -457,12 +443,13 @@ def create_scenario(
     "/api/v1/scenarios/{scenario_id}",
     response_class=FiniteJSONResponse,
     summary="A saved scenario, evaluated with the figures frozen at save time",
-    responses={404: {"description": "No saved scenario with this id (error shape as for 422)"}},
+    responses={
+        200: documented(SavedScenarioOut, "The scenario as saved and its result", SAVED_SCENARIO_RESPONSE_EXAMPLE),
+        404: {"description": "No saved scenario with this id (error shape as for 422)"},
+    },
 )
 def read_scenario(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     resolved = _saved(scenario_id, store, settings)
-    if isinstance(resolved, JSONResponse):
-        return resolved
     assert resolved.saved is not None
     base = link_base(request)  # never the raw Host header: app/web/security.py
     snapshot = resolved.saved.snapshot
@@ -490,10 +477,10 @@ def save_from_page(query: Annotated[str, Form(max_length=20_000)], store: StoreD
 
 
 def _saved_or_404(scenario_id: str, store: ScenarioStore, settings: Settings) -> Resolved:
-    resolved = _saved(scenario_id, store, settings)
-    if isinstance(resolved, JSONResponse):
-        raise HTTPException(404, "No saved scenario has this id.")
-    return resolved
+    try:
+        return _saved(scenario_id, store, settings)
+    except JsonError:  # a page route: the HTML 404 page, not the JSON shape
+        raise HTTPException(404, "No saved scenario has this id.") from None
 
 
 @router.get("/s/{scenario_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -594,15 +581,8 @@ def read_saved_rerun(scenario_id: str, request: Request, store: StoreDep, settin
 # --- shared renderers -----------------------------------------------------------------------------
 
 
-def _chart(
-    request: Request, resolved: Resolved | JSONResponse, fmt: Literal["svg", "png"], cache: RenderCache
-) -> Response:
-    if isinstance(resolved, JSONResponse):
-        return resolved
-    params = _params_or_error(request)
-    if isinstance(params, JSONResponse):
-        return params
-    return _chart_response(request, resolved, params, fmt, cache)
+def _chart(request: Request, resolved: Resolved, fmt: Literal["svg", "png"], cache: RenderCache) -> Response:
+    return _chart_response(request, resolved, _chart_params(request), fmt, cache)
 
 
 EMBED_PAGE = """<!doctype html>
@@ -623,12 +603,8 @@ EMBED_PAGE = """<!doctype html>
 """
 
 
-def _embed(request: Request, resolved: Resolved | JSONResponse, cache: RenderCache) -> Response:
-    if isinstance(resolved, JSONResponse):
-        return resolved
-    params = _params_or_error(request)
-    if isinstance(params, JSONResponse):
-        return params
+def _embed(request: Request, resolved: Resolved, cache: RenderCache) -> Response:
+    params = _chart_params(request)
     result = resolved.evaluate()
     chart_query = urlencode(
         {"kind": params.kind, "width": params.width, "height": params.height, "theme": params.theme}
@@ -679,9 +655,7 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _csv(resolved: Resolved | JSONResponse) -> Response:
-    if isinstance(resolved, JSONResponse):
-        return resolved
+def _csv(resolved: Resolved) -> Response:
     result = resolved.evaluate()
     out = io.StringIO()
     writer = csv.writer(out)

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
@@ -76,6 +76,12 @@ from app.core.throughput import ENGINES
 from app.core.units import PRECISIONS
 from app.scenario.evaluate import ScenarioResult, evaluate
 from app.scenario.inputs import (
+    BUY_PRICE_REQUIRED,
+    CACHE_SHARES_OVER_TOTAL,
+    CAPACITY_SOURCE_REQUIRED,
+    EXACTLY_ONE_VOLUME,
+    MODEL_OR_PRICES_REQUIRED,
+    RENT_PRICE_REQUIRED,
     ApiOptionIn,
     BuyIn,
     GpuSpecIn,
@@ -664,7 +670,7 @@ def _parse_workload(state: FormState) -> WorkloadIn | None:
     try:
         workload = WorkloadIn.model_validate(doc)
     except ValidationError as error:
-        _record_validation_errors(state, "workload", error, _workload_rule)
+        _record_validation_errors(state, "workload", error, doc)
         return None
     has_errors = any(key in state.errors for key in ("volume", "volume_unit", *[f.key for f in WORKLOAD_FIELDS]))
     return None if has_errors else workload
@@ -718,7 +724,7 @@ def _parse_beyond(state: FormState) -> None:
     try:
         beyond = BeyondIn.model_validate(doc)
     except ValidationError as error:
-        _record_validation_errors(state, "beyond", error, lambda message: ("beyond", message))
+        _record_validation_errors(state, "beyond", error)
         return
     if beyond.migrate_at_month is not None and beyond.migrate_at_month > beyond.months:
         state.add_error("h.migrate_at_month", "must not be after the horizon's last month")
@@ -728,14 +734,6 @@ def _parse_beyond(state: FormState) -> None:
         failed = True
     if not failed:
         state.beyond = beyond
-
-
-def _workload_rule(message: str) -> tuple[str, str]:
-    if "cached_input_fraction + cache_write_fraction" in message:
-        return "cache_write_pct", "cached share + cache-write share must not exceed 100%"
-    if "requests_per_month and tokens_per_month" in message:
-        return "volume", "required: how many requests (or tokens) a month"
-    return "workload", message
 
 
 def _row_keys(values: Mapping[str, str]) -> dict[tuple[OptionKind, int], dict[str, str]]:
@@ -910,27 +908,9 @@ def _validate_option(state: FormState, row: Row, model: type[OptionT], doc: dict
     try:
         option = model.model_validate(doc)
     except ValidationError as error:
-        _record_validation_errors(state, row.key, error, lambda message: _option_rule(row, message, doc))
+        _record_validation_errors(state, row.key, error, doc, row.prefix)
         return None
     return None if state.errors_in(row) else option
-
-
-def _option_rule(row: Row, message: str, doc: Mapping[str, Any]) -> tuple[str, str]:
-    p = row.prefix
-    if "input_per_mtok and output_per_mtok" in message:
-        if doc.get("input_per_mtok") is None and doc.get("output_per_mtok") is not None:
-            return p + "input_per_mtok", "required with a custom output price (or choose a catalog model)"
-        if doc.get("output_per_mtok") is None and doc.get("input_per_mtok") is not None:
-            return p + "output_per_mtok", "required with a custom input price (or choose a catalog model)"
-        return p + "model", "choose a catalog model, or type both input and output prices"
-    if "per_gpu_hour or a rental offer" in message:
-        return p + "per_gpu_hour", "pick a rental offer or type a price per GPU-hour"
-    if "price_per_gpu or a purchase offer" in message:
-        return p + "price_per_gpu", "pick a purchase offer or type a price per GPU"
-    if "model and gpu for a throughput estimate" in message:
-        missing = "gpu" if doc.get("model") is not None else "model"
-        return p + missing, "choose a model and a GPU to estimate throughput, or enter measured throughput"
-    return row.key, message
 
 
 def _assemble(
@@ -952,7 +932,7 @@ def _assemble(
     try:
         state.usable = ScenarioIn(workload=workload, options=[option for _, option in kept])
     except ValidationError as error:
-        _record_validation_errors(state, "form", error, lambda message: ("form", message))
+        _record_validation_errors(state, "form", error)
         return
     state.usable_rows = [row for row, _ in kept]
 
@@ -991,18 +971,47 @@ def _strip_tags(loc: Iterable[str | int]) -> tuple[str, ...]:
     return tuple(str(p) for p in loc if str(p) not in _TAGS and not str(p).startswith(("literal[", "function-")))
 
 
-def _record_validation_errors(state: FormState, part: str, error: ValidationError, rule: Any) -> None:
+def _missing_price(doc: Mapping[str, Any]) -> tuple[str, str]:
+    if doc.get("input_per_mtok") is None and doc.get("output_per_mtok") is not None:
+        return "input_per_mtok", "required with a custom output price (or choose a catalog model)"
+    if doc.get("output_per_mtok") is None and doc.get("input_per_mtok") is not None:
+        return "output_per_mtok", "required with a custom input price (or choose a catalog model)"
+    return "model", "choose a catalog model, or type both input and output prices"
+
+
+def _missing_capacity(doc: Mapping[str, Any]) -> tuple[str, str]:
+    missing = "gpu" if doc.get("model") is not None else "model"
+    return missing, "choose a model and a GPU to estimate throughput, or enter measured throughput"
+
+
+# A rule across fields (a model validator) has no field location of its own: its error type says
+# which rule broke, and this table which field the form shows it beside (a query key, after the
+# row's prefix for an option) and in what words. Each entry reads the document the form built,
+# since a rule may blame whichever of its fields is missing.
+CROSS_FIELD_RULES: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
+    EXACTLY_ONE_VOLUME: lambda doc: ("volume", "required: how many requests (or tokens) a month"),
+    CACHE_SHARES_OVER_TOTAL: lambda doc: ("cache_write_pct", "cached share + cache-write share must not exceed 100%"),
+    MODEL_OR_PRICES_REQUIRED: _missing_price,
+    RENT_PRICE_REQUIRED: lambda doc: ("per_gpu_hour", "pick a rental offer or type a price per GPU-hour"),
+    BUY_PRICE_REQUIRED: lambda doc: ("price_per_gpu", "pick a purchase offer or type a price per GPU"),
+    CAPACITY_SOURCE_REQUIRED: _missing_capacity,
+}
+
+
+def _record_validation_errors(
+    state: FormState, part: str, error: ValidationError, doc: Mapping[str, Any] | None = None, prefix: str = ""
+) -> None:
+    """Put each error of one part of the input ("workload", "beyond", "form" or a row key) beside
+    its field: found by the error's location, or by its type for a rule across fields (only where
+    `doc`, the part's document, is given: the workload and the options). Never by its wording."""
     for item in error.errors(include_url=False):
+        placement = CROSS_FIELD_RULES.get(item["type"]) if doc is not None else None
+        if placement is not None:
+            name, message = placement(doc or {})
+            state.add_error(prefix + name, message)
+            continue
         loc = _strip_tags(item["loc"])
-        key = state.field_for(part, loc) if loc else None
-        if item["type"] == "value_error":
-            # A rule across fields (a model validator): the rule table knows which field to blame.
-            ruled_key, message = rule(_strip_prefix(item["msg"]))
-            if ruled_key != part or key is None:
-                state.add_error(ruled_key, message)
-                continue
-        if key is None:
-            key = part
+        key = (state.field_for(part, loc) if loc else None) or part
         if key in state.errors:
             continue  # the field's own reading already failed: one message is enough
         state.add_error(key, _message(item, _spec_of(key)))

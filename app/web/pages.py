@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
@@ -47,6 +47,7 @@ from app.scenario.usage_import import ImportFailed, UsageImporter
 from app.web.api import FiniteJSONResponse
 from app.web.beyond_view import BeyondView, beyond_view
 from app.web.deps import CatalogDep, SettingsDep
+from app.web.errors import error_response, query_errors
 from app.web.forms import (
     ALL_FIELDS,
     BEYOND_FIELDS,
@@ -1098,10 +1099,7 @@ def read_scenario_json(request: Request, catalog: CatalogDep, settings: Settings
     if result is None or not state.valid:
         if not state.errors:
             state.add_error("form", "give a workload and at least one option")
-        detail = [
-            {"loc": ["query", key], "msg": message, "type": "value_error"} for key, message in state.errors.items()
-        ]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return error_response(422, query_errors(state.errors))
     return FiniteJSONResponse(jsonable_encoder(result_to_json(result)))
 
 

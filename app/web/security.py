@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.settings import Settings
+from app.web.errors import ErrorDetail, error_content
 
 # The API's import and the page's upload form: both stream a usage export of up to MAX_UPLOAD_BYTES.
 UPLOAD_PATHS = ("/api/v1/usage-import", "/import")
@@ -102,7 +103,7 @@ def error_page(status: int, message: str) -> str:
 
 
 def error_body(msg: str, kind: str, loc: list[str | int] | None = None) -> bytes:
-    return json.dumps({"detail": [{"loc": loc or [], "msg": msg, "type": kind}]}).encode()
+    return json.dumps(error_content([ErrorDetail(tuple(loc or ()), msg, kind)])).encode()
 
 
 async def send_json_error(
