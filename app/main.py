@@ -20,17 +20,11 @@ from app.render.chart_render import RenderCache, shutdown_renderer
 from app.settings import Settings, get_settings
 from app.store import ManagedStore, StoreUnavailable
 from app.web import api, api_beyond, embeds
-from app.web.api_schemas import (
-    HEALTH_RESPONSE_EXAMPLE,
-    NOT_READY_RESPONSE_EXAMPLE,
-    READY_RESPONSE_EXAMPLE,
-    HealthOut,
-    NotReadyOut,
-    ReadyOut,
-    documented,
-)
+from app.web.api_examples import HEALTH_RESPONSE_EXAMPLE, NOT_READY_RESPONSE_EXAMPLE, READY_RESPONSE_EXAMPLE
+from app.web.api_schemas import HealthOut, NotReadyOut, ReadyOut, documented
 from app.web.docs import install_docs
 from app.web.errors import install_error_handlers
+from app.web.evaluation_cache import EvaluationCache
 from app.web.observability import install_observability
 from app.web.security import SecurityMiddleware
 
@@ -71,8 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_warm_and_freeze,
     )
     app.state.settings = settings
-    refreshed = use_refreshed_prices(settings.data_dir)  # opt-in: only after `breakeven prices refresh`
-    app.state.prices_refreshed_at = refreshed
+    use_refreshed_prices(settings.data_dir)  # opt-in: only after `breakeven prices refresh`
     install_error_handlers(app)
     install_docs(app)
     app.add_middleware(SecurityMiddleware, settings=settings)
@@ -85,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store.start()
     app.add_exception_handler(StoreUnavailable, embeds.store_unavailable_response)
     app.state.render_cache = RenderCache(settings.chart_cache_bytes, on_lookup=metrics.chart_lookup)
+    # One evaluation per question: the page, its charts and its JSON twin share it (issue 13).
+    app.state.evaluation_cache = EvaluationCache()
     app.include_router(embeds.router)
 
     @app.get(

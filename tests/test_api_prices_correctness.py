@@ -226,7 +226,8 @@ def test_off_peak_only_gives_the_off_peak_price(client: TestClient, clock: Any) 
 
 
 def test_the_time_of_day_choice_round_trips_through_the_form() -> None:
-    from app.web.forms import parse_query, scenario_to_query
+    from app.web.forms import parse_query
+    from app.web.query_codec import scenario_to_query
 
     query = (
         "volume=1000&input_tokens=500&output_tokens=500&api.0.name=DS&api.0.provider=deepseek"

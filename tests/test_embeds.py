@@ -22,8 +22,8 @@ from app.scenario.inputs import ScenarioIn
 from app.settings import Settings
 from app.web.api import BREAKEVEN_EXAMPLE
 from app.web.embeds import safe_cell
-from app.web.forms import scenario_to_query
 from app.web.pages import EmbedLinks, one_line
+from app.web.query_codec import scenario_to_query
 from tests.helpers import assert_error_shape
 
 SCENARIO: dict[str, Any] = copy.deepcopy(BREAKEVEN_EXAMPLE)  # the DESIGN.md example: two APIs, one H100

@@ -31,9 +31,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
-from app.scenario.usage_import import FORMATS, ImportFailed, UsageImporter, summary_json
+from app.scenario.usage_formats import FORMATS
+from app.scenario.usage_import import ImportFailed, UsageImporter, summary_json
 from app.settings import Settings
-from app.web.forms import (
+from app.web.form_fields import (
     ALL_FIELDS,
     API_FIELDS,
     BEYOND_KEYS,
@@ -42,12 +43,11 @@ from app.web.forms import (
     RENT_FIELDS,
     SELF_HOSTED_FIELDS,
     WORKLOAD_KEYS,
-    InputError,
-    parse_decimal,
-    parse_query,
-    scenario_to_query,
 )
+from app.web.form_numbers import InputError, parse_decimal
+from app.web.forms import parse_query
 from app.web.presets import presets
+from app.web.query_codec import scenario_to_query
 
 EXAMPLES = int(os.environ.get("FORM_FUZZ_EXAMPLES", "150"))
 # A form request costs ~10–60 ms of CPU here and an upload of 1 MB ~0.1 s; the stalls this guards

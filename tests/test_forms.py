@@ -37,24 +37,12 @@ from app.scenario.inputs import (
     SelfHostedOptionIn,
     WorkloadIn,
 )
-from app.web.forms import (
-    CROSS_FIELD_RULES,
-    HOURLY_PROFILES,
-    PROFILE_CHOICES,
-    BeyondIn,
-    FormState,
-    InputError,
-    _record_validation_errors,
-    beyond_to_pairs,
-    clean_pairs,
-    evaluate_form,
-    format_percent,
-    parse_beyond,
-    parse_decimal,
-    parse_query,
-    scenario_to_query,
-)
+from app.web.form_errors import CROSS_FIELD_RULES, record_validation_errors
+from app.web.form_fields import HOURLY_PROFILES, PROFILE_CHOICES, BeyondIn
+from app.web.form_numbers import InputError, format_percent, parse_decimal
+from app.web.forms import FormState, clean_pairs, evaluate_form, parse_beyond, parse_query
 from app.web.presets import presets
+from app.web.query_codec import beyond_to_pairs, scenario_to_query
 
 FLAT_VS_H100 = (
     "volume=1000000&input_tokens=500&output_tokens=500"
@@ -756,5 +744,5 @@ def test_both_volumes_land_on_the_volume() -> None:
             {"requests_per_month": 1.0, "tokens_per_month": 1.0, "input_tokens": 1.0, "output_tokens": 1.0}
         )
     assert raised.value.errors()[0]["type"] == EXACTLY_ONE_VOLUME
-    _record_validation_errors(state, "workload", raised.value, {})
+    record_validation_errors(state, "workload", raised.value, {})
     assert state.errors == {"volume": "required: how many requests (or tokens) a month"}

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.catalog.api_prices import resolve_api_prices
-from app.web.pages import money
+from app.render.format import money
 from app.web.presets import presets
 from tests.helpers import assert_all_finite, assert_error_shape
 from tests.test_forms import FLAT_VS_H100, with_values

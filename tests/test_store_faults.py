@@ -35,7 +35,7 @@ from app.store import (
     redacted_url,
 )
 from app.web.api import BREAKEVEN_EXAMPLE
-from app.web.forms import scenario_to_query
+from app.web.query_codec import scenario_to_query
 from tests.helpers import assert_error_shape
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")

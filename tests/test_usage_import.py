@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from app.core.errors import DomainError
 from app.scenario.inputs import WorkloadIn
+from app.scenario.usage_formats import detect_format, normalize_column, parse_timestamp
 from app.scenario.usage_import import (
     MAX_MODELS_TRACKED,
     MAX_RECORD_CHARS,
@@ -19,9 +20,6 @@ from app.scenario.usage_import import (
     ImportFailed,
     UsageImporter,
     UsageSummary,
-    detect_format,
-    normalize_column,
-    parse_timestamp,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "usage"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from app.calibration.measurements import GPU_FAMILIES, Measurement
 from app.core.errors import DomainError
@@ -437,13 +437,6 @@ def tp_of(p: Prediction) -> int:
     return p.tensor_parallel or p.measurement.tensor_parallel or p.measurement.gpu_count
 
 
-def group_scores(predictions: Sequence[Prediction], key: Callable[[Prediction], str]) -> dict[str, Score]:
-    groups: dict[str, list[Prediction]] = {}
-    for p in predictions:
-        groups.setdefault(key(p), []).append(p)
-    return {name: score(items) for name, items in sorted(groups.items())}
-
-
 def explain(p: Prediction) -> str:
     """Why a row is off: the source's own caveat, what the model cannot represent, or the regime."""
     m = p.measurement
@@ -575,14 +568,6 @@ def fold_of(m: Measurement, folds: int) -> int:
     return zlib.crc32(key.encode()) % folds
 
 
-@dataclass
-class EngineReport:
-    engine: Engine
-    fit: FitResult
-    predictions: list[Prediction] = field(default_factory=list)
-    heldout: list[Prediction] = field(default_factory=list)
-
-
 # ----------------------------------------------------------------------------------------------
 # The whole calibration: pooled fit, per-engine fits, hold-out check, error bands
 
@@ -618,10 +603,6 @@ class Calibration:
     predictions: tuple[Prediction, ...]  # every row, by its engine's fitted efficiencies
     heldout: tuple[Prediction, ...]  # every row, by a fit that did not see its configuration
     folds: int
-
-
-def _structure(fits: Mapping[Engine, Efficiencies]) -> dict[Engine, tuple[int, float]]:
-    return {engine: (eff.max_batch, eff.kv_output_reservation) for engine, eff in fits.items()}
 
 
 def fit_all(

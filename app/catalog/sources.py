@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from app.catalog.api_prices import GENAI_PRICES_VERSION, resolve_api_prices, snapshot_as_of
-from app.catalog.efficiencies import efficiencies_for, parse_efficiencies
-from app.catalog.loader import load_catalog
+from app.catalog.efficiencies import parse_efficiencies
 from app.core.api_cost import ApiPrices, PriceWindow, TokenPrices
 from app.core.errors import UnknownId
 from app.core.specs import Catalog, CostParameter, GpuSpec, ModelArchitecture, PurchaseOffer, RentalOffer
@@ -30,11 +28,6 @@ class Sources:
     api_prices: Callable[[str, str | None], ApiPrices]
     efficiencies: Callable[[Engine], Efficiencies]
     label: str  # "live" or "frozen <date>"
-
-
-@cache
-def live_sources() -> Sources:
-    return Sources(load_catalog(), resolve_api_prices, efficiencies_for, "live")
 
 
 def _efficiencies_text() -> str:

@@ -56,10 +56,6 @@ class PairBreakeven:
     api_cost_per_request: float
     self_hosted_marginal_cost_per_request: float
 
-    @property
-    def ever_cheaper(self) -> bool:
-        return self.first_crossover is not None
-
 
 class _Steps:
     """The replica steps of one ReplicaStepCost against one API line."""

@@ -414,7 +414,6 @@ class _Plan:
     routed_weight_bytes_per_gpu: float
     expert_fraction: float  # k/E for MoE, 0 for dense
     active_params: float
-    attention_width: float  # n_heads · d_h (MLA: heads × latent widths), FLOPs per context token
     decode_context: int
     kv_bytes_per_sequence_per_gpu: float  # KV read per decode step per sequence, at decode_context
     reserved_context: int  # tokens of KV a sequence in flight holds, for the memory limit
@@ -502,7 +501,6 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
         routed_weight_bytes_per_gpu=routed * bytes_per_weight / n,
         expert_fraction=(model.experts_per_token / model.num_experts) if routed > 0 else 0.0,
         active_params=model.active_params_b * 1e9,
-        attention_width=width,
         decode_context=decode_context,
         kv_bytes_per_sequence_per_gpu=kv_token * decode_context,
         reserved_context=reserved_context,

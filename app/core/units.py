@@ -16,7 +16,6 @@ MONTHS_PER_YEAR = 12
 TOKENS_PER_MTOK = 1_000_000.0
 GIB = 1024**3
 GB = 1e9
-TB = 1e12
 TERA = 1e12
 
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]

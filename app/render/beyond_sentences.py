@@ -7,17 +7,10 @@ import math
 
 from app.core import horizon as horizon_core
 from app.core import uncertainty as uncertainty_core
+from app.render.format import money, number, plural
 from app.scenario.horizon import HorizonAnswer
 from app.scenario.hybrid import OverflowAnswer, RoutedAnswer
 from app.scenario.uncertainty import UncertaintyAnswer
-
-
-def _plural(count: int) -> str:
-    return "" if count == 1 else "s"
-
-
-def _money(value: float) -> str:
-    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
 
 
 def overflow_notes(answer: OverflowAnswer) -> list[str]:
@@ -34,21 +27,21 @@ def overflow_explanation(answer: OverflowAnswer) -> str:
     best, all_api, all_sh = solved.best, solved.all_api, solved.all_self_hosted
     api, self_hosted = answer.api_name, answer.self_hosted_name
     alternatives = (
-        f"{_money(all_api.monthly_cost)}/month all on {api} and {_money(all_sh.monthly_cost)} self-hosting the "
-        f"peak hour with {all_sh.replicas} replica{_plural(all_sh.replicas)}"
+        f"{money(all_api.monthly_cost)}/month all on {api} and {money(all_sh.monthly_cost)} self-hosting the "
+        f"peak hour with {plural(all_sh.replicas, 'replica')}"
     )
     if answer.cheapest == "all_api":
         return f"No replica pays for itself: {api} alone is cheapest at {alternatives.split(' and ')[0]}."
     if answer.cheapest == "all_self_hosted":
         return (
             f"Overflow does not help here: sizing {self_hosted} for the peak is cheapest "
-            f"({_money(all_sh.monthly_cost)}/month against {_money(all_api.monthly_cost)} on {api})."
+            f"({money(all_sh.monthly_cost)}/month against {money(all_api.monthly_cost)} on {api})."
         )
     share = best.api_requests_per_month / workload.requests_per_month
     return (
-        f"Run {best.replicas} replica{_plural(best.replicas)} of {self_hosted} for the base load and send the "
-        f"excess of {best.hours_overflowing_per_day} busy hour{_plural(best.hours_overflowing_per_day)} a day "
-        f"({share:.0%} of requests) to {api}: {_money(best.monthly_cost)}/month, against {alternatives}."
+        f"Run {plural(best.replicas, 'replica')} of {self_hosted} for the base load and send the "
+        f"excess of {plural(best.hours_overflowing_per_day, 'busy hour')} a day "
+        f"({share:.0%} of requests) to {api}: {money(best.monthly_cost)}/month, against {alternatives}."
     )
 
 
@@ -56,8 +49,8 @@ def routed_explanation(answer: RoutedAnswer) -> str:
     split, api_name = answer.split, answer.api_name
     return (
         f"Routing {answer.self_hosted_share:.0%} of requests ({split.self_hosted_token_share:.0%} of tokens) to "
-        f"{answer.self_hosted_name} and the rest to {api_name} costs {_money(split.monthly_cost)}/month, against "
-        f"{_money(answer.all_api_monthly_cost)} all on {api_name}."
+        f"{answer.self_hosted_name} and the rest to {api_name} costs {money(split.monthly_cost)}/month, against "
+        f"{money(answer.all_api_monthly_cost)} all on {api_name}."
     )
 
 
@@ -68,7 +61,7 @@ def horizon_explanation(answer: HorizonAnswer) -> str:
     api_total = solved.api_only.net_total
     if cheapest.switch_month >= months:
         text = (
-            f"Over {months} months staying on {api} is cheapest ({_money(api_total)}): self-hosting {self_hosted} "
+            f"Over {months} months staying on {api} is cheapest ({money(api_total)}): self-hosting {self_hosted} "
             "does not pay for itself within the horizon."
         )
     else:
@@ -78,8 +71,8 @@ def horizon_explanation(answer: HorizonAnswer) -> str:
             else f"use {api} until month {cheapest.switch_month}, then self-host {self_hosted}"
         )
         text = (
-            f"Over {months} months the cheapest plan is to {plan}: {_money(cheapest.net_total)} net, against "
-            f"{_money(api_total)} on {api} throughout."
+            f"Over {months} months the cheapest plan is to {plan}: {money(cheapest.net_total)} net, against "
+            f"{money(api_total)} on {api} throughout."
         )
         if bought and horizon_core.payback_month(cheapest, solved.api_only) is None:
             text += " It wins only through the hardware's residual value at the end, not by its cash spend."
@@ -100,7 +93,7 @@ def engineer_week_source(answer: HorizonAnswer) -> str:
     salary = answer.engineer_salary
     if salary is None:
         return "entered by the user"
-    return f"{salary.name}: ${salary.value:,.0f}/year ÷ 52 ({salary.source}, {salary.as_of})"
+    return f"{salary.name}: {money(salary.value)}/year ÷ 52 ({salary.source}, {salary.as_of})"
 
 
 def uncertainty_explanation(answer: UncertaintyAnswer) -> str:
@@ -109,10 +102,10 @@ def uncertainty_explanation(answer: UncertaintyAnswer) -> str:
     band = mc.stays_cheaper_above
 
     def volume_text(value: float) -> str:
-        return "never" if math.isinf(value) else f"{value:,.0f}"
+        return "never" if math.isinf(value) else number(value)
 
     text = (
-        f"At {volume:,.0f} requests/month, {answer.self_hosted_name} is cheaper than {answer.api_name} in "
+        f"At {number(volume)} requests/month, {answer.self_hosted_name} is cheaper than {answer.api_name} in "
         f"{mc.probability_self_hosted_cheaper:.0%} of {mc.draws:,} draws. The volume above which it stays cheaper "
         f"is {volume_text(band.p10)} / {volume_text(band.p50)} / {volume_text(band.p90)} requests/month "
         "(P10 / P50 / P90)"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from app.core.breakeven import LinearCost
 from app.core.self_hosted import ReplicaStepCost
+from app.render.format import volume
 from app.scenario.evaluate import ApiResult, ScenarioResult, cost_curve, option_name
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies, and dark enough
@@ -22,7 +23,6 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 # as a line sampled every STEP_SAMPLE_PX pixels (the staircase is invisible at that density).
 MIN_STEP_PX = 2.0
 STEP_SAMPLE_PX = 2.0
-MAX_Y_DECADES = 8
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,6 @@ class Series:
     name: str
     kind: str  # "api" or "self_hosted"
     color: str
-    dashed: bool
     points: list[tuple[float, float]]  # (requests/month, USD/month), in drawing order
 
 
@@ -45,7 +44,6 @@ class Marker:
 @dataclass(frozen=True)
 class ChartData:
     x_range: tuple[float, float]
-    y_range: tuple[float, float]
     series: list[Series]
     markers: list[Marker]
     volume: float
@@ -59,25 +57,8 @@ def _decade_ceil(value: float) -> float:
     return 10.0 ** math.ceil(math.log10(value))
 
 
-def compact_number(value: float) -> str:
-    """1500 → 1.5k, 3000000 → 3M, 2.5e9 → 2.5B."""
-    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= threshold:
-            scaled = value / threshold
-            text = f"{scaled:.1f}" if scaled < 10 else f"{scaled:.0f}"
-            return text.removesuffix(".0") + suffix
-    if abs(value) >= 1 or value == 0:
-        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-    return f"{value:.2g}"
-
-
-def compact_money(value: float) -> str:
-    return "$" + compact_number(value)
-
-
 def _ranges(result: ScenarioResult) -> tuple[float, float]:
-    volume = result.workload.requests_per_month
-    landmarks = [volume]
+    landmarks = [result.workload.requests_per_month]
     for pair in result.breakevens:
         landmarks += [v for v in (pair.solution.first_crossover, pair.solution.stays_cheaper_above) if v]
     low = _decade_floor(max(min(landmarks) / 10, 1.0))
@@ -121,17 +102,9 @@ def chart_series(result: ScenarioResult, plot_width: float = 600) -> ChartData:
         color = PALETTE[index % len(PALETTE)]
         if isinstance(curve, LinearCost):
             points = [(low, curve.cost(low)), (high, curve.cost(high))]
-            series.append(Series(option_name(option), "api", color, True, points))
+            series.append(Series(option_name(option), "api", color, points))
         else:
-            series.append(
-                Series(option_name(option), "self_hosted", color, False, _staircase(curve, low, high, x_pixel))
-            )
-
-    costs = [c for s in series for _, c in s.points if c > 0]
-    y_high = _decade_ceil(max(costs))
-    y_low = max(_decade_floor(min(costs)), y_high / 10**MAX_Y_DECADES)
-    if y_low >= y_high:
-        y_low = y_high / 10
+            series.append(Series(option_name(option), "self_hosted", color, _staircase(curve, low, high, x_pixel)))
 
     markers: list[Marker] = []
     for pair in sorted(result.breakevens, key=lambda p: not _is_headline_pair(result, p.api, p.self_hosted)):
@@ -144,7 +117,7 @@ def chart_series(result: ScenarioResult, plot_width: float = 600) -> ChartData:
             Marker(
                 first,
                 api.breakdown.per_request * first,
-                compact_number(first),
+                volume(first),
                 f"{pair.self_hosted} becomes cheaper than {pair.api} at {first:,.0f} requests/month",
             )
         )
@@ -154,11 +127,11 @@ def chart_series(result: ScenarioResult, plot_width: float = 600) -> ChartData:
                 Marker(
                     stays,
                     api.breakdown.per_request * stays,
-                    compact_number(stays),
+                    volume(stays),
                     f"{pair.self_hosted} stays cheaper than {pair.api} above {stays:,.0f} requests/month",
                 )
             )
-    return ChartData((low, high), (y_low, y_high), series, markers, workload.requests_per_month)
+    return ChartData((low, high), series, markers, workload.requests_per_month)
 
 
 def _is_headline_pair(result: ScenarioResult, api: str, self_hosted: str) -> bool:

@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 from app.core import horizon as horizon_core
 from app.render.beyond_json import finite_or_none
-from app.render.chart_series import PALETTE, chart_series, compact_number
+from app.render.chart_series import PALETTE, chart_series
+from app.render.format import money, volume
 from app.scenario.evaluate import ScenarioResult
 from app.scenario.horizon import HorizonAnswer
 from app.scenario.uncertainty import UncertaintyAnswer
@@ -148,7 +149,7 @@ def chart_spec(
                 "order": {"field": "order", "type": "quantitative"},
             },
         },
-        marked_line("requests", data.volume, f"your volume: {compact_number(data.volume)}/month", colors),
+        marked_line("requests", data.volume, f"your volume: {volume(data.volume)}/month", colors),
     ]
     if markers:
         layers.append(
@@ -222,10 +223,6 @@ def _frame(
     }
 
 
-def _usd(value: float) -> str:
-    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
-
-
 def _pct(fraction: float) -> str:
     text = f"{fraction * 100:+.4g}%".replace("-", "−")
     return "0%" if text in ("+0%", "−0%") else text
@@ -264,7 +261,7 @@ def horizon_spec(
         if plan is None or plan.switch_month in seen:
             continue
         seen.add(plan.switch_month)
-        name = f"{prefix}{base_name(plan)} (net {_usd(plan.net_total)})"
+        name = f"{prefix}{base_name(plan)} (net {money(plan.net_total)})"
         names.append(name)
         rows += [{"plan": name, "month": m, "usd": usd} for m, usd in enumerate(plan.cumulative)]
     api_trend = request.api_price_change_per_year
@@ -277,7 +274,7 @@ def horizon_spec(
             + (" (default; Epoch AI trend, Anthropic list prices)" if default_trend else "")
             + f"; GPU prices {_pct(request.gpu_price_change_per_year)}/year; "
             f"traffic {_pct(request.monthly_growth)}/month.",
-            f"Migration {request.migration.engineering_weeks:g} engineer-weeks = {_usd(horizon.migration_cost_usd)}, "
+            f"Migration {request.migration.engineering_weeks:g} engineer-weeks = {money(horizon.migration_cost_usd)}, "
             "paid when self-hosting starts.",
             "Lines: cash spent to date; net = the total after resale of bought hardware. USD, 730 hours a month.",
         )
@@ -334,15 +331,15 @@ def tornado_spec(
     finite = [v for b in bars for v in (finite_or_none(b.at_low), finite_or_none(b.at_high)) if v is not None and v > 0]
     if base is not None and base > 0:
         finite.append(base)
-    volume = uncertainty.volume
-    finite.append(volume)
+    your_volume = uncertainty.volume
+    finite.append(your_volume)
     low_end, never_at, high_end = min(finite) / 1.5, max(finite) * 2, max(finite) * 4
 
     def place(value: float | None) -> float:  # "never" is drawn near the right edge
         return float(never_at if value is None else max(low_end, value))
 
     def words(value: float | None) -> str:
-        return "never" if value is None else compact_number(value)
+        return "never" if value is None else volume(value)
 
     rows = []
     for b in bars:
@@ -408,8 +405,12 @@ def tornado_spec(
         {
             "data": {
                 "values": [
-                    {"x": place(base), "label": f"entered values: {words(base)}", "left": place(base) < volume},
-                    {"x": volume, "label": f"your volume: {compact_number(volume)}", "left": volume <= place(base)},
+                    {"x": place(base), "label": f"entered values: {words(base)}", "left": place(base) < your_volume},
+                    {
+                        "x": your_volume,
+                        "label": f"your volume: {volume(your_volume)}",
+                        "left": your_volume <= place(base),
+                    },
                 ]
             },
             "layer": [

@@ -13,6 +13,7 @@ from app.core.throughput import (
 )
 from app.core.units import TOKENS_PER_MTOK
 from app.core.workload import Workload
+from app.render.sentences import pair_explanation
 from app.scenario.evaluate import ApiResult, PairResult, ScenarioResult, SelfHostedResult, option_name
 
 # ---------------------------------------------------------------------------------------------
@@ -188,5 +189,5 @@ def _pair_json(pair: PairResult, workload: Workload) -> dict[str, Any]:
         "api_cheaper_again_count": solution.api_cheaper_again_count,
         "api_cost_per_request": solution.api_cost_per_request,
         "self_hosted_marginal_cost_per_request": solution.self_hosted_marginal_cost_per_request,
-        "explanation": pair.explanation,
+        "explanation": pair_explanation(pair),
     }

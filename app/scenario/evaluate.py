@@ -56,7 +56,9 @@ class PairResult:
     api: str
     self_hosted: str
     solution: PairBreakeven
-    explanation: str
+    # One replica's figures, which the break-even sentence (app/render/sentences.py) cites.
+    replica_monthly_cost: float
+    requests_per_replica: float
 
 
 @dataclass(frozen=True)
@@ -159,43 +161,9 @@ def _pair(api: ApiResult, sh: SelfHostedResult) -> PairResult:
         api=option_name(api),
         self_hosted=option_name(sh),
         solution=solution,
-        explanation=explain(
-            option_name(api), option_name(sh), solution, curve.per_replica_monthly, curve.requests_per_replica
-        ),
+        replica_monthly_cost=curve.per_replica_monthly,
+        requests_per_replica=curve.requests_per_replica,
     )
-
-
-def _money(value: float) -> str:
-    if value >= 100:
-        return f"${value:,.0f}"
-    if value >= 0.01:
-        return f"${value:,.2f}"
-    return f"${value:.3g}"
-
-
-def explain(api: str, self_hosted: str, solution: PairBreakeven, replica_cost: float, replica_requests: float) -> str:
-    per_request_api = solution.api_cost_per_request
-    marginal = solution.self_hosted_marginal_cost_per_request
-    if solution.first_crossover is None or solution.stays_cheaper_above is None:
-        return (
-            f"{self_hosted} is never cheaper than {api}: each replica costs {_money(replica_cost)}/month and serves "
-            f"at most {replica_requests:,.0f} requests/month, {_money(marginal)} per request, which is not below "
-            f"{api}'s {_money(per_request_api)} per request, so adding traffic only adds replicas that cost more "
-            "than the API would."
-        )
-    text = (
-        f"{self_hosted} becomes cheaper than {api} at {solution.first_crossover:,.0f} requests/month and stays "
-        f"cheaper above {solution.stays_cheaper_above:,.0f} requests/month: at full replicas it costs "
-        f"{_money(marginal)} per request against {api}'s {_money(per_request_api)}."
-    )
-    if solution.api_cheaper_again_count:
-        ranges = solution.api_cheaper_again_count
-        first = solution.api_cheaper_again[0]
-        text += (
-            f" In between, {ranges} range{'s' if ranges > 1 else ''} where a newly added replica makes {api} cheaper "
-            f"again (the first from {first.start:,.0f} to {first.end:,.0f} requests/month)."
-        )
-    return text
 
 
 def snapshot_for(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> dict[str, Any]:

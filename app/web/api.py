@@ -20,22 +20,19 @@ from app.render.result_json import estimate_json, result_to_json
 from app.scenario.evaluate import evaluate
 from app.scenario.inputs import GpuSpecIn, ModelArchitectureIn, ScenarioIn, StrictInput
 from app.scenario.resolve import estimate_replica_throughput, resolve_gpu, serving_setup
-from app.web.api_schemas import (
+from app.web.api_catalog_schemas import (
     API_MODELS_RESPONSE_EXAMPLE,
-    BREAKEVEN_RESPONSE_EXAMPLE,
     GPUS_RESPONSE_EXAMPLE,
     MODELS_RESPONSE_EXAMPLE,
     OFFERS_RESPONSE_EXAMPLE,
-    THROUGHPUT_RESPONSE_EXAMPLE,
     ApiModelsOut,
-    BreakevenOut,
     GpuSpecOut,
     Listing,
     ModelArchitectureOut,
     OffersOut,
-    ThroughputOut,
-    documented,
 )
+from app.web.api_examples import BREAKEVEN_RESPONSE_EXAMPLE, THROUGHPUT_RESPONSE_EXAMPLE
+from app.web.api_schemas import BreakevenOut, ThroughputOut, documented
 from app.web.deps import CatalogDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1")

@@ -23,13 +23,8 @@ from app.scenario.factors import evaluate_factors
 from app.scenario.horizon import evaluate_horizon
 from app.scenario.hybrid import evaluate_hybrid
 from app.scenario.uncertainty import evaluate_uncertainty
-from app.scenario.usage_import import (
-    FormatChoice,
-    UsageImporter,
-    UsageSummary,
-    formats_json,
-    summary_json,
-)
+from app.scenario.usage_formats import FormatChoice
+from app.scenario.usage_import import UsageImporter, UsageSummary, formats_json, summary_json
 from app.web.api import FLAT_API_EXAMPLE, LLAMA_ON_H100_EXAMPLE, FiniteJSONResponse
 from app.web.api_beyond_schemas import (
     FactorsOut,

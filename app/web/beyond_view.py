@@ -4,12 +4,14 @@ overflow hybrid, and the requirements besides cost.
 
 Each is the JSON API's own answer (app/scenario/{horizon,uncertainty,hybrid,factors}.py's typed results,
 evaluated with the page's scenario and its `h.*` / `req` settings), so the page, the chart endpoints and
-/api/v1 agree. The horizon and the uncertainty judge the same pair: the page evaluates it once for both.
+/api/v1 agree. The horizon and the uncertainty judge the same pair, and take it from the page's own
+evaluation (`headline_evaluated`) rather than evaluating it again; the uncertainty's Monte Carlo is kept
+with the evaluation (app/web/evaluation_cache.py), so the tornado chart reuses the page's. The hybrid
+evaluates its own pair: the workload with the daily profile's peak is another question.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,21 +19,21 @@ from urllib.parse import urlencode
 
 from app.catalog.sources import Sources
 from app.core import factors as factors_core
+from app.core.breakeven import cheapest_envelope
 from app.core.errors import DomainError
 from app.core.specs import Catalog
 from app.render.beyond_json import factors_json, horizon_json, hybrid_json, uncertainty_json
-from app.scenario.beyond import EvaluatedPair, evaluate_pair
+from app.scenario.beyond import EvaluatedPair
 from app.scenario.beyond_inputs import HorizonIn, HybridIn, HybridOverflowIn, MigrationIn, UncertaintyIn
-from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult
+from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult, cost_curve, option_name
 from app.scenario.factors import FactorsAnswer, assess_factors
 from app.scenario.horizon import HorizonAnswer, evaluate_horizon
 from app.scenario.hybrid import HybridAnswer, evaluate_hybrid
 from app.scenario.inputs import ApiOptionIn, ScenarioIn, SelfHostedOptionIn
 from app.scenario.uncertainty import UncertaintyAnswer, evaluate_uncertainty
-from app.web.forms import BeyondIn, beyond_to_pairs, scenario_to_pairs
-
-# The headline pair evaluated once for the horizon and the uncertainty, or why it could not be.
-SharedPair = EvaluatedPair | DomainError | ValueError
+from app.web.evaluation_cache import Evaluation
+from app.web.form_fields import BeyondIn
+from app.web.query_codec import beyond_to_pairs, scenario_to_pairs
 
 MONTE_CARLO_DRAWS = 10_000
 MONTE_CARLO_SEED = 0
@@ -59,10 +61,33 @@ def headline_pair(scenario: ScenarioIn, result: ScenarioResult) -> HeadlinePair 
     return HeadlinePair(api, sh)
 
 
-def _evaluated(shared: SharedPair | None) -> EvaluatedPair | None:
-    if isinstance(shared, (DomainError, ValueError)):
-        raise shared
-    return shared
+def headline_evaluated(result: ScenarioResult, pair: HeadlinePair) -> EvaluatedPair:
+    """The pair as `evaluate_pair` evaluates it (a two-option scenario), taken from the whole scenario's
+    result instead of evaluated again. Each option's result depends only on its own spec, the workload and
+    the sources, so it is the same object; what depends on the set of options (the cheapest, the envelope,
+    the notes) is rebuilt here as app.scenario.evaluate.evaluate builds it, for two options.
+    tests/test_evaluations.py checks the two agree."""
+    api = next(o for o in result.options if isinstance(o, ApiResult) and option_name(o) == pair.api.name)
+    sh = next(o for o in result.options if isinstance(o, SelfHostedResult) and option_name(o) == pair.self_hosted.name)
+    breakeven = next(p for p in result.breakevens if p.api == pair.api.name and p.self_hosted == pair.self_hosted.name)
+    options: list[ApiResult | SelfHostedResult] = [api, sh]
+    cheapest = min(range(len(options)), key=lambda i: (options[i].monthly_cost, i))
+    landmarks = [result.workload.requests_per_month * 10]
+    solution = breakeven.solution
+    landmarks += [2 * v for v in (solution.first_crossover, solution.stays_cheaper_above) if v]
+    envelope, covered = cheapest_envelope([cost_curve(api), cost_curve(sh)], max(landmarks))
+    # evaluate's one note, the stale price snapshot, is there when an API option uses catalog prices.
+    notes = list(result.notes) if api.resolved.option.prices.as_of else []
+    scenario = ScenarioResult(
+        workload=result.workload,
+        options=options,
+        cheapest=option_name(options[cheapest]),
+        breakevens=[breakeven],
+        envelope=envelope,
+        envelope_up_to=covered,
+        notes=notes,
+    )
+    return EvaluatedPair(scenario, api, sh)
 
 
 def horizon_data(
@@ -71,8 +96,9 @@ def horizon_data(
     beyond: BeyondIn,
     catalog: Catalog,
     sources: Sources | None = None,
-    shared: SharedPair | None = None,
+    evaluated: EvaluatedPair | None = None,
 ) -> HorizonAnswer:
+    """`evaluated`: the pair from the scenario's result (`headline_evaluated`); without it, evaluated here."""
     body = HorizonIn(
         workload=scenario.workload,
         api=pair.api,
@@ -84,7 +110,7 @@ def horizon_data(
         migration=MigrationIn(engineering_weeks=beyond.migration_weeks),
         migrate_at_month=beyond.migrate_at_month,
     )
-    return evaluate_horizon(body, catalog, sources, _evaluated(shared))
+    return evaluate_horizon(body, catalog, sources, evaluated)
 
 
 def uncertainty_data(
@@ -92,8 +118,9 @@ def uncertainty_data(
     pair: HeadlinePair,
     catalog: Catalog,
     sources: Sources | None = None,
-    shared: SharedPair | None = None,
+    evaluated: EvaluatedPair | None = None,
 ) -> UncertaintyAnswer:
+    """`evaluated`: the pair from the scenario's result (`headline_evaluated`); without it, evaluated here."""
     body = UncertaintyIn(
         workload=scenario.workload,
         api=pair.api,
@@ -101,7 +128,19 @@ def uncertainty_data(
         draws=MONTE_CARLO_DRAWS,
         seed=MONTE_CARLO_SEED,
     )
-    return evaluate_uncertainty(body, catalog, sources, _evaluated(shared))
+    return evaluate_uncertainty(body, catalog, sources, evaluated)
+
+
+def headline_uncertainty(
+    evaluation: Evaluation, scenario: ScenarioIn, pair: HeadlinePair, catalog: Catalog, sources: Sources | None
+) -> UncertaintyAnswer:
+    """The headline pair's uncertainty, computed once per evaluation: the page's "How sure" block and the
+    tornado chart of the same scenario share its Monte Carlo. Everything it depends on (the scenario, its
+    sources, the fixed draws and seed) is part of what keys `evaluation`."""
+    if evaluation.uncertainty is None:
+        evaluated = headline_evaluated(evaluation.result, pair)  # cheap: an envelope of two curves
+        evaluation.uncertainty = uncertainty_data(scenario, pair, catalog, sources, evaluated)
+    return evaluation.uncertainty
 
 
 def hybrid_data(
@@ -131,13 +170,6 @@ def factors_data(pair: HeadlinePair, beyond: BeyondIn) -> FactorsAnswer | None:
     return assess_factors(beyond.requirements, refs)
 
 
-def _shared_pair(scenario: ScenarioIn, pair: HeadlinePair, catalog: Catalog, sources: Sources | None) -> SharedPair:
-    try:
-        return evaluate_pair(scenario.workload, pair.api, pair.self_hosted, catalog, (), sources)
-    except (DomainError, ValueError) as error:
-        return error
-
-
 @dataclass(frozen=True)
 class BeyondView:
     """The four blocks; each block is its view's JSON document, which templates/_beyond.html reads."""
@@ -151,7 +183,6 @@ class BeyondView:
     horizon_chart_src: str
     tornado_chart_src: str
     problems: list[str]
-    elapsed_ms: float
 
 
 def beyond_view(
@@ -161,13 +192,14 @@ def beyond_view(
     catalog: Catalog,
     chart_base: str = "/chart.svg?",
     sources: Sources | None = None,
+    evaluation: Evaluation | None = None,
 ) -> BeyondView | None:
     """The four blocks for the headline pair; None without an API and a self-hosted option. A block the
-    model cannot compute is left out with its reason in `problems`."""
+    model cannot compute is left out with its reason in `problems`. `evaluation`: where `result` came
+    from, to share its uncertainty with the tornado chart (app/web/evaluation_cache.py)."""
     pair = headline_pair(scenario, result)
     if pair is None:
         return None
-    start = time.perf_counter()
     problems: list[str] = []
 
     def attempt(what: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
@@ -177,10 +209,13 @@ def beyond_view(
             problems.append(f"{what}: {error}")
             return None
 
-    shared = _shared_pair(scenario, pair, catalog, sources)
-    horizon = attempt("Over time", lambda: horizon_json(horizon_data(scenario, pair, beyond, catalog, sources, shared)))
+    evaluated = headline_evaluated(result, pair)
+    horizon = attempt(
+        "Over time", lambda: horizon_json(horizon_data(scenario, pair, beyond, catalog, sources, evaluated))
+    )
+    how_sure = evaluation if evaluation is not None and evaluation.result is result else Evaluation(result)
     uncertainty = attempt(
-        "How sure", lambda: uncertainty_json(uncertainty_data(scenario, pair, catalog, sources, shared))
+        "How sure", lambda: uncertainty_json(headline_uncertainty(how_sure, scenario, pair, catalog, sources))
     )
     hybrid = attempt("Overflow", lambda: hybrid_json(hybrid_data(scenario, pair, beyond, catalog, sources)))
     factors = factors_data(pair, beyond)
@@ -201,5 +236,4 @@ def beyond_view(
         horizon_chart_src=horizon_src,
         tornado_chart_src=tornado_src,
         problems=problems,
-        elapsed_ms=(time.perf_counter() - start) * 1000,
     )

@@ -48,18 +48,16 @@ from app.scenario.inputs import STORED_DOCUMENT, ScenarioIn
 from app.settings import Settings
 from app.store import USER_MESSAGE, SavedScenario, ScenarioStore, StoreUnavailable
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
-from app.web.api_schemas import (
-    SAVED_SCENARIO_CREATED_EXAMPLE,
-    SAVED_SCENARIO_RESPONSE_EXAMPLE,
-    SavedScenarioCreatedOut,
-    SavedScenarioOut,
-    documented,
-)
-from app.web.beyond_view import headline_pair, horizon_data, uncertainty_data
+from app.web.api_examples import SAVED_SCENARIO_CREATED_EXAMPLE, SAVED_SCENARIO_RESPONSE_EXAMPLE
+from app.web.api_schemas import SavedScenarioCreatedOut, SavedScenarioOut, documented
+from app.web.beyond_view import headline_evaluated, headline_pair, headline_uncertainty, horizon_data
 from app.web.deps import SettingsDep
 from app.web.errors import ErrorDetail, JsonError, error_response, query_errors
-from app.web.forms import BeyondIn, beyond_to_pairs, parse_beyond, parse_query, scenario_to_query
+from app.web.evaluation_cache import Evaluation, EvaluationCache, get_evaluation_cache, live_key, saved_key
+from app.web.form_fields import BeyondIn
+from app.web.forms import parse_beyond, parse_query
 from app.web.pages import EmbedLinks, PageBanner, render_page, result_view, verdict
+from app.web.query_codec import beyond_to_pairs, scenario_to_query
 from app.web.security import link_base
 
 router = APIRouter()
@@ -170,8 +168,20 @@ class Resolved:
     saved: SavedScenario | None
     max_options: int
     beyond: BeyondIn = BeyondIn()  # the horizon settings (`h.*`), for kind=horizon
+    # Where the page and the other faces of this scenario left its evaluation (app/web/evaluation_cache.py).
+    evaluations: EvaluationCache | None = None
+
+    def evaluated(self) -> Evaluation:
+        """The scenario evaluated once: found in the cache (the page's, or another face's), else evaluated."""
+        if self.evaluations is None:
+            return Evaluation(self._evaluate())
+        key = saved_key(self.saved.id) if self.saved is not None else live_key(self.scenario)
+        return self.evaluations.evaluation(key, self._evaluate)
 
     def evaluate(self) -> ScenarioResult:
+        return self.evaluated().result
+
+    def _evaluate(self) -> ScenarioResult:
         if self.saved is not None:
             sources = frozen_sources(self.saved.snapshot, label=f"saved {self.saved.created_at}")
             return evaluate(self.scenario, sources.catalog, self.max_options, sources)
@@ -180,7 +190,8 @@ class Resolved:
     def pair_spec(self, params: ChartParams) -> dict[str, Any]:
         """The spec of a chart for the headline pair (kind horizon or tornado); ValueError if the
         scenario lacks an API or a self-hosted option."""
-        result = self.evaluate()
+        evaluation = self.evaluated()
+        result = evaluation.result
         pair = headline_pair(self.scenario, result)
         if pair is None:
             raise ValueError(
@@ -191,10 +202,11 @@ class Resolved:
         catalog = sources.catalog if sources is not None else load_catalog()
         w, h, theme = params.width, params.height, params.theme
         if params.kind == "horizon":
-            data = horizon_data(self.scenario, pair, self.beyond, catalog, sources)
+            evaluated = headline_evaluated(result, pair)
+            data = horizon_data(self.scenario, pair, self.beyond, catalog, sources, evaluated)
             return horizon_spec(data, width=w, height=h, theme=theme)
-        data = uncertainty_data(self.scenario, pair, catalog, sources)
-        return tornado_spec(data, width=w, height=h, theme=theme)
+        uncertainty = headline_uncertainty(evaluation, self.scenario, pair, catalog, sources)
+        return tornado_spec(uncertainty, width=w, height=h, theme=theme)
 
     @property
     def cache_control(self) -> str:
@@ -213,10 +225,17 @@ def _live(request: Request, settings: Settings) -> Resolved:
             state.add_error("form", "give a workload and at least one option (use the page's permalink query)")
         raise JsonError(422, query_errors(state.errors))
     identity = ("live", scenario.model_dump(mode="json"), live_data_fingerprint())
-    return Resolved(scenario, identity, None, settings.max_options, state.beyond)
+    return Resolved(scenario, identity, None, settings.max_options, state.beyond, get_evaluation_cache(request))
 
 
-def _saved(scenario_id: str, store: ScenarioStore, settings: Settings, request: Request | None = None) -> Resolved:
+def _saved(
+    scenario_id: str,
+    store: ScenarioStore,
+    settings: Settings,
+    request: Request | None = None,
+    *,
+    evaluations: EvaluationCache | None = None,
+) -> Resolved:
     saved = store.get(scenario_id) if len(scenario_id) <= 32 else None
     if saved is None:
         raise JsonError(404, [ErrorDetail(("path", "scenario_id"), "no saved scenario with this id", "not_found")])
@@ -227,7 +246,9 @@ def _saved(scenario_id: str, store: ScenarioStore, settings: Settings, request: 
             raise JsonError(422, query_errors(errors))
     # A stored document may predate today's checks on names: it loads, unreadable characters become U+FFFD.
     scenario = ScenarioIn.model_validate(saved.scenario, context=STORED_DOCUMENT)
-    return Resolved(scenario, ("saved", saved.id), saved, settings.max_options, beyond)
+    if evaluations is None and request is not None:
+        evaluations = get_evaluation_cache(request)
+    return Resolved(scenario, ("saved", saved.id), saved, settings.max_options, beyond, evaluations)
 
 
 def alt_text(result: ScenarioResult, kind: ChartKind = "cost") -> str:
@@ -384,8 +405,8 @@ def read_saved_embed(
 
 
 @router.get("/s/{scenario_id}/data.csv", include_in_schema=False)
-def read_saved_data_csv(scenario_id: str, store: StoreDep, settings: SettingsDep) -> Response:
-    return _csv(_saved(scenario_id, store, settings))
+def read_saved_data_csv(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    return _csv(_saved(scenario_id, store, settings, evaluations=get_evaluation_cache(request)))
 
 
 def links(scenario_id: str, base: str = "") -> dict[str, str]:
@@ -449,7 +470,7 @@ def create_scenario(
     },
 )
 def read_scenario(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    resolved = _saved(scenario_id, store, settings)
+    resolved = _saved(scenario_id, store, settings, evaluations=get_evaluation_cache(request))
     assert resolved.saved is not None
     base = link_base(request)  # never the raw Host header: app/web/security.py
     snapshot = resolved.saved.snapshot
@@ -476,20 +497,23 @@ def save_from_page(query: Annotated[str, Form(max_length=20_000)], store: StoreD
     return RedirectResponse(f"/s/{saved.id}", status_code=303)
 
 
-def _saved_or_404(scenario_id: str, store: ScenarioStore, settings: Settings) -> Resolved:
+def _saved_or_404(scenario_id: str, store: ScenarioStore, settings: Settings, request: Request) -> Resolved:
     try:
-        return _saved(scenario_id, store, settings)
+        return _saved(scenario_id, store, settings, evaluations=get_evaluation_cache(request))
     except JsonError:  # a page route: the HTML 404 page, not the JSON shape
         raise HTTPException(404, "No saved scenario has this id.") from None
 
 
 @router.get("/s/{scenario_id}", response_class=HTMLResponse, include_in_schema=False)
 def read_saved_page(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    resolved = _saved_or_404(scenario_id, store, settings)
+    resolved = _saved_or_404(scenario_id, store, settings, request)
     saved = resolved.saved
     assert saved is not None
     frozen = frozen_sources(saved.snapshot)
-    result = evaluate(resolved.scenario, frozen.catalog, settings.max_options, frozen)
+    # The same result as evaluating with `frozen` (a saved scenario's sources differ only in their label),
+    # shared with its charts.
+    evaluation = resolved.evaluated()
+    result = evaluation.result
     query = saved_query(saved, resolved.scenario)
     _, state = parse_query(query)
     view = result_view(resolved.scenario, result, frozen.catalog)
@@ -529,6 +553,7 @@ def read_saved_page(scenario_id: str, request: Request, store: StoreDep, setting
         chart_src=f"/s/{saved.id}/chart.svg?kind=cost",
         beyond_chart_base=f"/s/{saved.id}/chart.svg?",
         sources=frozen,
+        evaluation=evaluation,
     )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -546,12 +571,17 @@ def _volume(value: float | None) -> str:
 
 @router.get("/s/{scenario_id}/rerun", response_class=HTMLResponse, include_in_schema=False)
 def read_saved_rerun(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
-    resolved = _saved_or_404(scenario_id, store, settings)
+    resolved = _saved_or_404(scenario_id, store, settings, request)
     saved = resolved.saved
     assert saved is not None
     then = resolved.evaluate()
     catalog = load_catalog()
-    now = evaluate(resolved.scenario, catalog, settings.max_options)
+    # Today's evaluation is the live scenario's: shared with the permalink's page and charts.
+    evaluations = get_evaluation_cache(request)
+    now_evaluation = evaluations.evaluation(
+        live_key(resolved.scenario), lambda: evaluate(resolved.scenario, catalog, settings.max_options)
+    )
+    now = now_evaluation.result
     lines = []
     for old, new in zip(then.options, now.options, strict=True):
         lines.append(
@@ -575,7 +605,9 @@ def read_saved_rerun(scenario_id: str, request: Request, store: StoreDep, settin
         save_query=query,
     )
     view = result_view(resolved.scenario, now, catalog)
-    return render_page(request, state, resolved.scenario, now, view, catalog, query, banner=banner)
+    return render_page(
+        request, state, resolved.scenario, now, view, catalog, query, banner=banner, evaluation=now_evaluation
+    )
 
 
 # --- shared renderers -----------------------------------------------------------------------------

@@ -52,421 +52,51 @@ Example: `volume=3000000&input_tokens=500&output_tokens=500&api.0.name=GPT-5+min
 
 Numbers are read leniently (`3,000,000`, `3M`, `2.5k`, `$2.50`, `30%`) and written plainly; the
 encoding is exact: `parse_query(scenario_to_query(s))` gives back `s`.
+
+Here: the query read back into a scenario and the form's state. Beside it: the fields and their keys
+(app.web.form_fields), numbers (app.web.form_numbers), the writer (app.web.query_codec) and where each
+validation message goes (app.web.form_errors).
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Context, Decimal, InvalidOperation
-from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import PydanticUndefined
+from pydantic import BaseModel, ValidationError
 
-from app.core import horizon as horizon_core
 from app.core.errors import DomainError
 from app.core.factors import REQUIREMENTS_BY_ID
-from app.core.self_hosted import RENTAL_TERMS
 from app.core.specs import Catalog
-from app.core.throughput import ENGINES
-from app.core.units import PRECISIONS
 from app.scenario.evaluate import ScenarioResult, evaluate
-from app.scenario.inputs import (
-    BUY_PRICE_REQUIRED,
-    CACHE_SHARES_OVER_TOTAL,
-    CAPACITY_SOURCE_REQUIRED,
-    EXACTLY_ONE_VOLUME,
-    MODEL_OR_PRICES_REQUIRED,
-    RENT_PRICE_REQUIRED,
-    ApiOptionIn,
-    BuyIn,
-    GpuSpecIn,
-    ModelArchitectureIn,
-    RentIn,
-    ScenarioIn,
-    SelfHostedOptionIn,
-    WorkloadIn,
-)
-
-FieldKind = Literal["number", "int", "percent", "text", "id", "choice", "gpu_count"]
-OptionKind = Literal["api", "self_hosted"]
-
-# Query keys that steer the page rather than describe the scenario.
-CONTROL_KEYS = frozenset({"partial", "add", "remove", "import_rows", "import_rejected", "import_failed"})
-ROW_PREFIXES: dict[str, OptionKind] = {"api": "api", "sh": "self_hosted"}
-PREFIX_OF: dict[OptionKind, str] = {"api": "api", "self_hosted": "sh"}
-VOLUME_UNITS = ("requests", "tokens")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One form field: its query key, where its value goes in the input document, how it reads."""
-
-    key: str
-    path: tuple[str, ...]
-    kind: FieldKind
-    label: str
-    model: type[BaseModel]
-    unit: str = ""
-    choices: tuple[str, ...] = ()
-
-    @property
-    def default(self) -> Any:
-        """The input model's default for this field (None when it has none)."""
-        value = self.model.model_fields[self.path[-1]].default
-        return None if value is PydanticUndefined else value
-
-    def encode(self, value: Any) -> str:
-        if self.kind == "percent":
-            return format_percent(value)
-        if self.kind == "number":
-            return format_number(value)
-        return str(value)
-
-    @property
-    def display_default(self) -> str:
-        default = self.default
-        return "" if default is None else self.encode(default)
-
-
-def _fields(model: type[BaseModel], prefix: tuple[str, ...], rows: list[tuple[Any, ...]]) -> tuple[FieldSpec, ...]:
-    specs = []
-    for row in rows:
-        key, attribute, kind, label, *rest = row
-        unit = rest[0] if rest else ""
-        choices = tuple(rest[1]) if len(rest) > 1 else ()
-        specs.append(FieldSpec(key, (*prefix, attribute), kind, label, model, unit, choices))
-    return tuple(specs)
-
-
-WORKLOAD_FIELDS = _fields(
-    WorkloadIn,
-    (),
-    [
-        ("input_tokens", "input_tokens", "number", "Input tokens per request", "tokens"),
-        ("output_tokens", "output_tokens", "number", "Output tokens per request", "tokens"),
-        ("cached_pct", "cached_input_fraction", "percent", "Cached input share", "%"),
-        ("cache_write_pct", "cache_write_fraction", "percent", "Cache-write share", "%"),
-        ("batchable_pct", "batchable_fraction", "percent", "Batchable share", "%"),
-        ("peak_to_average", "peak_to_average", "number", "Peak-to-average", "×"),
-        ("min_tokens_per_second", "min_output_tokens_per_second_per_user", "number", "Min speed per user", "tok/s"),
-        ("max_ttft_seconds", "max_time_to_first_token_seconds", "number", "Max time to first token", "s"),
-    ],
-)
-
-API_FIELDS = _fields(
-    ApiOptionIn,
-    (),
-    [
-        ("name", "name", "text", "Name"),
-        ("provider", "provider", "id", "Provider"),
-        ("model", "model", "id", "Model"),
-        ("input_per_mtok", "input_per_mtok", "number", "Input price", "$/Mtok"),
-        ("output_per_mtok", "output_per_mtok", "number", "Output price", "$/Mtok"),
-        ("cached_input_per_mtok", "cached_input_per_mtok", "number", "Cached input price", "$/Mtok"),
-        ("cache_write_per_mtok", "cache_write_per_mtok", "number", "Cache-write price", "$/Mtok"),
-        ("batch_input_per_mtok", "batch_input_per_mtok", "number", "Batch input price", "$/Mtok"),
-        ("batch_output_per_mtok", "batch_output_per_mtok", "number", "Batch output price", "$/Mtok"),
-        ("discount_pct", "negotiated_discount", "percent", "Negotiated discount", "%"),
-        ("time_of_day", "time_of_day", "choice", "Time-of-day prices", "", ("blend", "off_peak")),
-    ],
-)
-
-SELF_HOSTED_FIELDS = _fields(
-    SelfHostedOptionIn,
-    (),
-    [
-        ("name", "name", "text", "Name"),
-        ("model", "model", "id", "Open model"),
-        ("gpu", "gpu", "id", "GPU"),
-        ("gpu_count", "gpu_count", "gpu_count", "GPUs per replica", "GPUs"),
-        ("precision", "precision", "choice", "Precision", "", PRECISIONS),
-        ("kv_precision", "kv_cache_precision", "choice", "KV-cache precision", "", PRECISIONS),
-        ("engine", "engine", "choice", "Engine", "", ENGINES),
-        ("output_tps", "output_tokens_per_second", "number", "Measured throughput", "tok/s"),
-        ("concurrency", "concurrency", "int", "Concurrency", "requests"),
-        ("utilization_pct", "target_utilization", "percent", "Target utilization", "%"),
-        ("min_replicas", "min_replicas", "int", "Min replicas", "replicas"),
-        ("redundancy", "redundancy", "int", "Spare replicas (N+k)", "replicas"),
-        ("ops_fte", "ops_fte", "number", "Ops staff", "FTE"),
-        ("ops_usd_per_fte_year", "ops_usd_per_fte_year", "number", "Cost per FTE", "$/year"),
-        ("platform_usd_per_month", "platform_usd_per_month", "number", "Platform cost", "$/month"),
-    ],
-)
-
-RENT_FIELDS = _fields(
-    RentIn,
-    ("pricing",),
-    [
-        ("offer", "offer", "id", "Rental offer"),
-        ("term", "term", "choice", "Term", "", RENTAL_TERMS),
-        ("per_gpu_hour", "per_gpu_hour", "number", "Price per GPU-hour", "$/GPU-h"),
-    ],
-)
-
-BUY_FIELDS = _fields(
-    BuyIn,
-    ("pricing",),
-    [
-        ("purchase_offer", "offer", "id", "Purchase offer"),
-        ("price_per_gpu", "price_per_gpu", "number", "Price per GPU", "$"),
-        ("years", "depreciation_years", "number", "Depreciation", "years"),
-        ("residual_pct", "residual_fraction", "percent", "Residual value", "%"),
-        ("cost_of_capital_pct", "cost_of_capital", "percent", "Cost of capital", "%/year"),
-        ("watts_per_gpu", "watts_per_gpu", "number", "Power per GPU", "W"),
-        ("power_draw_pct", "power_draw_fraction", "percent", "Average draw", "%"),
-        ("pue", "pue", "number", "PUE", "×"),
-        ("usd_per_kwh", "electricity_usd_per_kwh", "number", "Electricity", "$/kWh"),
-        ("colo_usd_per_kw_month", "colocation_usd_per_kw_month", "number", "Colocation", "$/kW-month"),
-        ("maintenance_pct", "maintenance_fraction_per_year", "percent", "Maintenance", "%/year"),
-    ],
-)
-
-# The 24-hour traffic shapes the page offers for the overflow hybrid (weights per UTC hour, any
-# scale; the hybrid core scales them to a mean of 1). Illustrative shapes, not measurements:
-# business_hours: 09:00–18:00 at 3× the night-time rate with shoulders at 1.5×; evening_peak: a consumer
-# app busiest 18:00–23:00 (4×), quiet overnight (0.3×).
-HOURLY_PROFILES: dict[str, tuple[float, ...]] = {
-    "flat": (1.0,) * 24,
-    "business_hours": (1,) * 7 + (1.5, 1.5) + (3.0,) * 9 + (1.5, 1.5) + (1,) * 4,
-    "evening_peak": (0.3,) * 7 + (1.0,) * 11 + (4.0,) * 5 + (1.0,),
-}
-PROFILE_CHOICES = (*HOURLY_PROFILES, "custom")
-HOURS_PER_DAY = 24
-
-
-class BeyondIn(BaseModel):
-    """The page's settings for the views beyond one crossover (horizon, overflow, requirements)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    months: int = Field(horizon_core.DEFAULT_HORIZON_MONTHS, ge=1, le=120)
-    monthly_growth: float = Field(0.0, ge=-0.5, le=0.5)
-    api_price_change_per_year: float = Field(horizon_core.DEFAULT_API_PRICE_CHANGE_PER_YEAR, gt=-1, le=1)
-    gpu_price_change_per_year: float = Field(horizon_core.DEFAULT_GPU_PRICE_CHANGE_PER_YEAR, gt=-1, le=1)
-    migration_weeks: float = Field(horizon_core.DEFAULT_MIGRATION_ENGINEERING_WEEKS, ge=0, le=10_000)
-    migrate_at_month: int | None = Field(None, ge=0, le=120)
-    profile: Literal["flat", "business_hours", "evening_peak", "custom"] = "business_hours"
-    hourly: tuple[float, ...] | None = None
-    requirements: tuple[str, ...] = ()
-
-    @property
-    def hourly_weights(self) -> tuple[float, ...]:
-        if self.profile == "custom" and self.hourly is not None:
-            return self.hourly
-        return HOURLY_PROFILES.get(self.profile, HOURLY_PROFILES["business_hours"])
-
-
-BEYOND_FIELDS = _fields(
+from app.scenario.inputs import ApiOptionIn, GpuSpecIn, ModelArchitectureIn, ScenarioIn, SelfHostedOptionIn, WorkloadIn
+from app.web.form_errors import humanize, record_validation_errors, strip_tags
+from app.web.form_fields import (
+    ALL_FIELDS,
+    API_FIELDS,
+    BEYOND_FIELDS,
+    BEYOND_KEYS,
+    BUY_FIELDS,
+    CONTROL_KEYS,
+    HOURLY_KEY,
+    HOURS_PER_DAY,
+    PREFIX_OF,
+    PRICING_KINDS,
+    RENT_FIELDS,
+    REQUIREMENT_KEY,
+    ROW_KEY,
+    ROW_PREFIXES,
+    SELF_HOSTED_FIELDS,
+    VOLUME_UNITS,
+    WORKLOAD_FIELDS,
+    WORKLOAD_KEYS,
     BeyondIn,
-    (),
-    [
-        ("h.months", "months", "int", "Horizon", "months"),
-        ("h.growth_pct", "monthly_growth", "percent", "Traffic growth", "%/month"),
-        ("h.api_price_change_pct", "api_price_change_per_year", "percent", "API price change", "%/year"),
-        ("h.gpu_price_change_pct", "gpu_price_change_per_year", "percent", "GPU price change", "%/year"),
-        ("h.migration_weeks", "migration_weeks", "number", "Migration effort", "engineer-weeks"),
-        ("h.migrate_at_month", "migrate_at_month", "int", "Your plan: migrate after", "months"),
-        ("h.profile", "profile", "choice", "Daily traffic shape", "", PROFILE_CHOICES),
-    ],
+    FieldSpec,
+    OptionKind,
 )
-HOURLY_KEY = "h.hourly"
-REQUIREMENT_KEY = "req"
-BEYOND_KEYS = frozenset({f.key for f in BEYOND_FIELDS} | {HOURLY_KEY, REQUIREMENT_KEY})
-
-PRICING_KINDS = ("rent", "buy")
-WORKLOAD_KEYS = frozenset({"volume", "volume_unit", "requests_per_month", "tokens_per_month"}) | {
-    f.key for f in WORKLOAD_FIELDS
-}
-ALL_FIELDS: dict[str, FieldSpec] = {
-    f.key: f
-    for group in (WORKLOAD_FIELDS, API_FIELDS, SELF_HOSTED_FIELDS, RENT_FIELDS, BUY_FIELDS, BEYOND_FIELDS)
-    for f in group
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Numbers: written exactly and plainly, read leniently
-
-_MULTIPLIERS = {"k": Decimal(10) ** 3, "m": Decimal(10) ** 6, "b": Decimal(10) ** 9, "bn": Decimal(10) ** 9}
-_MULTIPLIERS["t"] = Decimal(10) ** 12
-_NUMBER_NOISE = re.compile(r"[\s,_$%]")
-_SUFFIX = re.compile(r"^(?P<number>.*?\d\.?)(?P<suffix>k|m|bn|b|t)$")
-
-
-def format_number(value: float | int) -> str:
-    """Shortest exact text for a number: integers without a decimal point, others as repr."""
-    if isinstance(value, int):
-        return str(value)
-    if value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    return repr(value)
-
-
-def format_percent(fraction: float) -> str:
-    """A fraction as an exact percentage: 0.3 → "30", 0.125 → "12.5"."""
-    percent = Decimal(repr(float(fraction))) * 100
-    text = format(percent.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
-
-
-class InputError(ValueError):
-    """A field whose text cannot be read as what the field holds."""
-
-
-# Bounds on what a number field reads, checked on the text's exponent BEFORE any arithmetic: Python's
-# Decimal parses "1e999999" in microseconds, but multiplying it by a suffix overflows the context and
-# int() of it builds a million-digit integer (24 s holding the GIL; issue 12). No field holds more than
-# ~1e16 (tokens per month), so 1e30 leaves room; a smaller magnitude than float's (5e-324) reads as 0.
-MAX_MAGNITUDE_EXPONENT = 30
-MIN_MAGNITUDE_EXPONENT = -330
-# After the noise (",", "_", "$", "%", spaces) is removed. Any float written plainly fits (format_percent
-# of 5e-324 is 326 characters); beyond, a digit string is an attack, not a number.
-MAX_NUMBER_CHARS = 400
-_NUMBER_CONTEXT = Context(prec=60, Emax=MAX_MAGNITUDE_EXPONENT + 30, Emin=MIN_MAGNITUDE_EXPONENT - 30)
-_SUFFIX_EXPONENT = {"k": 3, "m": 6, "b": 9, "bn": 9, "t": 12}
-
-
-def parse_decimal(text: str) -> Decimal:
-    """A number's text read leniently; raises InputError naming the rule it breaks.
-
-    Never does arithmetic on an unchecked exponent: the magnitude is bounded first (see
-    MAX_MAGNITUDE_EXPONENT), so every value returned converts to a finite float and a small int."""
-    cleaned = _NUMBER_NOISE.sub("", text).lower()
-    if len(cleaned) > MAX_NUMBER_CHARS:
-        raise InputError(f"must be a number of at most {MAX_NUMBER_CHARS} characters")
-    suffix_exponent = 0
-    match = _SUFFIX.match(cleaned)
-    if match:
-        cleaned, suffix_exponent = match["number"], _SUFFIX_EXPONENT[match["suffix"]]
-    try:
-        number = Decimal(cleaned)  # exact, whatever the exponent: no context, no rounding
-    except (InvalidOperation, ValueError):
-        raise InputError("must be a number, like 3,000,000 or 3M") from None
-    if not number.is_finite():
-        raise InputError("must be a finite number")
-    if number.is_zero():
-        return Decimal(0)  # "-0" and "0e-999999" are 0
-    magnitude = number.adjusted() + suffix_exponent  # the power of ten of the leading digit
-    if magnitude >= MAX_MAGNITUDE_EXPONENT:
-        raise InputError(f"is too large: must be between -1e{MAX_MAGNITUDE_EXPONENT} and 1e{MAX_MAGNITUDE_EXPONENT}")
-    if magnitude < MIN_MAGNITUDE_EXPONENT:
-        return Decimal(0)  # below the smallest float: it reads as 0 anyway, and the field's rule speaks
-    try:
-        return _NUMBER_CONTEXT.multiply(number, _MULTIPLIERS[match["suffix"]]) if match else number
-    except ArithmeticError:  # bounded above, so unreachable; a guard, not a path
-        raise InputError("must be a number, like 3,000,000 or 3M") from None
-
-
-def _to_float(number: Decimal) -> float:
-    try:
-        value = float(number)
-    except (ArithmeticError, ValueError):
-        raise InputError("must be a finite number") from None
-    if not math.isfinite(value):
-        raise InputError("is too large")
-    return value
-
-
-def parse_value(spec: FieldSpec, text: str) -> Any:
-    """The typed value of one field's text; raises InputError with the rule it breaks."""
-    if spec.kind in ("text",):
-        return text
-    if spec.kind == "id":
-        return text.strip()
-    if spec.kind == "choice":
-        value = text.strip()
-        if spec.choices and value not in spec.choices:
-            raise InputError(f"must be one of {', '.join(spec.choices)}")
-        return value
-    if spec.kind == "gpu_count" and text.strip().lower() == "auto":
-        return "auto"
-    number = parse_decimal(text)
-    if spec.kind == "percent":
-        return _to_float(number / 100)
-    if spec.kind in ("int", "gpu_count"):
-        return _to_int(number)
-    return _to_float(number)
-
-
-def _to_int(number: Decimal) -> int:
-    """A whole number's int; the magnitude is bounded by parse_decimal, so int() is cheap."""
-    if number != number.to_integral_value(context=_NUMBER_CONTEXT):
-        raise InputError("must be a whole number")
-    return int(number)
-
-
-# ---------------------------------------------------------------------------------------------
-# ScenarioIn → query
-
-
-def workload_to_pairs(workload: WorkloadIn) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    if workload.tokens_per_month is not None:
-        pairs += [("volume", format_number(workload.tokens_per_month)), ("volume_unit", "tokens")]
-    elif workload.requests_per_month is not None:
-        pairs.append(("volume", format_number(workload.requests_per_month)))
-    return pairs + _encode_fields(workload, WORKLOAD_FIELDS, "")
-
-
-def scenario_to_pairs(scenario: ScenarioIn) -> list[tuple[str, str]]:
-    pairs = workload_to_pairs(scenario.workload)
-    for index, option in enumerate(scenario.options):
-        if isinstance(option, ApiOptionIn):
-            pairs += _encode_fields(option, API_FIELDS, f"api.{index}.")
-            continue
-        prefix = f"sh.{index}."
-        for spec in SELF_HOSTED_FIELDS:
-            value = getattr(option, spec.path[-1])
-            if spec.key in ("model", "gpu") and isinstance(value, BaseModel):
-                pairs += _encode_inline(value, f"{prefix}{spec.key}.")
-            elif value != spec.default:
-                pairs.append((prefix + spec.key, spec.encode(value)))
-        if isinstance(option.pricing, BuyIn):
-            pairs.append((prefix + "pricing", "buy"))
-            pairs += _encode_fields(option.pricing, BUY_FIELDS, prefix)
-        else:
-            pairs += _encode_fields(option.pricing, RENT_FIELDS, prefix)
-    return pairs
-
-
-def scenario_to_query(scenario: ScenarioIn, beyond: BeyondIn | None = None) -> str:
-    return urlencode(scenario_to_pairs(scenario) + (beyond_to_pairs(beyond) if beyond is not None else []))
-
-
-def beyond_to_pairs(beyond: BeyondIn) -> list[tuple[str, str]]:
-    """The beyond-crossover settings as query pairs; defaults left out."""
-    pairs = _encode_fields(beyond, BEYOND_FIELDS, "")
-    if beyond.hourly is not None:
-        pairs.append((HOURLY_KEY, ",".join(format_number(w) for w in beyond.hourly)))
-    pairs += [(REQUIREMENT_KEY, r) for r in beyond.requirements]
-    return pairs
-
-
-def _encode_fields(model: BaseModel, specs: Iterable[FieldSpec], prefix: str) -> list[tuple[str, str]]:
-    pairs = []
-    for spec in specs:
-        value = getattr(model, spec.path[-1])
-        if value != spec.default:
-            pairs.append((prefix + spec.key, spec.encode(value)))
-    return pairs
-
-
-def _encode_inline(model: BaseModel, prefix: str) -> list[tuple[str, str]]:
-    pairs = []
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        default = None if info.default is PydanticUndefined else info.default
-        if isinstance(value, dict):
-            pairs += [(f"{prefix}{name}.{k}", format_number(v)) for k, v in value.items()]
-        elif value != default or info.is_required():
-            pairs.append((prefix + name, format_number(value) if isinstance(value, float | int) else str(value)))
-    return pairs
-
+from app.web.form_numbers import InputError, parse_decimal, parse_value, to_float, to_int
 
 # ---------------------------------------------------------------------------------------------
 # Query → ScenarioIn and the form's state
@@ -557,14 +187,14 @@ class FormState:
         where = tuple(error.field)
         if where[:1] == ("options",) and len(where) >= 2 and isinstance(where[1], int) and where[1] < len(option_rows):
             row = option_rows[where[1]]
-            key = self.field_for(row.key, _strip_tags(where[2:]))
-            self.add_error(key or row.key, _humanize(error.message))
+            key = self.field_for(row.key, strip_tags(where[2:]))
+            self.add_error(key or row.key, humanize(error.message))
             return row
         if where[:1] == ("workload",):
             key = self.field_for("workload", where[1:])
-            self.add_error(key or "workload", _humanize(error.message))
+            self.add_error(key or "workload", humanize(error.message))
             return None
-        self.add_error("form", _humanize(error.message))
+        self.add_error("form", humanize(error.message))
         return None
 
 
@@ -577,9 +207,6 @@ def _pairs(params: Mapping[str, str] | Iterable[tuple[str, str]] | str) -> list[
     if isinstance(params, Mapping):
         return [(str(k), str(v)) for k, v in params.items()]
     return [(str(k), str(v)) for k, v in params]
-
-
-ROW_KEY = re.compile(r"^(api|sh)\.(\d{1,4})\.(.+)$")
 
 
 def clean_pairs(params: Mapping[str, str] | Iterable[tuple[str, str]] | str) -> list[tuple[str, str]]:
@@ -656,7 +283,7 @@ def _parse_workload(state: FormState) -> WorkloadIn | None:
         state.add_error("volume", "required: how many requests (or tokens) a month")
     else:
         try:
-            doc[volume_key] = _to_float(parse_decimal(volume))
+            doc[volume_key] = to_float(parse_decimal(volume))
         except InputError as error:
             state.add_error("volume", str(error))
     for spec in WORKLOAD_FIELDS:
@@ -670,7 +297,7 @@ def _parse_workload(state: FormState) -> WorkloadIn | None:
     try:
         workload = WorkloadIn.model_validate(doc)
     except ValidationError as error:
-        _record_validation_errors(state, "workload", error, doc)
+        record_validation_errors(state, "workload", error, doc)
         return None
     has_errors = any(key in state.errors for key in ("volume", "volume_unit", *[f.key for f in WORKLOAD_FIELDS]))
     return None if has_errors else workload
@@ -707,7 +334,7 @@ def _parse_beyond(state: FormState) -> None:
     if HOURLY_KEY in state.values:
         parts = state.values[HOURLY_KEY].split(",", HOURS_PER_DAY)  # a 25th part is enough to refuse
         try:
-            weights = tuple(_to_float(parse_decimal(part)) for part in parts) if len(parts) == HOURS_PER_DAY else ()
+            weights = tuple(to_float(parse_decimal(part)) for part in parts) if len(parts) == HOURS_PER_DAY else ()
         except InputError:
             weights = ()
         if len(weights) != 24 or any(w < 0 or w > 1e12 for w in weights) or not any(weights):
@@ -724,7 +351,7 @@ def _parse_beyond(state: FormState) -> None:
     try:
         beyond = BeyondIn.model_validate(doc)
     except ValidationError as error:
-        _record_validation_errors(state, "beyond", error)
+        record_validation_errors(state, "beyond", error)
         return
     if beyond.migrate_at_month is not None and beyond.migrate_at_month > beyond.months:
         state.add_error("h.migrate_at_month", "must not be after the horizon's last month")
@@ -870,7 +497,7 @@ def _parse_inline(state: FormState, row: Row, fields: Mapping[str, str], target:
         if target == "gpu" and attribute.startswith("dense_tflops."):
             precision = attribute.split(".", 1)[1]
             try:
-                doc.setdefault("dense_tflops", {})[precision] = _to_float(parse_decimal(text))
+                doc.setdefault("dense_tflops", {})[precision] = to_float(parse_decimal(text))
             except InputError as error:
                 state.add_error(key, str(error))
             continue
@@ -881,9 +508,9 @@ def _parse_inline(state: FormState, row: Row, fields: Mapping[str, str], target:
         annotation = str(info.annotation)
         try:
             if info.annotation is int:
-                doc[attribute] = _to_int(parse_decimal(text))
+                doc[attribute] = to_int(parse_decimal(text))
             elif "float" in annotation:
-                doc[attribute] = _to_float(parse_decimal(text))
+                doc[attribute] = to_float(parse_decimal(text))
             else:
                 doc[attribute] = text
         except InputError as error:
@@ -908,7 +535,7 @@ def _validate_option(state: FormState, row: Row, model: type[OptionT], doc: dict
     try:
         option = model.model_validate(doc)
     except ValidationError as error:
-        _record_validation_errors(state, row.key, error, doc, row.prefix)
+        record_validation_errors(state, row.key, error, doc, row.prefix)
         return None
     return None if state.errors_in(row) else option
 
@@ -932,7 +559,7 @@ def _assemble(
     try:
         state.usable = ScenarioIn(workload=workload, options=[option for _, option in kept])
     except ValidationError as error:
-        _record_validation_errors(state, "form", error)
+        record_validation_errors(state, "form", error)
         return
     state.usable_rows = [row for row, _ in kept]
 
@@ -958,153 +585,3 @@ def evaluate_form(state: FormState, catalog: Catalog, max_options: int = 16) -> 
             )
             state.usable, state.usable_rows = scenario, rows
     return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation messages that say the rule, in the form's units
-
-_TAGS = {"api", "self_hosted", "rent", "buy", "str", "int", "ModelArchitectureIn", "GpuSpecIn"}
-
-
-def _strip_tags(loc: Iterable[str | int]) -> tuple[str, ...]:
-    """A pydantic location without the union and discriminator tags it inserts."""
-    return tuple(str(p) for p in loc if str(p) not in _TAGS and not str(p).startswith(("literal[", "function-")))
-
-
-def _missing_price(doc: Mapping[str, Any]) -> tuple[str, str]:
-    if doc.get("input_per_mtok") is None and doc.get("output_per_mtok") is not None:
-        return "input_per_mtok", "required with a custom output price (or choose a catalog model)"
-    if doc.get("output_per_mtok") is None and doc.get("input_per_mtok") is not None:
-        return "output_per_mtok", "required with a custom input price (or choose a catalog model)"
-    return "model", "choose a catalog model, or type both input and output prices"
-
-
-def _missing_capacity(doc: Mapping[str, Any]) -> tuple[str, str]:
-    missing = "gpu" if doc.get("model") is not None else "model"
-    return missing, "choose a model and a GPU to estimate throughput, or enter measured throughput"
-
-
-# A rule across fields (a model validator) has no field location of its own: its error type says
-# which rule broke, and this table which field the form shows it beside (a query key, after the
-# row's prefix for an option) and in what words. Each entry reads the document the form built,
-# since a rule may blame whichever of its fields is missing.
-CROSS_FIELD_RULES: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
-    EXACTLY_ONE_VOLUME: lambda doc: ("volume", "required: how many requests (or tokens) a month"),
-    CACHE_SHARES_OVER_TOTAL: lambda doc: ("cache_write_pct", "cached share + cache-write share must not exceed 100%"),
-    MODEL_OR_PRICES_REQUIRED: _missing_price,
-    RENT_PRICE_REQUIRED: lambda doc: ("per_gpu_hour", "pick a rental offer or type a price per GPU-hour"),
-    BUY_PRICE_REQUIRED: lambda doc: ("price_per_gpu", "pick a purchase offer or type a price per GPU"),
-    CAPACITY_SOURCE_REQUIRED: _missing_capacity,
-}
-
-
-def _record_validation_errors(
-    state: FormState, part: str, error: ValidationError, doc: Mapping[str, Any] | None = None, prefix: str = ""
-) -> None:
-    """Put each error of one part of the input ("workload", "beyond", "form" or a row key) beside
-    its field: found by the error's location, or by its type for a rule across fields (only where
-    `doc`, the part's document, is given: the workload and the options). Never by its wording."""
-    for item in error.errors(include_url=False):
-        placement = CROSS_FIELD_RULES.get(item["type"]) if doc is not None else None
-        if placement is not None:
-            name, message = placement(doc or {})
-            state.add_error(prefix + name, message)
-            continue
-        loc = _strip_tags(item["loc"])
-        key = (state.field_for(part, loc) if loc else None) or part
-        if key in state.errors:
-            continue  # the field's own reading already failed: one message is enough
-        state.add_error(key, _message(item, _spec_of(key)))
-
-
-def _spec_of(key: str) -> FieldSpec | None:
-    match = ROW_KEY.match(key)
-    return ALL_FIELDS.get(match[3] if match else key)
-
-
-def _strip_prefix(message: str) -> str:
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
-
-
-def _bound(value: Any, spec: FieldSpec | None) -> str:
-    if spec is not None and spec.kind == "percent":
-        return f"{format_percent(float(value))}%"
-    if isinstance(value, float | int) and abs(value) >= 1000:
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
-    if isinstance(value, float) and not value.is_integer():
-        return format(Decimal(repr(value)).normalize(), "f")  # 0.000001, not 1e-06
-    return format_number(value) if isinstance(value, float | int) else str(value)
-
-
-def _message(item: Mapping[str, Any], spec: FieldSpec | None) -> str:
-    kind, ctx = item["type"], item.get("ctx") or {}
-    if kind == "greater_than":
-        return f"must be greater than {_bound(ctx['gt'], spec)}"
-    if kind == "greater_than_equal":
-        return f"must be at least {_bound(ctx['ge'], spec)}"
-    if kind == "less_than":
-        return f"must be below {_bound(ctx['lt'], spec)}"
-    if kind == "less_than_equal":
-        return f"must be at most {_bound(ctx['le'], spec)}"
-    if kind == "missing":
-        return "required"
-    if kind == "string_too_short":
-        return "must not be empty"
-    if kind == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters"
-    if kind == "literal_error":
-        return f"must be one of {ctx.get('expected', '')}".replace("'", "")
-    if kind in ("finite_number",):
-        return "must be a finite number"
-    if kind.startswith("int_"):
-        return "must be a whole number"
-    if kind == "extra_forbidden":
-        return "is not a field of this option"
-    message = _strip_prefix(str(item.get("msg", "is not valid")))
-    return message[:1].lower() + message[1:]
-
-
-_FIELD_WORDS = {
-    "gpu_count": "GPU count",
-    "per_gpu_hour": "price per GPU-hour",
-    "output_tokens_per_second": "measured throughput",
-    "min_output_tokens_per_second_per_user": "min speed per user",
-    "max_time_to_first_token_seconds": "max time to first token",
-    "input_tokens": "input tokens",
-    "output_tokens": "output tokens",
-    "kv_cache_precision": "KV-cache precision",
-}
-
-
-def _humanize(message: str) -> str:
-    for name, words in _FIELD_WORDS.items():
-        message = re.sub(rf"\b{name}\b", words, message)
-    return message
-
-
-__all__ = [
-    "ALL_FIELDS",
-    "API_FIELDS",
-    "BEYOND_FIELDS",
-    "BUY_FIELDS",
-    "RENT_FIELDS",
-    "SELF_HOSTED_FIELDS",
-    "WORKLOAD_FIELDS",
-    "BeyondIn",
-    "FieldSpec",
-    "FormState",
-    "Row",
-    "clean_pairs",
-    "evaluate_form",
-    "beyond_to_pairs",
-    "format_number",
-    "format_percent",
-    "parse_beyond",
-    "parse_query",
-    "scenario_to_pairs",
-    "scenario_to_query",
-    "workload_to_pairs",
-]

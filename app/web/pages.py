@@ -38,8 +38,10 @@ from app.core.self_hosted import RENTAL_TERMS, BuyPricing, RentPricing
 from app.core.specs import Catalog
 from app.core.throughput import ENGINES
 from app.core.units import HOURS_PER_MONTH, MONTHS_PER_YEAR, SECONDS_PER_HOUR, TOKENS_PER_MTOK
-from app.render.chart_series import PALETTE, compact_number
+from app.render.chart_series import PALETTE
+from app.render.format import entered_price, money, number, percent, plural, price_per_mtok, tokens, volume
 from app.render.result_json import result_to_json
+from app.render.sentences import pair_explanation
 from app.scenario.evaluate import ApiResult, PairResult, ScenarioResult, SelfHostedResult, option_name
 from app.scenario.inputs import ApiOptionIn, BuyIn, ScenarioIn, SelfHostedOptionIn, WorkloadIn
 from app.scenario.resolve import resolve_api
@@ -48,23 +50,12 @@ from app.web.api import FiniteJSONResponse
 from app.web.beyond_view import BeyondView, beyond_view
 from app.web.deps import CatalogDep, SettingsDep
 from app.web.errors import error_response, query_errors
-from app.web.forms import (
-    ALL_FIELDS,
-    BEYOND_FIELDS,
-    CONTROL_KEYS,
-    HOURLY_KEY,
-    ROW_KEY,
-    WORKLOAD_KEYS,
-    FormState,
-    Row,
-    clean_pairs,
-    evaluate_form,
-    format_number,
-    parse_query,
-    scenario_to_query,
-    workload_to_pairs,
-)
+from app.web.evaluation_cache import Evaluation, evaluate_form_once, get_evaluation_cache
+from app.web.form_fields import ALL_FIELDS, BEYOND_FIELDS, CONTROL_KEYS, HOURLY_KEY, ROW_KEY, WORKLOAD_KEYS
+from app.web.form_numbers import format_number
+from app.web.forms import FormState, Row, clean_pairs, parse_query
 from app.web.presets import presets
+from app.web.query_codec import scenario_to_query, workload_to_pairs
 from app.web.security import error_page, link_base
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -84,59 +75,7 @@ FEATURED_PROVIDERS = ("openai", "anthropic", "google", "mistral", "deepseek", "x
 
 
 # ---------------------------------------------------------------------------------------------
-# Number formatting: thousands separators and units, rounded only for display
-
-
-def money(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    sign = "−" if value < 0 else ""
-    value = abs(value)
-    if value >= 100:
-        return f"{sign}${value:,.0f}"
-    if value >= 1 or value == 0:
-        return f"{sign}${value:,.2f}"
-    # Under a dollar: three significant digits, but not "$0.250" for a quarter.
-    decimals = 2 - math.floor(math.log10(value))
-    text = f"{value:.{decimals}f}"
-    if decimals > 2:
-        text = text.rstrip("0").ljust(4, "0") if "." in text else text
-    return f"{sign}${text}"
-
-
-def number(value: float | None, decimals: int = 0) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    if decimals == 0 and abs(value) < 10 and not float(value).is_integer():
-        return f"{value:,.3g}"
-    return f"{value:,.{decimals}f}"
-
-
-def price(value: float) -> str:
-    """An input price as given, to the cent or finer: $2.95, $0.0929, $194.95, $38,750."""
-    if value >= 1 and float(round(value, 2)) == value:
-        text = f"{value:,.2f}"
-        return "$" + (text[:-3] if text.endswith(".00") and value >= 100 else text)
-    if value >= 1:
-        return f"${value:,.4f}".rstrip("0")
-    return money(value)
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
-def per_mtok(value: float | None) -> str:
-    return "–" if value is None else f"{money(value)}/Mtok"
-
-
-def percent(fraction: float) -> str:
-    text = f"{fraction * 100:.2f}".rstrip("0").rstrip(".")
-    return f"{text}%"
-
-
-def compact(value: float | None) -> str:
-    return "–" if value is None else compact_number(value)
+# Display formatting: the figures come from app/render/format.py, the one set shared with the JSON and charts
 
 
 _URL = re.compile(r"https?://[^\s;,)]+")
@@ -150,7 +89,7 @@ def linkify(text: str) -> Markup:
 
 
 templates.env.filters.update(
-    money=money, number=number, per_mtok=per_mtok, percent=percent, compact=compact, linkify=linkify
+    money=money, number=number, per_mtok=price_per_mtok, percent=percent, compact=volume, linkify=linkify
 )
 
 
@@ -298,14 +237,14 @@ class ResultView:
 
 
 def _tokens_phrase(result: ScenarioResult, requests: float) -> str:
-    return f"{compact_number(result.workload.requests_to_tokens(requests))} tokens"
+    return tokens(result.workload.requests_to_tokens(requests))
 
 
 def verdict(result: ScenarioResult) -> tuple[str, list[str]]:
     """The headline sentence, then what else a reader needs to act on it."""
     workload = result.workload
-    volume = workload.requests_per_month
-    at = f"At {compact_number(volume)} requests/month"
+    your_volume = workload.requests_per_month
+    at = f"At {volume(your_volume)} requests/month"
     apis = [o for o in result.options if isinstance(o, ApiResult)]
     hosted = [o for o in result.options if isinstance(o, SelfHostedResult)]
     details: list[str] = []
@@ -322,31 +261,31 @@ def verdict(result: ScenarioResult) -> tuple[str, list[str]]:
             head += "; it never becomes cheaper at any volume."
         elif solution.stays_cheaper_above <= solution.first_crossover * 1.0000001:
             head += (
-                f"; it becomes cheaper above {compact_number(solution.first_crossover)} requests/month "
+                f"; it becomes cheaper above {volume(solution.first_crossover)} requests/month "
                 "and stays cheaper from there on."
             )
         else:
             head += (
-                f"; it becomes cheaper above {compact_number(solution.first_crossover)} requests/month "
-                f"and stays cheaper above {compact_number(solution.stays_cheaper_above)}."
+                f"; it becomes cheaper above {volume(solution.first_crossover)} requests/month "
+                f"and stays cheaper above {volume(solution.stays_cheaper_above)}."
             )
         saving = api.monthly_cost - sh.monthly_cost
         if saving > 0:
             details.append(
                 f"Self-hosting saves {money(saving)}/month ({saving / api.monthly_cost:.0%}) at your volume."
             )
-        elif saving < 0 and solution.first_crossover is not None and solution.first_crossover >= volume:
+        elif saving < 0 and solution.first_crossover is not None and solution.first_crossover >= your_volume:
             details.append(
                 f"{option_name(api)} is {money(-saving)}/month cheaper at your volume; self-hosting needs "
-                f"{number(solution.first_crossover / volume, 1)}× your traffic to break even."
+                f"{number(solution.first_crossover / your_volume, 1)}× your traffic to break even."
             )
         elif saving < 0 and solution.stays_cheaper_above is not None:
             details.append(
                 f"{option_name(api)} is {money(-saving)}/month cheaper at your volume, which falls where a newly "
                 f"added replica tips the balance back; self-hosting stays cheaper above "
-                f"{compact_number(solution.stays_cheaper_above)} requests/month."
+                f"{volume(solution.stays_cheaper_above)} requests/month."
             )
-        details.append(pair.explanation)
+        details.append(pair_explanation(pair))
     else:
         group: list[ApiResult | SelfHostedResult] = [*apis] if apis else [*hosted]
         best = min(group, key=lambda o: o.monthly_cost)
@@ -399,7 +338,7 @@ def table_rows(result: ScenarioResult) -> list[TableRow]:
                     kind="self-hosted",
                     replicas=f"{plural(option.replicas, 'replica')} × {plural(resolved.option.gpu_count, 'GPU')}"
                     f" = {plural(gpus, 'GPU')}",
-                    capacity=f"{compact_number(option.requests_per_replica)} req/month per replica "
+                    capacity=f"{volume(option.requests_per_replica)} req/month per replica "
                     f"({number(resolved.output_tokens_per_second)} tok/s)",
                     capacity_note=_band(option),
                     price_caveat=price_caveat(resolved),
@@ -425,7 +364,7 @@ def envelope_lines(result: ScenarioResult) -> list[str]:
     lines = []
     for segment in result.envelope:
         name = result.name_of(segment.option_index)
-        start, end = compact_number(segment.start), compact_number(segment.end)
+        start, end = volume(segment.start), volume(segment.end)
         if start == end:
             start, end = number(segment.start), number(segment.end)
         if segment.start <= 0:
@@ -451,16 +390,16 @@ def _api_work(result: ApiResult, workload_volume: float, tokens_per_month: float
     blend = ""
     if b.batch_share > 0:
         blend = f" (blend: {percent(1 - b.batch_share)} standard, {percent(b.batch_share)} batch)"
-    for label, tokens, cost in (
+    for label, token_count, cost in (
         ("Uncached input", uncached, b.uncached_input),
         ("Cached input", cached, b.cached_input),
         ("Cache writes", written, b.cache_write),
         ("Output", w.output_tokens, b.output),
     ):
-        if tokens <= 0:
+        if token_count <= 0:
             continue
-        price = cost * TOKENS_PER_MTOK / tokens
-        lines.append(WorkLine(label, f"{number(tokens)} tokens × {per_mtok(price)}{blend}", money(cost)))
+        price = cost * TOKENS_PER_MTOK / token_count
+        lines.append(WorkLine(label, f"{number(token_count)} tokens × {price_per_mtok(price)}{blend}", money(cost)))
     if b.discount:
         gross = b.per_request + b.discount
         lines.append(
@@ -480,7 +419,7 @@ def _api_work(result: ApiResult, workload_volume: float, tokens_per_month: float
         WorkLine(
             "Per million tokens",
             f"{money(result.monthly_cost)} ÷ {number(tokens_per_month / TOKENS_PER_MTOK)} Mtok",
-            per_mtok(result.monthly_cost / (tokens_per_month / TOKENS_PER_MTOK)),
+            price_per_mtok(result.monthly_cost / (tokens_per_month / TOKENS_PER_MTOK)),
         )
     )
     notes = [_prices_note(prices)]
@@ -492,14 +431,14 @@ def _api_work(result: ApiResult, workload_volume: float, tokens_per_month: float
 
 def _prices_note(prices: ApiPrices) -> str:
     standard = prices.standard
-    used = [f"input {per_mtok(standard.input_per_mtok)}", f"output {per_mtok(standard.output_per_mtok)}"]
+    used = [f"input {price_per_mtok(standard.input_per_mtok)}", f"output {price_per_mtok(standard.output_per_mtok)}"]
     if standard.cached_input_per_mtok is not None:
-        used.append(f"cached input {per_mtok(standard.cached_input_per_mtok)}")
+        used.append(f"cached input {price_per_mtok(standard.cached_input_per_mtok)}")
     if standard.cache_write_per_mtok is not None:
-        used.append(f"cache write {per_mtok(standard.cache_write_per_mtok)}")
+        used.append(f"cache write {price_per_mtok(standard.cache_write_per_mtok)}")
     if prices.batch is not None:
-        used.append(f"batch input {per_mtok(prices.batch.input_per_mtok)}")
-        used.append(f"batch output {per_mtok(prices.batch.output_per_mtok)}")
+        used.append(f"batch input {price_per_mtok(prices.batch.input_per_mtok)}")
+        used.append(f"batch output {price_per_mtok(prices.batch.output_per_mtok)}")
     text = "Prices used: " + ", ".join(used)
     if prices.long_context_threshold_tokens:
         text += f"; long-context prices above {prices.long_context_threshold_tokens:,} input tokens"
@@ -559,7 +498,8 @@ def _self_hosted_work(result: SelfHostedResult, spec: SelfHostedOptionIn, catalo
         lines.append(
             WorkLine(
                 "Rent per GPU-month",
-                f"{price(pricing.per_gpu_hour)}/GPU-hour ({pricing.term.replace('_', ' ')}) × {HOURS_PER_MONTH:g} h",
+                f"{entered_price(pricing.per_gpu_hour)}/GPU-hour ({pricing.term.replace('_', ' ')}) "
+                f"× {HOURS_PER_MONTH:g} h",
                 money(per_gpu),
             )
         )
@@ -576,7 +516,7 @@ def _self_hosted_work(result: SelfHostedResult, spec: SelfHostedOptionIn, catalo
     lines.append(
         WorkLine(
             "Fixed costs per month",
-            f"{option.ops_fte:g} FTE × {price(option.ops_usd_per_fte_year)}/year ÷ {MONTHS_PER_YEAR} + "
+            f"{option.ops_fte:g} FTE × {entered_price(option.ops_usd_per_fte_year)}/year ÷ {MONTHS_PER_YEAR} + "
             f"{money(option.platform_usd_per_month)} platform",
             money(fixed),
         )
@@ -609,10 +549,10 @@ def _buy_lines(p: BuyPricing) -> list[WorkLine]:
     rate = p.cost_of_capital / MONTHS_PER_YEAR
     residual = p.capex_per_gpu * p.residual_fraction
     if rate == 0:
-        capital = f"({price(p.capex_per_gpu)} − {money(residual)} residual) ÷ {months:g} months"
+        capital = f"({entered_price(p.capex_per_gpu)} − {money(residual)} residual) ÷ {months:g} months"
     else:
         capital = (
-            f"({price(p.capex_per_gpu)} − {money(residual)} residual × (1 + r)^−n) × r ÷ (1 − (1 + r)^−n), "
+            f"({entered_price(p.capex_per_gpu)} − {money(residual)} residual × (1 + r)^−n) × r ÷ (1 − (1 + r)^−n), "
             f"r = {percent(p.cost_of_capital)}/12, n = {months:g} months"
         )
     kw = p.watts_per_gpu / 1000
@@ -621,17 +561,17 @@ def _buy_lines(p: BuyPricing) -> list[WorkLine]:
         WorkLine(
             "Power per GPU-month",
             f"{number(p.watts_per_gpu)} W × {percent(p.power_draw_fraction)} draw × PUE {p.pue:g} × "
-            f"{HOURS_PER_MONTH:g} h ÷ 1000 × {price(p.electricity_usd_per_kwh)}/kWh",
+            f"{HOURS_PER_MONTH:g} h ÷ 1000 × {entered_price(p.electricity_usd_per_kwh)}/kWh",
             money(p.power_per_gpu()),
         ),
         WorkLine(
             "Colocation per GPU-month",
-            f"{kw:.3g} kW × {price(p.colocation_usd_per_kw_month)}/kW-month",
+            f"{kw:.3g} kW × {entered_price(p.colocation_usd_per_kw_month)}/kW-month",
             money(p.colocation_per_gpu()),
         ),
         WorkLine(
             "Maintenance per GPU-month",
-            f"{price(p.capex_per_gpu)} × {percent(p.maintenance_fraction_per_year)}/year ÷ 12",
+            f"{entered_price(p.capex_per_gpu)} × {percent(p.maintenance_fraction_per_year)}/year ÷ 12",
             money(p.maintenance_per_gpu()),
         ),
     ]
@@ -664,7 +604,7 @@ def _pair_work(pair: PairResult, result: ScenarioResult) -> OptionWork:
                 f"{number(s.stays_cheaper_above)} requests/month ({_tokens_phrase(result, s.stays_cheaper_above)})",
             )
         )
-    return OptionWork(f"{pair.self_hosted} vs {pair.api}", "pair", lines, [pair.explanation])
+    return OptionWork(f"{pair.self_hosted} vs {pair.api}", "pair", lines, [pair_explanation(pair)])
 
 
 def _sources(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> list[SourceLine]:
@@ -695,7 +635,7 @@ def _sources(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> 
         if isinstance(pricing, RentPricing):
             add(
                 f"{name}: GPU-hour price",
-                f"{price(pricing.per_gpu_hour)} {pricing.term.replace('_', ' ')}{trust}",
+                f"{entered_price(pricing.per_gpu_hour)} {pricing.term.replace('_', ' ')}{trust}",
                 pricing.source,
                 pricing.as_of,
             )
@@ -780,9 +720,9 @@ def readouts(state: FormState, result: ScenarioResult | None) -> dict[str, str]:
         return out
     w = result.workload
     if state.value("volume_unit") == "tokens":
-        out["volume"] = f"= {compact_number(w.requests_per_month)} requests/month"
+        out["volume"] = f"= {volume(w.requests_per_month)} requests/month"
     else:
-        out["volume"] = f"= {compact_number(w.tokens_per_month)} tokens/month"
+        out["volume"] = f"= {volume(w.tokens_per_month)} tokens/month"
     for row, option in zip(state.usable_rows, result.options, strict=True):
         if isinstance(option, ApiResult):
             out[row.key] = _api_readout(option.resolved.option.prices)
@@ -795,7 +735,7 @@ def readouts(state: FormState, result: ScenarioResult | None) -> dict[str, str]:
             )
             text += resolved.option.capacity_source
             if isinstance(pricing, RentPricing):
-                text += f" · {price(pricing.per_gpu_hour)}/GPU-hour"
+                text += f" · {entered_price(pricing.per_gpu_hour)}/GPU-hour"
                 if pricing.as_of:
                     text += f" (as of {pricing.as_of})"
             else:
@@ -913,10 +853,6 @@ def _catalog_defaults(catalog: Catalog) -> dict[str, str]:
 # Routes
 
 
-def _clean_query(request: Request) -> str:
-    return urlencode(clean_pairs(request.query_params))
-
-
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
     raw = list(request.query_params.multi_items())
@@ -932,10 +868,12 @@ def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> R
     state.notices[:0] = _import_notices(request.query_params)
     if not state.submitted and not state.rows:
         state.rows += [Row("api", 0, blank=True), Row("self_hosted", 1, blank=True)]
-    result = evaluate_form(state, catalog, settings.max_options) if state.usable is not None else None
+    # Evaluated once, here, for the whole page; its chart images and JSON twin find it in the cache.
+    evaluation = evaluate_form_once(state, catalog, settings.max_options, get_evaluation_cache(request))
+    result = evaluation.result if evaluation is not None else None
     view = result_view(state.usable, result, catalog) if result is not None and state.usable else None
     query = urlencode(cleaned)
-    return render_page(request, state, scenario, result, view, catalog, query, partial=partial)
+    return render_page(request, state, scenario, result, view, catalog, query, partial=partial, evaluation=evaluation)
 
 
 @dataclass(frozen=True)
@@ -1043,6 +981,7 @@ def render_page(
     status_code: int | None = None,
     beyond_chart_base: str = "/chart.svg?",
     sources: Sources | None = None,
+    evaluation: Evaluation | None = None,  # where `result` came from (app/web/evaluation_cache.py)
 ) -> Response:
     base = link_base(request)  # never the raw Host header: app/web/security.py
     if embed is None and view is not None and query:
@@ -1062,7 +1001,7 @@ def render_page(
     if view is not None and result is not None and state.usable is not None:
         # A saved scenario's blocks use its frozen figures (`sources`); the form's menus, today's catalog.
         beyond_catalog = sources.catalog if sources is not None else catalog
-        beyond = beyond_view(state.usable, result, state.beyond, beyond_catalog, beyond_chart_base, sources)
+        beyond = beyond_view(state.usable, result, state.beyond, beyond_catalog, beyond_chart_base, sources, evaluation)
     canonical = scenario_to_query(scenario) if scenario is not None and state.valid else None
     active = next((p.slug for p in presets() if canonical is not None and p.query == canonical), None)
     context = {
@@ -1095,7 +1034,12 @@ def render_page(
 def read_scenario_json(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
     """The page's JSON twin: the same query string, the JSON API's answer (or its 422 shape)."""
     scenario, state = parse_query(list(request.query_params.multi_items()))
-    result = evaluate_form(state, catalog, settings.max_options) if scenario is not None else None
+    evaluation = (
+        evaluate_form_once(state, catalog, settings.max_options, get_evaluation_cache(request))
+        if scenario is not None
+        else None
+    )
+    result = evaluation.result if evaluation is not None else None
     if result is None or not state.valid:
         if not state.errors:
             state.add_error("form", "give a workload and at least one option")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from app.scenario.inputs import ScenarioIn
-from app.web.forms import scenario_to_query
+from app.web.query_codec import scenario_to_query
 
 # A preset must not walk a user into a model about to be switched off (see the module docstring).
 PRESET_MIN_DAYS_BEFORE_RETIREMENT = 30
@@ -183,7 +183,3 @@ def presets() -> tuple[Preset, ...]:
             },
         ),
     )
-
-
-def preset_by_slug(slug: str) -> Preset | None:
-    return next((p for p in presets() if p.slug == slug), None)
