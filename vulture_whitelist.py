@@ -22,7 +22,7 @@ serve_renders  # app/render/chart_render.py: the render worker's entry point, ru
 load_fit_info  # app/catalog/efficiencies.py: tests/test_calibration.py checks the recorded fit accuracy
 use_bundled_litellm  # app/catalog/litellm_prices.py: tests/test_price_refresh.py restores the bundled map
 read_mode  # app/store.py SqliteStore: tests/test_store_faults.py checks how a read-only store connected
-kv_bytes_per_token  # app/core/throughput.py: the whole-model KV formula, pinned by tests/test_throughput.py
+kv_bytes_per_token  # app/core/memory.py: the whole-model KV formula, pinned by tests/test_throughput.py
 PRESET_MIN_DAYS_BEFORE_RETIREMENT  # app/web/presets.py: tests/test_price_sources.py applies the rule
 
 # --- Serialised by dataclasses.asdict into JSON bodies (catalog listings, estimates, snapshots) ----
@@ -54,6 +54,7 @@ rows_fitted  # app/catalog/efficiencies.py FitInfo: the [fit] table of efficienc
 deprecation_source  # app/catalog/litellm_prices.py SecondSource: LiteLLM's record of a retirement
 
 # --- Read by Jinja templates (templates/*.html) ----------------------------------------------------
+form_label  # _macros.html field/choice: FieldSpec.form_label, the text beside a form control
 expression  # _results.html: a worked line's formula
 cost_per_mtok  # _results.html, _embed.html
 capacity_note  # _results.html

@@ -1,11 +1,15 @@
 """Load benchmark against a real server: uvicorn with production settings, driven by wrk.
 
-    .venv/bin/python bench/bench_server.py [--seconds 5] [--rounds 3] [--workers 2]
+    .venv/bin/python bench/bench_server.py [--seconds 5] [--rounds 3] [--workers 0] [--levels 1,16,64]
 
 Measures, in one run so the figures are ratios on the same machine: GET /healthz, POST
-/api/v1/breakeven (two options), a cached chart (GET /chart.svg, same query: served from the render
-LRU) and the page (GET /?<preset>), each at 1, 16 and 64 concurrent connections; plus cold and
-cached chart render times in process. Needs `wrk` (Debian package) on PATH.
+/api/v1/breakeven (two options), a cached chart (GET /chart.svg: served from the render LRU), the page
+with results for a two-option query and for the RAG preset (GET /?<query>), each at 1, 16 and 64
+concurrent connections; plus cold and cached chart render times in process. Needs `wrk` (Debian
+package) on PATH.
+
+--workers 0 (the default) starts the server as `make run` does: `breakeven serve`, one process, with
+its JSON logging and proxy-header settings. --workers N starts `uvicorn --workers N` instead.
 
 The endpoints take turns, cell by cell, for --rounds rounds at each level of concurrency, and
 the table gives medians, each ratio the median of its rounds' ratios to the /healthz cell just
@@ -38,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.web.forms import parse_query  # noqa: E402
+from app.web.presets import presets  # noqa: E402
 from bench.bench_breakeven import TWO_OPTIONS  # noqa: E402
 
 CHART_QUERY = (
@@ -48,6 +53,7 @@ CHART_QUERY = (
 
 
 LEVELS = (1, 16, 64)  # concurrent connections
+RAG_PRESET = "rag-assistant"  # issue 13's page target is measured on this preset
 
 
 def free_port() -> int:
@@ -81,8 +87,8 @@ def wrk(url: str, connections: int, seconds: float, script: str | None) -> tuple
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise RuntimeError(f"{url}: {non_2xx.group(1)} error responses\n{out}")
+    if non_2xx:  # reported, not fatal: one overloaded cell should not throw away a run of several minutes
+        print(f"WARNING {url[:60]}… at {connections} connections: {non_2xx.group(1)} error responses", file=sys.stderr)
     return rps, percentile("50"), percentile("99")
 
 
@@ -153,8 +159,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=0, help="0: one process, as `make run` starts it")
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="connection counts, comma-separated")
     args = parser.parse_args()
+    levels = tuple(int(level) for level in args.levels.split(","))
+    rag_query = next(p for p in presets() if p.slug == RAG_PRESET).query
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
     _, state = parse_query(parse_qsl(CHART_QUERY))
@@ -166,21 +175,14 @@ def main() -> None:
     # The rate limiter would answer most of a load test with 429: lift it for the benchmark.
     server_log = open(Path(data_dir) / "server.log", "wb")  # noqa: SIM115 (closed when the server stops)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATA_DIR": data_dir, "RATE_LIMIT_PER_MINUTE": "1000000000"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--no-server-header",
-        ],
+    if args.workers == 0:  # what `make run` runs: HOST=... PORT=... .venv/bin/breakeven serve
+        command = [sys.executable, "-c", "from app.cli import main; main(['serve'])"]
+        env |= {"HOST": "127.0.0.1", "PORT": str(port)}
+    else:
+        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--workers", str(args.workers)]
+        command += ["--log-level", "warning", "--no-access-log", "--no-server-header"]
+    server = subprocess.Popen(  # noqa: S603 (our interpreter, our app)
+        command,
         cwd=ROOT,
         env=env,
         # Production logging stays on (one JSON access line per request), written to a file as a
@@ -198,8 +200,8 @@ def main() -> None:
                 time.sleep(0.1)
         # Warm every worker: a render cache is per process, and the first render loads vl-convert.
         # A new connection each time, so that the kernel spreads them over the workers.
-        for _ in range(8 * args.workers):
-            for path in (f"/chart.svg?{CHART_QUERY}", f"/?{CHART_QUERY}"):
+        for _ in range(8 * max(1, args.workers)):
+            for path in (f"/chart.svg?{CHART_QUERY}", f"/?{CHART_QUERY}", f"/?{rag_query}"):
                 httpx.get(base + path, timeout=30, headers={"Connection": "close"}).raise_for_status()
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
@@ -211,9 +213,10 @@ def main() -> None:
         others = [
             ("GET /chart.svg (cached)", f"{base}/chart.svg?{CHART_QUERY}", None),
             ("GET / (page with results)", f"{base}/?{CHART_QUERY}", None),
+            (f"GET / ({RAG_PRESET} preset)", f"{base}/?{rag_query}", None),
         ]
         samples: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
-        for connections in LEVELS:
+        for connections in levels:
             for _ in range(args.rounds):
                 for label, url, script in paired + others:
                     samples.setdefault((label, connections), []).append(wrk(url, connections, args.seconds, script))
@@ -225,9 +228,10 @@ def main() -> None:
 
     cold, cached = in_process_chart_times()
     cpu = platform.processor() or platform.machine()
+    served = f"uvicorn --workers {args.workers}" if args.workers else "breakeven serve (one process, as `make run`)"
     print(
         f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"uvicorn --workers {args.workers}, wrk {args.seconds:g}s per cell, load generator on the same machine; "
+        f"{served}, wrk {args.seconds:g}s per cell, load generator on the same machine; "
         f"endpoints take turns for {args.rounds} rounds per level, medians shown."
     )
     print()
@@ -235,7 +239,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     labels = list(dict.fromkeys(label for label, _ in samples))
     for label in labels:
-        for connections in LEVELS:
+        for connections in levels:
             cells = samples[(label, connections)]
             health = samples[("GET /healthz", connections)]
             # Each round's ratio against the /healthz cell measured just before it, then the median.

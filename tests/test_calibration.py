@@ -14,17 +14,10 @@ from pathlib import Path
 import pytest
 
 from app.calibration.cli import DEFAULT_CSV, main, render_toml
-from app.calibration.fit import (
-    ParameterSpace,
-    Prediction,
-    calibrate,
-    fit_engine,
-    fold_of,
-    nelder_mead,
-    predict,
-    score,
-)
+from app.calibration.fit import ParameterSpace, calibrate, fit_engine, nelder_mead
 from app.calibration.measurements import Measurement, interpret_row
+from app.calibration.predict import Prediction, predict
+from app.calibration.score import fold_of, score
 from app.catalog.efficiencies import (
     EFFICIENCIES_PATH,
     efficiencies_for,
@@ -34,12 +27,8 @@ from app.catalog.efficiencies import (
     parse_efficiencies,
 )
 from app.catalog.loader import load_catalog
-from app.core.throughput import (
-    DEFAULT_EFFICIENCIES,
-    ENGINES,
-    ServingSetup,
-    estimate_throughput,
-)
+from app.core.efficiencies import DEFAULT_EFFICIENCIES, ENGINES
+from app.core.throughput import ServingSetup, estimate_throughput
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOG = load_catalog()

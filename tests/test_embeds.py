@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
+from app.render.csv_export import safe_cell
+from app.render.snippets import EmbedLinks, one_line
 from app.scenario.inputs import ScenarioIn
 from app.settings import Settings
 from app.web.api import BREAKEVEN_EXAMPLE
-from app.web.embeds import safe_cell
-from app.web.pages import EmbedLinks, one_line
 from app.web.query_codec import scenario_to_query
 from tests.helpers import assert_error_shape
 

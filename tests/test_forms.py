@@ -20,10 +20,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 from app.catalog.loader import load_catalog
+from app.core.efficiencies import ENGINES
 from app.core.errors import DomainError
 from app.core.factors import REQUIREMENTS
 from app.core.self_hosted import RENTAL_TERMS
-from app.core.throughput import ENGINES
 from app.core.units import PRECISIONS
 from app.scenario import inputs
 from app.scenario.inputs import (
@@ -38,7 +38,18 @@ from app.scenario.inputs import (
     WorkloadIn,
 )
 from app.web.form_errors import CROSS_FIELD_RULES, record_validation_errors
-from app.web.form_fields import HOURLY_PROFILES, PROFILE_CHOICES, BeyondIn
+from app.web.form_fields import (
+    API_FIELDS,
+    BEYOND_FIELDS,
+    BUY_FIELDS,
+    HOURLY_PROFILES,
+    PROFILE_CHOICES,
+    RENT_FIELDS,
+    SELF_HOSTED_FIELDS,
+    WORKLOAD_FIELDS,
+    BeyondIn,
+    field_spec,
+)
 from app.web.form_numbers import InputError, format_percent, parse_decimal
 from app.web.forms import FormState, clean_pairs, evaluate_form, parse_beyond, parse_query
 from app.web.presets import presets
@@ -746,3 +757,40 @@ def test_both_volumes_land_on_the_volume() -> None:
     assert raised.value.errors()[0]["type"] == EXACTLY_ONE_VOLUME
     record_validation_errors(state, "workload", raised.value, {})
     assert state.errors == {"volume": "required: how many requests (or tokens) a month"}
+
+
+# ----------------------------------------------------------------------------------------------
+# Labels, units and help text: written once, in the field table (app/web/form_fields.py)
+
+_LABEL = re.compile(
+    r'<label for="f-(?P<key>[^"]+)">(?P<text>[^<]*?)(?: <span class="unit">(?P<unit>[^<]*)</span>)?'
+    r'(?: <span class="req" aria-hidden="true">\*</span>)?</label>'
+)
+
+
+def test_a_row_field_is_looked_up_among_its_own_kind() -> None:
+    assert field_spec("api.0.model").label == "Model"
+    assert field_spec("sh.1.model").label == "Open model"
+    assert field_spec("api.__i__.input_per_mtok").form_label == "Input"  # the blank row template's key
+    assert field_spec("h.profile").form_label == "Shape"  # beside the control, under "Daily traffic shape"
+    assert field_spec("h.profile").label == "Daily traffic shape"  # what the error summary says
+
+
+def test_every_field_on_the_page_is_labelled_from_the_field_table(client: TestClient) -> None:
+    html = client.get("/").text
+    labelled = {m["key"]: m for m in _LABEL.finditer(html)}
+    groups = {
+        "": (*WORKLOAD_FIELDS, *BEYOND_FIELDS),
+        "api.0.": API_FIELDS,
+        "sh.1.": (*SELF_HOSTED_FIELDS, *RENT_FIELDS, *BUY_FIELDS),
+    }
+    for prefix, specs in groups.items():
+        for spec in specs:
+            key = prefix + spec.key
+            assert key in labelled, f"{key} has no control on the page"
+            found = labelled[key]
+            assert unescape(found["text"]) == spec.form_label, key
+            if spec.kind not in ("choice", "id"):  # a select shows no unit
+                assert unescape(found["unit"] or "") == spec.unit, key
+            help_text = re.search(rf'<p class="help" id="h-{re.escape(key)}">([^<]*)</p>', html)
+            assert (unescape(help_text[1]) if help_text else "") == spec.help, key

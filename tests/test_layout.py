@@ -77,13 +77,6 @@ def test_the_walk_sees_every_package() -> None:
 
 # A module is one idea; past this many lines it is several, and each should be named (issue 13).
 MAX_MODULE_LINES = 750
-# Known exceptions, each with why it is still long; the list only shrinks (a test below fails once one fits).
-OVERSIZED_MODULES = {
-    "app/web/pages.py": "the page presenter moves to app/render next (issue 13)",
-    "app/web/embeds.py": "the page presenter moves to app/render next (issue 13)",
-    "app/core/throughput.py": "to split next: the estimator's types and calibrated defaults apart from the roofline",
-    "app/calibration/fit.py": "to split next: the hold-out check and error bands apart from the fit",
-}
 
 
 def _lines(path: Path) -> int:
@@ -93,15 +86,6 @@ def _lines(path: Path) -> int:
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(APP.parent)))
 def test_no_module_is_oversized(path: Path) -> None:
     name = str(path.relative_to(APP.parent))
-    if name in OVERSIZED_MODULES:
-        return
     assert _lines(path) <= MAX_MODULE_LINES, (
         f"{name} has {_lines(path)} lines (over {MAX_MODULE_LINES}): split it by what its parts are"
     )
-
-
-@pytest.mark.parametrize("name", sorted(OVERSIZED_MODULES))
-def test_the_oversized_list_only_shrinks(name: str) -> None:
-    path = APP.parent / name
-    assert path.exists(), f"{name} is gone: drop it from OVERSIZED_MODULES"
-    assert _lines(path) > MAX_MODULE_LINES, f"{name} fits now ({_lines(path)} lines): drop it from OVERSIZED_MODULES"

@@ -13,21 +13,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from app.core.efficiencies import DEFAULT_EFFICIENCIES, ENGINES, CommEfficiency, Efficiencies
 from app.core.errors import DoesNotFit, DomainError
+from app.core.memory import kv_bytes_per_token, kv_bytes_per_token_per_gpu, smallest_fitting_gpu_count, weight_bytes
 from app.core.specs import GpuSpec, ModelArchitecture
-from app.core.throughput import (
-    DEFAULT_EFFICIENCIES,
-    ENGINES,
-    CommEfficiency,
-    Efficiencies,
-    ServingSetup,
-    ThroughputEstimate,
-    estimate_throughput,
-    kv_bytes_per_token,
-    kv_bytes_per_token_per_gpu,
-    smallest_fitting_gpu_count,
-    weight_bytes,
-)
+from app.core.throughput import ServingSetup, ThroughputEstimate, estimate_throughput
 from app.core.units import GIB, Precision
 
 

@@ -28,12 +28,14 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from app.calibration.fit import Calibration, Score, predict, score
+from app.calibration.fit import Calibration
 from app.calibration.measurements import Measurement, interpret_row
+from app.calibration.predict import predict
 from app.calibration.report import headline, render_report
+from app.calibration.score import Score, score
 from app.catalog.efficiencies import EFFICIENCIES_PATH, load_efficiencies_from
 from app.catalog.loader import load_catalog
-from app.core.throughput import COMM_KINDS, DEFAULT_EFFICIENCIES, Efficiencies
+from app.core.efficiencies import COMM_KINDS, DEFAULT_EFFICIENCIES, Efficiencies
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CSV = REPO_ROOT / "bench" / "calibration" / "throughput-calibration.csv"

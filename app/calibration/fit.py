@@ -2,119 +2,24 @@
 
 `fit_engine` fits the few global efficiencies of one engine family by minimising a robust (Huber)
 loss on log(estimate / measured) with a Nelder-Mead search written here, pulled towards a prior (the
-pooled fit) so that engines with few rows stay physical; `score` computes median absolute percentage
-error, share within ±25% and within 2×; `calibrate` runs the whole fit with held-out folds.
+pooled fit) so that engines with few rows stay physical; `calibrate` runs the whole fit with held-out
+folds. Predicting a row is `app.calibration.predict`; scoring predictions and turning them into error
+bands is `app.calibration.score`.
 """
 
 from __future__ import annotations
 
 import math
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from app.calibration.measurements import GPU_FAMILIES, Measurement
-from app.core.errors import DomainError
+from app.calibration.measurements import Measurement
+from app.calibration.predict import Prediction, predict
+from app.calibration.score import Score, coverage_of, error_bands, fold_of, score, widen_thin_bands
+from app.core.efficiencies import COMM_KINDS, CommEfficiency, CommKind, Efficiencies, Engine
 from app.core.specs import GpuSpec, ModelArchitecture
-from app.core.throughput import (
-    COMM_KINDS,
-    REGIMES,
-    CommEfficiency,
-    CommKind,
-    Coverage,
-    Efficiencies,
-    Engine,
-    ErrorBand,
-    Regime,
-    ServingSetup,
-    ThroughputEstimate,
-    comm_kind_for,
-    estimate_throughput,
-    setup_features,
-    smallest_fitting_gpu_count,
-)
+from app.core.throughput import comm_kind_for
 from app.core.units import Precision
-
-# ----------------------------------------------------------------------------------------------
-# Predicting a row
-
-
-@dataclass(frozen=True)
-class Prediction:
-    measurement: Measurement
-    estimate: ThroughputEstimate | None
-    predicted: float  # in the measurement's unit; 0 when not estimable
-    error: str = ""  # why it could not be estimated
-    tensor_parallel: int = 0  # TP degree the estimate used
-
-    @property
-    def ratio(self) -> float:
-        """measured / predicted."""
-        return self.measurement.measured / self.predicted if self.predicted > 0 else math.inf
-
-    @property
-    def abs_pct_error(self) -> float:
-        """|predicted − measured| / measured, in percent."""
-        return abs(self.predicted - self.measurement.measured) / self.measurement.measured * 100.0
-
-
-def _setup_for(m: Measurement, gpu: GpuSpec, model: ModelArchitecture) -> ServingSetup:
-    tp = m.tensor_parallel
-    if tp is None:
-        tp = min(
-            smallest_fitting_gpu_count(model, gpu, m.precision, m.kv_cache_precision, m.input_tokens, m.output_tokens),
-            m.gpu_count,
-        )
-    return ServingSetup(
-        model=model,
-        gpu=gpu,
-        gpu_count=tp,
-        precision=m.precision,
-        kv_cache_precision=m.kv_cache_precision,
-        engine=m.engine,
-        input_tokens=m.input_tokens,
-        output_tokens=m.output_tokens,
-        concurrency=m.concurrency,
-        min_output_tokens_per_second_per_user=(1.0 / m.slo_tpot_s) if m.slo_tpot_s else None,
-        max_time_to_first_token_seconds=m.slo_ttft_s,
-    )
-
-
-def predict(
-    m: Measurement,
-    gpus: Mapping[str, GpuSpec],
-    models: Mapping[str, ModelArchitecture],
-    efficiencies: Efficiencies,
-) -> Prediction:
-    """The estimator's figure for one measurement, in the measurement's unit."""
-    if m.skip:
-        return Prediction(m, None, 0.0, m.skip)
-    eff = efficiencies
-    if m.engine_batch_cap is not None:
-        eff = replace(eff, max_batch=m.engine_batch_cap)
-    try:
-        setup = _setup_for(m, gpus[m.gpu_id], models[m.model_id])
-        if m.request_rate is not None:
-            # Poisson arrivals: concurrency ≈ rate × time in system (Little's law), iterated.
-            concurrency = 1
-            for _ in range(6):
-                est = estimate_throughput(replace(setup, concurrency=concurrency), eff)
-                in_system = est.time_to_first_token_seconds + m.output_tokens * est.time_per_output_token_seconds
-                concurrency = max(1, round(m.request_rate * in_system))
-            setup = replace(setup, concurrency=concurrency)
-        estimate = estimate_throughput(setup, eff)
-    except DomainError as error:
-        return Prediction(m, None, 0.0, str(error))
-    if m.metric == "output_tokens_per_second_per_gpu":
-        value = estimate.output_tokens_per_second_per_gpu
-    elif m.metric == "output_tokens_per_second_per_user":
-        value = estimate.output_tokens_per_second / estimate.concurrency
-    elif m.metric == "time_to_first_token_seconds":
-        value = estimate.time_to_first_token_seconds
-    else:
-        value = estimate.time_per_output_token_seconds
-    return Prediction(m, estimate, value, tensor_parallel=setup.gpu_count)
-
 
 # ----------------------------------------------------------------------------------------------
 # Parameters <-> efficiencies
@@ -388,187 +293,6 @@ def fit_engine(
 
 
 # ----------------------------------------------------------------------------------------------
-# Scores and report tables
-
-
-@dataclass(frozen=True)
-class Score:
-    rows: int
-    median_abs_pct_error: float
-    within_25_pct: float  # share of rows, 0..1
-    within_2x: float
-    low_factor: float  # 10th percentile of measured / estimate
-    high_factor: float  # 90th percentile
-
-
-def _quantile(sorted_values: Sequence[float], q: float) -> float:
-    if not sorted_values:
-        return math.nan
-    position = q * (len(sorted_values) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
-
-
-def score(predictions: Iterable[Prediction]) -> Score:
-    scored = [p for p in predictions if p.predicted > 0]
-    if not scored:
-        return Score(0, math.nan, math.nan, math.nan, math.nan, math.nan)
-    errors = sorted(p.abs_pct_error for p in scored)
-    ratios = sorted(p.ratio for p in scored)
-    return Score(
-        rows=len(scored),
-        median_abs_pct_error=_quantile(errors, 0.5),
-        within_25_pct=sum(1 for p in scored if 0.75 <= p.predicted / p.measurement.measured <= 1.25) / len(scored),
-        within_2x=sum(1 for r in ratios if 0.5 <= r <= 2.0) / len(scored),
-        low_factor=_quantile(ratios, 0.1),
-        high_factor=_quantile(ratios, 0.9),
-    )
-
-
-def gpu_family(gpu_id: str) -> str:
-    for prefix in sorted(GPU_FAMILIES, key=len, reverse=True):
-        if gpu_id.startswith(prefix):
-            return GPU_FAMILIES[prefix]
-    return "other"
-
-
-def tp_of(p: Prediction) -> int:
-    return p.tensor_parallel or p.measurement.tensor_parallel or p.measurement.gpu_count
-
-
-def explain(p: Prediction) -> str:
-    """Why a row is off: the source's own caveat, what the model cannot represent, or the regime."""
-    m = p.measurement
-    reasons: list[str] = []
-    if m.flag:
-        reasons.append(m.flag)
-    if m.parallelism_note:
-        reasons.append(m.parallelism_note)
-    if m.caveat:
-        reasons.append(m.caveat)
-    if not m.fixed_length:
-        reasons.append(f"dataset row: mean lengths ~{m.input_tokens}/{m.output_tokens} assumed")
-    if m.request_rate is not None:
-        reasons.append("Poisson arrivals: concurrency inferred by Little's law")
-    if m.slo_tpot_s is not None:
-        reasons.append("MLPerf latency-constrained scenario (p99 limits used as the SLO)")
-    if p.estimate is not None:
-        e = p.estimate
-        direction = "over" if p.predicted > m.measured else "under"
-        if e.concurrency < e.efficiencies.max_batch and e.concurrency == e.kv_concurrency_limit:
-            reasons.append(f"{direction}estimate while KV-memory-limited at batch {e.concurrency}")
-        elif any("communication" in note for note in e.notes):
-            reasons.append(f"{direction}estimate on a communication-bound TP group")
-        elif m.input_tokens >= 4 * max(m.output_tokens, 1):
-            reasons.append(f"{direction}estimate on a prefill-heavy mix ({m.input_tokens}/{m.output_tokens})")
-        else:
-            reasons.append(f"{direction}estimate, {e.bound}-bound at batch {e.concurrency}")
-    elif p.error:
-        reasons.append(p.error)
-    return "; ".join(reasons)
-
-
-def _band_rows(predictions: Sequence[Prediction], minimum_rows: int) -> list[Prediction]:
-    """Fixed-length rows, plus dataset rows only for regimes with too few fixed-length ones."""
-    fitted = [p for p in predictions if p.predicted > 0 and not p.measurement.flag]
-    fixed = [p for p in fitted if p.measurement.fixed_length]
-    if len(fixed) < minimum_rows:
-        return fitted
-    thin = {regime for regime in REGIMES if sum(1 for p in fixed if p.measurement.regime == regime) < minimum_rows}
-    return fixed + [p for p in fitted if not p.measurement.fixed_length and p.measurement.regime in thin]
-
-
-def error_bands(
-    in_sample: Sequence[Prediction], heldout: Sequence[Prediction] = (), minimum_rows: int = 5
-) -> dict[Regime, ErrorBand]:
-    """Measured/estimate bands per regime; thin regimes borrow the band of all rows.
-
-    The band spans the 10th–90th percentile of measured/estimate both in sample and on held-out
-    configurations (the envelope of the two, and always including 1): in-sample alone is
-    optimistic where an engine has few rows, held-out alone is biased where holding a fold out
-    removes the only rows of a GPU. The median error reported is the held-out one where available.
-    Fixed-length rows set the band where a regime has enough of them; dataset rows (approximate
-    mean lengths) only where it does not.
-    """
-    fitted = _band_rows(in_sample, minimum_rows)
-    held = _band_rows(heldout, minimum_rows) if heldout else fitted
-
-    def band(selection: Callable[[Prediction], bool], reasons: tuple[str, ...] = ()) -> tuple[ErrorBand, int]:
-        a = score(p for p in fitted if selection(p))
-        b = score(p for p in held if selection(p))
-        b = b if b.rows else a
-        return (
-            ErrorBand(
-                low_factor=min(a.low_factor, b.low_factor, 1.0),
-                high_factor=max(a.high_factor, b.high_factor, 1.0),
-                median_abs_pct_error=b.median_abs_pct_error,
-                rows=a.rows,
-                extrapolated=False,
-                reasons=reasons,
-            ),
-            a.rows,
-        )
-
-    overall, overall_rows = band(lambda p: True)
-    bands: dict[Regime, ErrorBand] = {}
-    for regime in REGIMES:
-        regime_band, rows = band(lambda p, regime=regime: p.measurement.regime == regime)  # type: ignore[misc]
-        if rows >= minimum_rows:
-            bands[regime] = regime_band
-        elif overall_rows > 0:
-            reasons = (f"no {regime.replace('_', ' ')} rows: band from all {overall_rows} rows",) if rows == 0 else ()
-            bands[regime] = replace(overall, rows=rows, extrapolated=rows == 0, reasons=reasons)
-    return bands
-
-
-def widen_thin_bands(
-    bands: Mapping[Regime, ErrorBand], reference: Mapping[Regime, ErrorBand], minimum_rows: int = 20
-) -> dict[Regime, ErrorBand]:
-    """A band resting on fewer than `minimum_rows` rows is at least as wide as the pooled one.
-
-    Percentiles of a handful of rows understate the spread; the pooled fit's band over every
-    engine's rows is the floor.
-    """
-    widened: dict[Regime, ErrorBand] = {}
-    for regime, band in bands.items():
-        floor = reference.get(regime)
-        if floor is not None and band.rows < minimum_rows:
-            band = replace(
-                band,
-                low_factor=min(band.low_factor, floor.low_factor),
-                high_factor=max(band.high_factor, floor.high_factor),
-            )
-        widened[regime] = band
-    return widened
-
-
-def coverage_of(
-    rows: Sequence[Measurement], gpus: Mapping[str, GpuSpec], models: Mapping[str, ModelArchitecture]
-) -> Coverage:
-    usable = [m for m in rows if not m.skip and not m.flag]
-    features: set[str] = set()
-    for m in usable:
-        features |= setup_features(models[m.model_id])
-    return Coverage(
-        gpus=frozenset(m.gpu_id for m in usable),
-        precisions=frozenset(m.precision for m in usable),
-        max_gpu_count=max((m.tensor_parallel or m.gpu_count for m in usable), default=0),
-        features=frozenset(features),
-    )
-
-
-def fold_of(m: Measurement, folds: int) -> int:
-    """Stable fold for hold-out checks, by configuration (model, GPU, TP, precision, engine).
-
-    Rows of one configuration (the same table at other lengths) fall in the same fold, so held-out
-    error measures generalisation to configurations the fit has not seen.
-    """
-    key = f"{m.model_id}|{m.gpu_id}|{m.tensor_parallel}|{m.precision}|{m.engine}"
-    return zlib.crc32(key.encode()) % folds
-
-
-# ----------------------------------------------------------------------------------------------
 # The whole calibration: pooled fit, per-engine fits, hold-out check, error bands
 
 FITTED_ENGINES: tuple[Engine, ...] = ("tensorrt-llm", "vllm", "sglang")
@@ -749,6 +473,3 @@ def calibrate(
         heldout=tuple(heldout_rows),
         folds=folds,
     )
-
-
-# ----------------------------------------------------------------------------------------------

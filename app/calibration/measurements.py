@@ -12,10 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from app.core.throughput import (
-    Engine,
-    Regime,
-)
+from app.core.efficiencies import Engine, Regime
 from app.core.units import Precision
 
 Metric = Literal[

@@ -7,12 +7,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from app.calibration.fit import FITTED_ENGINES, Calibration, Prediction, Score, explain, gpu_family, score, tp_of
+from app.calibration.fit import FITTED_ENGINES, Calibration
 from app.calibration.measurements import BURST_WEIGHT, DATASET_WEIGHT
-from app.core.throughput import (
-    CommKind,
-    Efficiencies,
-)
+from app.calibration.predict import Prediction
+from app.calibration.score import Score, explain, gpu_family, score, tp_of
+from app.core.efficiencies import CommKind, Efficiencies
 
 # The validation report (Markdown)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from app.catalog.loader import CatalogError
-from app.core.throughput import (
+from app.core.efficiencies import (
     COMM_KINDS,
     ENGINES,
     REGIMES,
@@ -32,8 +32,8 @@ from app.core.throughput import (
     Engine,
     ErrorBand,
     Regime,
-    ServingSetup,
 )
+from app.core.throughput import ServingSetup
 from app.core.throughput import error_band_for as _core_error_band_for
 from app.core.units import PRECISIONS, Precision
 

@@ -15,9 +15,9 @@ from typing import Any
 from app.catalog.api_prices import GENAI_PRICES_VERSION, resolve_api_prices, snapshot_as_of
 from app.catalog.efficiencies import parse_efficiencies
 from app.core.api_cost import ApiPrices, PriceWindow, TokenPrices
+from app.core.efficiencies import Efficiencies, Engine
 from app.core.errors import UnknownId
 from app.core.specs import Catalog, CostParameter, GpuSpec, ModelArchitecture, PurchaseOffer, RentalOffer
-from app.core.throughput import Efficiencies, Engine
 
 SNAPSHOT_VERSION = 1
 

@@ -29,40 +29,38 @@ measurements (`app/calibration/`) and frozen in `app/catalog/efficiencies.toml`:
   FP4 tensor cores.
 
 Everything here is pure: no I/O. Efficiencies come in as values; when none are passed the
-documented uncalibrated defaults in `DEFAULT_EFFICIENCIES` are used.
+documented uncalibrated defaults in `app.core.efficiencies.DEFAULT_EFFICIENCIES` are used. The
+memory formulas (weights, KV cache, fit) live in `app.core.memory`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
-from app.core.errors import DoesNotFit, DomainError
+from app.core.efficiencies import (
+    DEFAULT_COMM,
+    DEFAULT_EFFICIENCIES,
+    ENGINES,
+    UNCALIBRATED_BAND,
+    CommKind,
+    Efficiencies,
+    Engine,
+    ErrorBand,
+    Regime,
+)
+from app.core.errors import DomainError
+from app.core.memory import check_fit, kv_bytes_per_token_per_gpu, sliding_window_layer_count, weight_bytes
 from app.core.specs import GpuSpec, ModelArchitecture
 from app.core.units import BYTES_PER_ELEMENT, GB, GIB, TERA, Precision
-
-Engine = Literal["vllm", "sglang", "tensorrt-llm", "generic"]
-ENGINES: tuple[Engine, ...] = ("vllm", "sglang", "tensorrt-llm", "generic")
-
-# How tensor-parallel traffic moves between the GPUs of one replica. GPUs whose catalog entry says
-# "none" (no scale-up fabric, e.g. L40S) or "pcie" all-reduce over PCIe through the host.
-CommKind = Literal["nvlink", "infinity_fabric", "pcie", "ethernet"]
-COMM_KINDS: tuple[CommKind, ...] = ("nvlink", "infinity_fabric", "pcie", "ethernet")
-
-# Regimes an error band can be fitted for.
-Regime = Literal["max_throughput", "fixed_concurrency", "latency"]
-REGIMES: tuple[Regime, ...] = ("max_throughput", "fixed_concurrency", "latency")
 
 # Per-GPU, per-direction bandwidth assumed when a GPU without a scale-up fabric gives no link
 # figure: PCIe Gen4 x16 is 32 GB/s each way (64 GB/s bidirectional, L40S datasheet).
 DEFAULT_PCIE_GB_S = 32.0
 # Activations exchanged by the TP all-reduces are 16-bit in every engine we model.
 ACTIVATION_BYTES = 2.0
-# Fraction of GPU memory an engine lets itself use (vLLM `gpu_memory_utilization` defaults to 0.9;
-# TensorRT-LLM's `kv_cache_free_gpu_mem_fraction` to 0.9 of what the weights leave).
-DEFAULT_MEMORY_FRACTION = 0.9
 
 # Compute precision to try, in order, for each weight precision: the weight precision itself when
 # the GPU has tensor cores for it, else the next wider one. INT4 is served weight-only (AWQ/GPTQ
@@ -94,83 +92,6 @@ class ServingSetup:
 
 
 @dataclass(frozen=True)
-class CommEfficiency:
-    """Tensor-parallel all-reduce cost on one kind of link.
-
-    `latency_s` is the fixed cost of one all-reduce (kernel launch, synchronisation; dominates at
-    small batch); `bandwidth_efficiency` the achieved fraction of the link's per-direction bandwidth
-    for the ring algorithm's `2·(N−1)/N · message` bytes.
-    """
-
-    latency_s: float
-    bandwidth_efficiency: float
-
-
-@dataclass(frozen=True)
-class ErrorBand:
-    low_factor: float  # measured/estimate lower bound, e.g. 0.75
-    high_factor: float  # e.g. 1.3
-    median_abs_pct_error: float
-    rows: int  # calibration rows behind this band (0 = extrapolated)
-    extrapolated: bool
-    reasons: tuple[str, ...]  # why extrapolated, e.g. "no calibration rows for gaudi3"
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """What the calibration rows behind a set of efficiencies spanned.
-
-    An estimate outside it (another GPU, precision, larger TP, an architecture feature no row had)
-    is flagged as extrapolated, and its error band widened.
-    """
-
-    gpus: frozenset[str] = frozenset()
-    precisions: frozenset[str] = frozenset()
-    max_gpu_count: int = 0
-    features: frozenset[str] = frozenset()  # "moe", "mla", "sliding_window"
-
-
-@dataclass(frozen=True)
-class Efficiencies:
-    """How close an engine gets to the hardware roofline.
-
-    decode_mbu: fraction of peak memory bandwidth achieved by a decode step (weights + KV read).
-    decode_mfu: fraction of dense peak FLOP/s achieved by a compute-bound decode step.
-    prefill_mfu: fraction of dense peak FLOP/s achieved by prefill.
-    step_overhead_s: fixed seconds per decode step (scheduling, kernel launches, sampling).
-    per_sequence_overhead_s: seconds per decode step per sequence in the batch (per-request
-        bookkeeping that grows with the batch).
-    tp_comm: all-reduce cost per interconnect kind.
-    max_batch: the engine's cap on sequences in flight.
-    memory_fraction: share of GPU memory the engine uses for weights and KV cache.
-    kv_output_reservation: share of a request's output tokens whose KV cache the scheduler keeps
-        reserved while it runs. 0.5 counts the average in-flight context (input + output/2: engines
-        that allocate pages on demand and preempt, like vLLM); 1.0 reserves the full context at
-        admission (TensorRT-LLM's default GUARANTEED_NO_EVICT scheduler).
-    precision_factor: multiplies MBU and MFU for the weights at a precision (kernel maturity:
-        dequantisation overhead, less tuned low-precision kernels); 1.0 where absent. KV-cache
-        reads are not affected.
-    error_bands: fitted measured/estimate band per regime ("max_throughput", ...).
-    coverage: what the calibration rows spanned; None for uncalibrated defaults.
-    """
-
-    engine: Engine
-    decode_mbu: float
-    decode_mfu: float
-    prefill_mfu: float
-    step_overhead_s: float
-    per_sequence_overhead_s: float
-    tp_comm: Mapping[CommKind, CommEfficiency]
-    max_batch: int
-    memory_fraction: float = DEFAULT_MEMORY_FRACTION
-    kv_output_reservation: float = 0.5
-    precision_factor: Mapping[Precision, float] = field(default_factory=dict)
-    error_bands: Mapping[Regime, ErrorBand] = field(default_factory=dict)
-    coverage: Coverage | None = None
-    source: str = "default (uncalibrated)"
-
-
-@dataclass(frozen=True)
 class ThroughputEstimate:
     output_tokens_per_second: float  # whole replica
     output_tokens_per_second_per_gpu: float
@@ -190,182 +111,6 @@ class ThroughputEstimate:
     kv_concurrency_limit: int = 0  # sequences the KV memory holds at the average context
     decode_step_seconds: float = 0.0  # one decode step at `concurrency`
     prefill_seconds_per_request: float = 0.0  # compute + TP traffic, as batched under load
-
-
-# Uncalibrated starting points, from the reference data's README ("What the measurements say"):
-# decode bandwidth use 0.5–0.8, prefill 40–70% of peak on one GPU, NVLink all-reduce ~10 µs.
-_DEFAULT_COMM: dict[CommKind, CommEfficiency] = {
-    "nvlink": CommEfficiency(latency_s=10e-6, bandwidth_efficiency=0.6),
-    "infinity_fabric": CommEfficiency(latency_s=15e-6, bandwidth_efficiency=0.5),
-    "pcie": CommEfficiency(latency_s=30e-6, bandwidth_efficiency=0.4),
-    "ethernet": CommEfficiency(latency_s=40e-6, bandwidth_efficiency=0.4),
-}
-
-
-def _default(
-    engine: Engine, mbu: float, mfu: float, prefill: float, t_fixed: float, cap: int, reserve: float = 0.5
-) -> Efficiencies:
-    return Efficiencies(
-        engine=engine,
-        decode_mbu=mbu,
-        decode_mfu=mfu,
-        prefill_mfu=prefill,
-        step_overhead_s=t_fixed,
-        per_sequence_overhead_s=2e-6,
-        tp_comm=dict(_DEFAULT_COMM),
-        max_batch=cap,
-        kv_output_reservation=reserve,
-    )
-
-
-DEFAULT_EFFICIENCIES: dict[Engine, Efficiencies] = {
-    "vllm": _default("vllm", 0.6, 0.45, 0.5, 4e-3, 256),
-    "sglang": _default("sglang", 0.65, 0.45, 0.5, 3e-3, 512),
-    "tensorrt-llm": _default("tensorrt-llm", 0.7, 0.5, 0.55, 2e-3, 2048, reserve=1.0),
-    "generic": _default("generic", 0.6, 0.45, 0.5, 3e-3, 256),
-}
-
-_UNCALIBRATED_BAND = ErrorBand(
-    low_factor=0.5,
-    high_factor=2.0,
-    median_abs_pct_error=35.0,
-    rows=0,
-    extrapolated=True,
-    reasons=("efficiencies are uncalibrated defaults",),
-)
-
-
-# ----------------------------------------------------------------------------------------------
-# Memory formulas
-
-
-def weight_bytes(model: ModelArchitecture, precision: Precision) -> float:
-    """Bytes of all weights at `precision` (P · b_w)."""
-    return model.total_params_b * 1e9 * BYTES_PER_ELEMENT[precision]
-
-
-def _kv_elements_per_token_per_layer(model: ModelArchitecture, kv_heads: float) -> float:
-    if model.uses_mla:
-        return float(model.kv_lora_rank + model.qk_rope_head_dim)
-    return 2.0 * kv_heads * model.head_dim
-
-
-def _effective_kv_layers(model: ModelArchitecture, context_tokens: int | None) -> float:
-    """Layers' worth of KV per token at this context: sliding-window layers hold min(context, window)."""
-    layers = float(model.num_layers)
-    window_layers = _window_layers(model)
-    if context_tokens is None or window_layers <= 0:
-        return layers
-    if context_tokens <= model.sliding_window:
-        return layers
-    return (layers - window_layers) + window_layers * model.sliding_window / context_tokens
-
-
-def kv_bytes_per_token(model: ModelArchitecture, kv_precision: Precision, context_tokens: int | None = None) -> float:
-    """KV-cache bytes per token of context, averaged over layers (whole model, one copy).
-
-    `2·L·n_kv·d_h·b_kv`; MLA caches `L·(kv_lora_rank + rope_dim)·b_kv`. With `context_tokens`,
-    sliding-window layers hold only `min(context, window)` tokens, so the average per token falls
-    at long context; without it every layer counts in full (the short-context figure).
-    """
-    per_layer = _kv_elements_per_token_per_layer(model, float(model.num_kv_heads))
-    return _effective_kv_layers(model, context_tokens) * per_layer * BYTES_PER_ELEMENT[kv_precision]
-
-
-def kv_bytes_per_token_per_gpu(
-    model: ModelArchitecture, kv_precision: Precision, gpu_count: int, context_tokens: int | None = None
-) -> float:
-    """KV bytes per token that each GPU of a TP group stores.
-
-    Each GPU holds `max(n_kv/N, 1)` KV heads, so heads are replicated once N exceeds n_kv; the MLA
-    latent is not split by heads and is replicated on every rank.
-    """
-    kv_heads = max(model.num_kv_heads / gpu_count, 1.0)
-    per_layer = _kv_elements_per_token_per_layer(model, kv_heads)
-    return _effective_kv_layers(model, context_tokens) * per_layer * BYTES_PER_ELEMENT[kv_precision]
-
-
-def usable_memory_bytes(gpu: GpuSpec, gpu_count: int, memory_fraction: float = DEFAULT_MEMORY_FRACTION) -> float:
-    return gpu_count * gpu.memory_gib * GIB * memory_fraction
-
-
-def _check_fit(
-    model: ModelArchitecture,
-    gpu: GpuSpec,
-    gpu_count: int,
-    precision: Precision,
-    kv_cache_precision: Precision,
-    context_tokens: int,
-    memory_fraction: float,
-) -> float:
-    """Raise DoesNotFit unless weights plus one full-context request fit; return KV bytes free per GPU."""
-    weights = weight_bytes(model, precision)
-    usable = usable_memory_bytes(gpu, gpu_count, memory_fraction)
-    where = (
-        f"{gpu_count} × {gpu.id} has {usable / GIB:.1f} GiB usable "
-        f"({memory_fraction:.0%} of {gpu.memory_gib * gpu_count:g} GiB)"
-    )
-    if weights > usable:
-        raise DoesNotFit(
-            required_gib=weights / GIB,
-            available_gib=usable / GIB,
-            detail=(
-                f"{model.id} in {precision} needs ~{weights / GIB:.1f} GiB of weights "
-                f"({weights / GB:.1f} GB) but {where}"
-            ),
-            field=("gpu_count",),
-        )
-    kv_one_request = kv_bytes_per_token_per_gpu(model, kv_cache_precision, gpu_count, context_tokens) * context_tokens
-    free_per_gpu = (usable - weights) / gpu_count
-    if kv_one_request > free_per_gpu:
-        required = weights + kv_one_request * gpu_count
-        raise DoesNotFit(
-            required_gib=required / GIB,
-            available_gib=usable / GIB,
-            detail=(
-                f"{model.id} in {precision} needs ~{weights / GIB:.1f} GiB of weights plus "
-                f"~{kv_one_request * gpu_count / GIB:.1f} GiB of {kv_cache_precision} KV cache for one "
-                f"request of {context_tokens} tokens (~{required / GIB:.1f} GiB in all) but {where}"
-            ),
-            field=("gpu_count",),
-        )
-    return free_per_gpu
-
-
-def smallest_fitting_gpu_count(
-    model: ModelArchitecture,
-    gpu: GpuSpec,
-    precision: Precision,
-    kv_cache_precision: Precision,
-    input_tokens: int,
-    output_tokens: int,
-) -> int:
-    """Smallest power-of-two TP degree (up to `gpu.max_gpus_per_node`) that holds the model."""
-    count = 1
-    last_error: DoesNotFit | None = None
-    while count <= max(gpu.max_gpus_per_node, 1):
-        try:
-            _check_fit(
-                model,
-                gpu,
-                count,
-                precision,
-                kv_cache_precision,
-                input_tokens + output_tokens,
-                DEFAULT_MEMORY_FRACTION,
-            )
-        except DoesNotFit as error:
-            last_error = error
-        else:
-            return count
-        count *= 2
-    assert last_error is not None
-    raise DoesNotFit(
-        required_gib=last_error.required_gib,
-        available_gib=last_error.available_gib,
-        detail=f"{last_error.message}; no TP degree up to {gpu.max_gpus_per_node} on one node fits",
-        field=("gpu",),
-    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -429,13 +174,9 @@ class _Plan:
     prefill_flops_per_request: float
 
 
-def _window_layers(model: ModelArchitecture) -> int:
-    return min(model.sliding_window_layers, model.num_layers) if model.sliding_window > 0 else 0
-
-
 def _attention_context_layers(model: ModelArchitecture, context: int) -> float:
     """Σ over layers of the context each layer attends to (sliding layers see min(context, window))."""
-    window_layers = _window_layers(model)
+    window_layers = sliding_window_layer_count(model)
     full_layers = model.num_layers - window_layers
     return float(full_layers * context + window_layers * min(context, model.sliding_window))
 
@@ -453,7 +194,7 @@ def _prefill_flops(model: ModelArchitecture, input_tokens: int) -> float:
     # Causal: token i attends to i tokens; Σ_i min(i, W) ≈ s·min(s, W) − min(s, W)²/2.
     attention = 0.0
     width = _attention_width(model)
-    window_layers = _window_layers(model)
+    window_layers = sliding_window_layer_count(model)
     full_layers = model.num_layers - window_layers
     s = float(input_tokens)
     attention += full_layers * s * s / 2.0
@@ -488,7 +229,7 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
     reserved_context = setup.input_tokens + max(round(setup.output_tokens * reserve), 1)
     kv_reserved = kv_bytes_per_token_per_gpu(model, setup.kv_cache_precision, n, reserved_context)
     width = _attention_width(model)
-    comm = eff.tp_comm.get(comm_kind_for(gpu), _DEFAULT_COMM[comm_kind_for(gpu)])
+    comm = eff.tp_comm.get(comm_kind_for(gpu), DEFAULT_COMM[comm_kind_for(gpu)])
     ring = 2.0 * (n - 1) / n if n > 1 else 0.0
     return _Plan(
         n=n,
@@ -654,10 +395,10 @@ def error_band_for(setup: ServingSetup, efficiencies: Efficiencies, regime: Regi
     regime = regime or regime_of(setup)
     coverage = efficiencies.coverage
     if coverage is None or not efficiencies.error_bands:
-        return _UNCALIBRATED_BAND
+        return UNCALIBRATED_BAND
     band = efficiencies.error_bands.get(regime) or efficiencies.error_bands.get("max_throughput")
     if band is None:
-        return _UNCALIBRATED_BAND
+        return UNCALIBRATED_BAND
     reasons: list[str] = list(band.reasons)
     if band.rows == 0:
         reasons.append(f"no {regime.replace('_', ' ')} calibration rows for {efficiencies.engine}")
@@ -705,7 +446,7 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
             )
 
     full_context = setup.input_tokens + setup.output_tokens
-    free_per_gpu = _check_fit(
+    free_per_gpu = check_fit(
         model, gpu, n, setup.precision, setup.kv_cache_precision, full_context, eff.memory_fraction
     )
     plan = _make_plan(setup, eff, compute_precision)

@@ -8,9 +8,7 @@ from typing import Any
 
 from app.catalog.litellm_prices import status_json, status_of_prices
 from app.core.self_hosted import RentPricing
-from app.core.throughput import (
-    ThroughputEstimate,
-)
+from app.core.throughput import ThroughputEstimate
 from app.core.units import TOKENS_PER_MTOK
 from app.core.workload import Workload
 from app.render.sentences import pair_explanation

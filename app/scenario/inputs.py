@@ -14,11 +14,9 @@ from pydantic_core import PydanticCustomError
 from app.core.api_cost import (
     TimeOfDay,
 )
+from app.core.efficiencies import Engine
 from app.core.self_hosted import RentalTerm
 from app.core.specs import GpuSpec, ModelArchitecture
-from app.core.throughput import (
-    Engine,
-)
 from app.core.units import Precision
 from app.core.workload import Workload
 

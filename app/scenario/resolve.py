@@ -28,17 +28,12 @@ from app.core.api_cost import (
     apply_overrides,
     with_time_of_day,
 )
+from app.core.efficiencies import Efficiencies, Engine
 from app.core.errors import DomainError
+from app.core.memory import smallest_fitting_gpu_count
 from app.core.self_hosted import BuyPricing, Pricing, RentPricing, SelfHostedOption
 from app.core.specs import Catalog, GpuSpec, ModelArchitecture, PurchaseOffer, RentalOffer
-from app.core.throughput import (
-    Efficiencies,
-    Engine,
-    ServingSetup,
-    ThroughputEstimate,
-    estimate_throughput,
-    smallest_fitting_gpu_count,
-)
+from app.core.throughput import ServingSetup, ThroughputEstimate, estimate_throughput
 from app.core.units import Precision
 from app.core.workload import Workload
 from app.scenario.inputs import ApiOptionIn, BuyIn, GpuSpecIn, RentIn, SelfHostedOptionIn

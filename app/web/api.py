@@ -14,7 +14,7 @@ from pydantic import Field
 
 from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_age
 from app.catalog.loader import get_model
-from app.core.throughput import Engine
+from app.core.efficiencies import Engine
 from app.core.units import Precision
 from app.render.result_json import estimate_json, result_to_json
 from app.scenario.evaluate import evaluate

@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.efficiencies import CommKind, Engine, Regime
 from app.core.self_hosted import RentalTerm
-from app.core.throughput import CommKind, Engine, Regime
 from app.core.units import Precision
 
 Confidence = Literal["high", "medium", "low"]  # app.catalog.loader.CONFIDENCES

@@ -19,17 +19,16 @@ from urllib.parse import urlencode
 
 from app.catalog.sources import Sources
 from app.core import factors as factors_core
-from app.core.breakeven import cheapest_envelope
 from app.core.errors import DomainError
 from app.core.specs import Catalog
 from app.render.beyond_json import factors_json, horizon_json, hybrid_json, uncertainty_json
-from app.scenario.beyond import EvaluatedPair
+from app.scenario.beyond import EvaluatedPair, HeadlinePair, headline_evaluated, headline_pair
 from app.scenario.beyond_inputs import HorizonIn, HybridIn, HybridOverflowIn, MigrationIn, UncertaintyIn
-from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult, cost_curve, option_name
+from app.scenario.evaluate import ScenarioResult
 from app.scenario.factors import FactorsAnswer, assess_factors
 from app.scenario.horizon import HorizonAnswer, evaluate_horizon
 from app.scenario.hybrid import HybridAnswer, evaluate_hybrid
-from app.scenario.inputs import ApiOptionIn, ScenarioIn, SelfHostedOptionIn
+from app.scenario.inputs import ScenarioIn
 from app.scenario.uncertainty import UncertaintyAnswer, evaluate_uncertainty
 from app.web.evaluation_cache import Evaluation
 from app.web.form_fields import BeyondIn
@@ -37,57 +36,6 @@ from app.web.query_codec import beyond_to_pairs, scenario_to_pairs
 
 MONTE_CARLO_DRAWS = 10_000
 MONTE_CARLO_SEED = 0
-
-
-@dataclass(frozen=True)
-class HeadlinePair:
-    api: ApiOptionIn
-    self_hosted: SelfHostedOptionIn
-
-
-def headline_pair(scenario: ScenarioIn, result: ScenarioResult) -> HeadlinePair | None:
-    """The cheapest API and the cheapest self-hosted option at the user's volume (the verdict's pair);
-    None unless the scenario has one of each."""
-    apis = [o for o in result.options if isinstance(o, ApiResult)]
-    hosted = [o for o in result.options if isinstance(o, SelfHostedResult)]
-    if not apis or not hosted:
-        return None
-    api_name = min(apis, key=lambda o: o.monthly_cost).resolved.option.name
-    sh_name = min(hosted, key=lambda o: o.monthly_cost).resolved.option.name
-    specs = {o.name: o for o in scenario.options}
-    api, sh = specs.get(api_name), specs.get(sh_name)
-    if not isinstance(api, ApiOptionIn) or not isinstance(sh, SelfHostedOptionIn):
-        return None
-    return HeadlinePair(api, sh)
-
-
-def headline_evaluated(result: ScenarioResult, pair: HeadlinePair) -> EvaluatedPair:
-    """The pair as `evaluate_pair` evaluates it (a two-option scenario), taken from the whole scenario's
-    result instead of evaluated again. Each option's result depends only on its own spec, the workload and
-    the sources, so it is the same object; what depends on the set of options (the cheapest, the envelope,
-    the notes) is rebuilt here as app.scenario.evaluate.evaluate builds it, for two options.
-    tests/test_evaluations.py checks the two agree."""
-    api = next(o for o in result.options if isinstance(o, ApiResult) and option_name(o) == pair.api.name)
-    sh = next(o for o in result.options if isinstance(o, SelfHostedResult) and option_name(o) == pair.self_hosted.name)
-    breakeven = next(p for p in result.breakevens if p.api == pair.api.name and p.self_hosted == pair.self_hosted.name)
-    options: list[ApiResult | SelfHostedResult] = [api, sh]
-    cheapest = min(range(len(options)), key=lambda i: (options[i].monthly_cost, i))
-    landmarks = [result.workload.requests_per_month * 10]
-    solution = breakeven.solution
-    landmarks += [2 * v for v in (solution.first_crossover, solution.stays_cheaper_above) if v]
-    envelope, covered = cheapest_envelope([cost_curve(api), cost_curve(sh)], max(landmarks))
-    # evaluate's one note, the stale price snapshot, is there when an API option uses catalog prices.
-    notes = list(result.notes) if api.resolved.option.prices.as_of else []
-    scenario = ScenarioResult(
-        workload=result.workload,
-        options=options,
-        cheapest=option_name(options[cheapest]),
-        breakevens=[breakeven],
-        envelope=envelope,
-        envelope_up_to=covered,
-        notes=notes,
-    )
-    return EvaluatedPair(scenario, api, sh)
 
 
 def horizon_data(

@@ -8,9 +8,6 @@ computing anything; renders are kept in an LRU bounded in bytes.
 
 from __future__ import annotations
 
-import csv
-import io
-import unicodedata
 from dataclasses import dataclass
 from html import escape
 from typing import Annotated, Any, Literal
@@ -31,7 +28,6 @@ from app.render.chart_render import (
     render_png,
     render_svg,
 )
-from app.render.chart_series import chart_series
 from app.render.chart_spec import (
     CHART_KINDS,
     PAIR_CHART_KINDS,
@@ -42,21 +38,25 @@ from app.render.chart_spec import (
     horizon_spec,
     tornado_spec,
 )
+from app.render.csv_export import result_csv
+from app.render.page_view import alt_text, rerun_banner, result_view, saved_banner, verdict
 from app.render.result_json import result_to_json
-from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult, evaluate, option_name, snapshot_for
+from app.render.snippets import EmbedLinks
+from app.scenario.beyond import headline_evaluated, headline_pair
+from app.scenario.evaluate import ScenarioResult, evaluate, snapshot_for
 from app.scenario.inputs import STORED_DOCUMENT, ScenarioIn
 from app.settings import Settings
 from app.store import USER_MESSAGE, SavedScenario, ScenarioStore, StoreUnavailable
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
 from app.web.api_examples import SAVED_SCENARIO_CREATED_EXAMPLE, SAVED_SCENARIO_RESPONSE_EXAMPLE
 from app.web.api_schemas import SavedScenarioCreatedOut, SavedScenarioOut, documented
-from app.web.beyond_view import headline_evaluated, headline_pair, headline_uncertainty, horizon_data
+from app.web.beyond_view import headline_uncertainty, horizon_data
 from app.web.deps import SettingsDep
 from app.web.errors import ErrorDetail, JsonError, error_response, query_errors
 from app.web.evaluation_cache import Evaluation, EvaluationCache, get_evaluation_cache, live_key, saved_key
 from app.web.form_fields import BeyondIn
 from app.web.forms import parse_beyond, parse_query
-from app.web.pages import EmbedLinks, PageBanner, render_page, result_view, verdict
+from app.web.pages import render_page
 from app.web.query_codec import beyond_to_pairs, scenario_to_query
 from app.web.security import link_base
 
@@ -249,11 +249,6 @@ def _saved(
     if evaluations is None and request is not None:
         evaluations = get_evaluation_cache(request)
     return Resolved(scenario, ("saved", saved.id), saved, settings.max_options, beyond, evaluations)
-
-
-def alt_text(result: ScenarioResult, kind: ChartKind = "cost") -> str:
-    head, _ = verdict(result)
-    return f"{chart_title(kind)} chart. {head}"
 
 
 @dataclass(frozen=True)
@@ -517,18 +512,7 @@ def read_saved_page(scenario_id: str, request: Request, store: StoreDep, setting
     query = saved_query(saved, resolved.scenario)
     _, state = parse_query(query)
     view = result_view(resolved.scenario, result, frozen.catalog)
-    prices = saved.snapshot.get("genai_prices", {})
-    banner = PageBanner(
-        title=f"Saved scenario {saved.id}",
-        lines=[
-            f"Saved {saved.created_at.replace('T', ' ').replace('+00:00', ' UTC')} with API prices as of "
-            f"{prices.get('as_of', '?')} (genai-prices {prices.get('version', '?')}) and that day's catalog figures: "
-            "this page and its chart render the same forever.",
-            "Editing the form below starts a new, unsaved scenario.",
-        ],
-        action_href=f"/s/{saved.id}/rerun",
-        action_label="Re-run with today's prices",
-    )
+    banner = saved_banner(saved.id, saved.created_at, saved.snapshot.get("genai_prices", {}))
     base = link_base(request)  # never the raw Host header: app/web/security.py
     urls = links(saved.id, base)
     embed = EmbedLinks(
@@ -559,16 +543,6 @@ def read_saved_page(scenario_id: str, request: Request, store: StoreDep, setting
     return response
 
 
-def _change(before: float, after: float) -> str:
-    if abs(after - before) <= 1e-9 * max(1.0, abs(before)):
-        return "no change"
-    return f"{(after - before) / before:+.1%}" if before else "new"
-
-
-def _volume(value: float | None) -> str:
-    return "never" if value is None else f"{value:,.0f}"
-
-
 @router.get("/s/{scenario_id}/rerun", response_class=HTMLResponse, include_in_schema=False)
 def read_saved_rerun(scenario_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     resolved = _saved_or_404(scenario_id, store, settings, request)
@@ -582,28 +556,9 @@ def read_saved_rerun(scenario_id: str, request: Request, store: StoreDep, settin
         live_key(resolved.scenario), lambda: evaluate(resolved.scenario, catalog, settings.max_options)
     )
     now = now_evaluation.result
-    lines = []
-    for old, new in zip(then.options, now.options, strict=True):
-        lines.append(
-            f"{option_name(new)}: ${old.monthly_cost:,.2f} → ${new.monthly_cost:,.2f} per month "
-            f"({_change(old.monthly_cost, new.monthly_cost)})."
-        )
-    for old_pair, new_pair in zip(then.breakevens, now.breakevens, strict=True):
-        before, after = old_pair.solution.stays_cheaper_above, new_pair.solution.stays_cheaper_above
-        if before != after:
-            lines.append(
-                f"{new_pair.self_hosted} vs {new_pair.api}: stays cheaper above {_volume(before)} → "
-                f"{_volume(after)} requests/month."
-            )
     query = saved_query(saved, resolved.scenario)
     _, state = parse_query(query)
-    banner = PageBanner(
-        title=f"Scenario {saved.id} re-run with today's prices",
-        lines=[f"Saved {saved.created_at.replace('T', ' ').replace('+00:00', ' UTC')}; what changed since:", *lines],
-        action_href=f"/s/{saved.id}",
-        action_label="Back to the saved scenario",
-        save_query=query,
-    )
+    banner = rerun_banner(saved.id, saved.created_at, then, now, query)
     view = result_view(resolved.scenario, now, catalog)
     return render_page(
         request, state, resolved.scenario, now, view, catalog, query, banner=banner, evaluation=now_evaluation
@@ -661,94 +616,9 @@ def _embed(request: Request, resolved: Resolved, cache: RenderCache) -> Response
     return HTMLResponse(html, headers={"Cache-Control": resolved.cache_control})
 
 
-# Characters that open a formula (OWASP "CSV Injection"): = + - @, and U+2212 MINUS SIGN, which
-# LibreOffice reads as -. Their full-width and small forms (＝ ＋ － ＠, ﹦ ﹢ ﹣ ﹫) fold to them under NFKC.
-FORMULA_CHARS = frozenset("=+-@\u2212")
-
-
-def starts_like_formula(text: str) -> bool:
-    """Whether a spreadsheet may read `text` as a formula: it opens with a formula character, or with
-    whitespace (Tab, CR, LF, space, ideographic space: importers trim it and read what follows) or an
-    invisible control/format character (a BOM, a zero-width space) that hides what comes next."""
-    first = text[:1]
-    if not first:
-        return False
-    return (
-        first.isspace()
-        or unicodedata.category(first) in ("Cc", "Cf")
-        or unicodedata.normalize("NFKC", first)[:1] in FORMULA_CHARS
-    )
-
-
-def safe_cell(value: Any) -> Any:
-    """Spreadsheet formula injection: a text cell that may open a formula is prefixed with ' (OWASP)."""
-    if isinstance(value, str) and starts_like_formula(value):
-        return "'" + value
-    return value
-
-
 def _csv(resolved: Resolved) -> Response:
-    result = resolved.evaluate()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["# Breakeven export. Money in USD; a month is 730 hours; Mtok = million tokens."])
-    writer.writerow(
-        [
-            "section",
-            "option",
-            "kind",
-            "monthly_cost_usd",
-            "cost_per_mtok_usd",
-            "replicas",
-            "gpus",
-            "requests_per_month",
-            "tokens_per_month",
-        ]
-    )
-    workload = result.workload
-    for option in result.options:
-        replicas = gpus = ""
-        if isinstance(option, SelfHostedResult):
-            replicas = str(option.replicas)
-            gpus = str(option.replicas * option.resolved.option.gpu_count)
-        writer.writerow(
-            [
-                "option",
-                safe_cell(option_name(option)),
-                "api" if isinstance(option, ApiResult) else "self_hosted",
-                f"{option.monthly_cost:.2f}",
-                f"{option.monthly_cost / (workload.tokens_per_month / 1e6):.6f}",
-                replicas,
-                gpus,
-                f"{workload.requests_per_month:.0f}",
-                f"{workload.tokens_per_month:.0f}",
-            ]
-        )
-    for pair in result.breakevens:
-        for label, value in (
-            ("first_crossover", pair.solution.first_crossover),
-            ("stays_cheaper_above", pair.solution.stays_cheaper_above),
-        ):
-            writer.writerow(
-                [
-                    label,
-                    safe_cell(f"{pair.self_hosted} vs {pair.api}"),
-                    "breakeven",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "" if value is None else f"{value:.0f}",
-                    "" if value is None else f"{workload.requests_to_tokens(value):.0f}",
-                ]
-            )
-    writer.writerow([])
-    writer.writerow(["curve", "option", "kind", "requests_per_month", "monthly_cost_usd"])
-    for series in chart_series(result).series:
-        for requests, cost in series.points:
-            writer.writerow(["curve", safe_cell(series.name), series.kind, f"{requests:.2f}", f"{cost:.2f}"])
     return Response(
-        out.getvalue(),
+        result_csv(resolved.evaluate()),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="breakeven.csv"',

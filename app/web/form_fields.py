@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticUndefined
 
 from app.core import horizon as horizon_core
+from app.core.efficiencies import ENGINES
 from app.core.self_hosted import RENTAL_TERMS
-from app.core.throughput import ENGINES
 from app.core.units import PRECISIONS
 from app.scenario.inputs import ApiOptionIn, BuyIn, RentIn, SelfHostedOptionIn, WorkloadIn
 from app.web.form_numbers import format_number, format_percent
@@ -30,7 +30,13 @@ VOLUME_UNITS = ("requests", "tokens")
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One form field: its query key, where its value goes in the input document, how it reads."""
+    """One form field: its query key, where its value goes in the input document, how it reads.
+
+    `label` names the field on its own (the error summary lists it so); `form_label` is the shorter
+    text beside the control where its section already says the rest ("Input" under "Custom prices"),
+    `unit` the text after it and `help` the line under it. The templates read all three from here
+    (`field_spec` in app/web/pages.py), so each is written once.
+    """
 
     key: str
     path: tuple[str, ...]
@@ -39,6 +45,12 @@ class FieldSpec:
     model: type[BaseModel]
     unit: str = ""
     choices: tuple[str, ...] = ()
+    short_label: str = ""
+    help: str = ""
+
+    @property
+    def form_label(self) -> str:
+        return self.short_label or self.label
 
     @property
     def default(self) -> Any:
@@ -59,28 +71,101 @@ class FieldSpec:
         return "" if default is None else self.encode(default)
 
 
-def _fields(model: type[BaseModel], prefix: tuple[str, ...], rows: list[tuple[Any, ...]]) -> tuple[FieldSpec, ...]:
-    specs = []
-    for row in rows:
-        key, attribute, kind, label, *rest = row
-        unit = rest[0] if rest else ""
-        choices = tuple(rest[1]) if len(rest) > 1 else ()
-        specs.append(FieldSpec(key, (*prefix, attribute), kind, label, model, unit, choices))
-    return tuple(specs)
+@dataclass(frozen=True)
+class _Row:
+    """One line of a field table below; the model and the path prefix come from the table."""
+
+    key: str
+    attribute: str
+    kind: FieldKind
+    label: str
+    unit: str = ""
+    choices: tuple[str, ...] = ()
+    short_label: str = ""
+    help: str = ""
+
+
+def _fields(model: type[BaseModel], prefix: tuple[str, ...], rows: list[_Row]) -> tuple[FieldSpec, ...]:
+    return tuple(
+        FieldSpec(
+            row.key,
+            (*prefix, row.attribute),
+            row.kind,
+            row.label,
+            model,
+            row.unit,
+            row.choices,
+            row.short_label,
+            row.help,
+        )
+        for row in rows
+    )
 
 
 WORKLOAD_FIELDS = _fields(
     WorkloadIn,
     (),
     [
-        ("input_tokens", "input_tokens", "number", "Input tokens per request", "tokens"),
-        ("output_tokens", "output_tokens", "number", "Output tokens per request", "tokens"),
-        ("cached_pct", "cached_input_fraction", "percent", "Cached input share", "%"),
-        ("cache_write_pct", "cache_write_fraction", "percent", "Cache-write share", "%"),
-        ("batchable_pct", "batchable_fraction", "percent", "Batchable share", "%"),
-        ("peak_to_average", "peak_to_average", "number", "Peak-to-average", "×"),
-        ("min_tokens_per_second", "min_output_tokens_per_second_per_user", "number", "Min speed per user", "tok/s"),
-        ("max_ttft_seconds", "max_time_to_first_token_seconds", "number", "Max time to first token", "s"),
+        _Row(
+            "input_tokens",
+            "input_tokens",
+            "number",
+            "Input tokens per request",
+            "per request",
+            short_label="Input tokens",
+        ),
+        _Row(
+            "output_tokens",
+            "output_tokens",
+            "number",
+            "Output tokens per request",
+            "per request",
+            short_label="Output tokens",
+        ),
+        _Row(
+            "cached_pct",
+            "cached_input_fraction",
+            "percent",
+            "Cached input share",
+            "%",
+            short_label="Cached input",
+            help="Share of input tokens served from the provider's prompt cache.",
+        ),
+        _Row(
+            "cache_write_pct",
+            "cache_write_fraction",
+            "percent",
+            "Cache-write share",
+            "%",
+            short_label="Cache writes",
+            help="Share of input tokens written to the prompt cache.",
+        ),
+        _Row(
+            "batchable_pct",
+            "batchable_fraction",
+            "percent",
+            "Batchable share",
+            "%",
+            short_label="Batchable",
+            help="Share of requests that can wait for a batch API.",
+        ),
+        _Row(
+            "peak_to_average",
+            "peak_to_average",
+            "number",
+            "Peak-to-average",
+            "×",
+            help="Busiest hour over the average; replicas are sized for the peak.",
+        ),
+        _Row(
+            "min_tokens_per_second",
+            "min_output_tokens_per_second_per_user",
+            "number",
+            "Min speed per user",
+            "tok/s",
+            help="Caps batch size so each user gets at least this output speed.",
+        ),
+        _Row("max_ttft_seconds", "max_time_to_first_token_seconds", "number", "Max time to first token", "s"),
     ],
 )
 
@@ -88,17 +173,68 @@ API_FIELDS = _fields(
     ApiOptionIn,
     (),
     [
-        ("name", "name", "text", "Name"),
-        ("provider", "provider", "id", "Provider"),
-        ("model", "model", "id", "Model"),
-        ("input_per_mtok", "input_per_mtok", "number", "Input price", "$/Mtok"),
-        ("output_per_mtok", "output_per_mtok", "number", "Output price", "$/Mtok"),
-        ("cached_input_per_mtok", "cached_input_per_mtok", "number", "Cached input price", "$/Mtok"),
-        ("cache_write_per_mtok", "cache_write_per_mtok", "number", "Cache-write price", "$/Mtok"),
-        ("batch_input_per_mtok", "batch_input_per_mtok", "number", "Batch input price", "$/Mtok"),
-        ("batch_output_per_mtok", "batch_output_per_mtok", "number", "Batch output price", "$/Mtok"),
-        ("discount_pct", "negotiated_discount", "percent", "Negotiated discount", "%"),
-        ("time_of_day", "time_of_day", "choice", "Time-of-day prices", "", ("blend", "off_peak")),
+        _Row("name", "name", "text", "Name", help="Shown in the verdict and the chart."),
+        _Row("provider", "provider", "id", "Provider"),
+        _Row(
+            "model",
+            "model",
+            "id",
+            "Model",
+            help="A genai-prices model id; leave empty to type your own prices below.",
+        ),
+        _Row("input_per_mtok", "input_per_mtok", "number", "Input price", "$/Mtok", short_label="Input"),
+        _Row("output_per_mtok", "output_per_mtok", "number", "Output price", "$/Mtok", short_label="Output"),
+        _Row(
+            "cached_input_per_mtok",
+            "cached_input_per_mtok",
+            "number",
+            "Cached input price",
+            "$/Mtok",
+            short_label="Cached input",
+        ),
+        _Row(
+            "cache_write_per_mtok",
+            "cache_write_per_mtok",
+            "number",
+            "Cache-write price",
+            "$/Mtok",
+            short_label="Cache write",
+        ),
+        _Row(
+            "batch_input_per_mtok",
+            "batch_input_per_mtok",
+            "number",
+            "Batch input price",
+            "$/Mtok",
+            short_label="Batch input",
+        ),
+        _Row(
+            "batch_output_per_mtok",
+            "batch_output_per_mtok",
+            "number",
+            "Batch output price",
+            "$/Mtok",
+            short_label="Batch output",
+        ),
+        _Row(
+            "discount_pct",
+            "negotiated_discount",
+            "percent",
+            "Negotiated discount",
+            "%",
+            help="Off the whole bill, applied last.",
+        ),
+        _Row(
+            "time_of_day",
+            "time_of_day",
+            "choice",
+            "Time-of-day prices",
+            choices=("blend", "off_peak"),
+            help=(
+                "For models priced by time of day (DeepSeek): blend the windows by the hours they cover, "
+                "or run everything off-peak."
+            ),
+        ),
     ],
 )
 
@@ -106,21 +242,54 @@ SELF_HOSTED_FIELDS = _fields(
     SelfHostedOptionIn,
     (),
     [
-        ("name", "name", "text", "Name"),
-        ("model", "model", "id", "Open model"),
-        ("gpu", "gpu", "id", "GPU"),
-        ("gpu_count", "gpu_count", "gpu_count", "GPUs per replica", "GPUs"),
-        ("precision", "precision", "choice", "Precision", "", PRECISIONS),
-        ("kv_precision", "kv_cache_precision", "choice", "KV-cache precision", "", PRECISIONS),
-        ("engine", "engine", "choice", "Engine", "", ENGINES),
-        ("output_tps", "output_tokens_per_second", "number", "Measured throughput", "tok/s"),
-        ("concurrency", "concurrency", "int", "Concurrency", "requests"),
-        ("utilization_pct", "target_utilization", "percent", "Target utilization", "%"),
-        ("min_replicas", "min_replicas", "int", "Min replicas", "replicas"),
-        ("redundancy", "redundancy", "int", "Spare replicas (N+k)", "replicas"),
-        ("ops_fte", "ops_fte", "number", "Ops staff", "FTE"),
-        ("ops_usd_per_fte_year", "ops_usd_per_fte_year", "number", "Cost per FTE", "$/year"),
-        ("platform_usd_per_month", "platform_usd_per_month", "number", "Platform cost", "$/month"),
+        _Row("name", "name", "text", "Name"),
+        _Row("model", "model", "id", "Open model"),
+        _Row("gpu", "gpu", "id", "GPU"),
+        _Row("gpu_count", "gpu_count", "gpu_count", "GPUs per replica", help="Empty: the smallest count that fits."),
+        _Row("precision", "precision", "choice", "Precision", choices=PRECISIONS),
+        _Row("kv_precision", "kv_cache_precision", "choice", "KV-cache precision", choices=PRECISIONS),
+        _Row("engine", "engine", "choice", "Engine", choices=ENGINES),
+        _Row(
+            "output_tps",
+            "output_tokens_per_second",
+            "number",
+            "Measured throughput",
+            "tok/s",
+            short_label="Measured",
+            help="Output tokens/s of one replica at your token mix, if you have measured it.",
+        ),
+        _Row(
+            "concurrency",
+            "concurrency",
+            "int",
+            "Concurrency",
+            "requests",
+            help="Requests in flight for the estimate; empty = the most that fit.",
+        ),
+        _Row(
+            "utilization_pct",
+            "target_utilization",
+            "percent",
+            "Target utilization",
+            "%",
+            short_label="Utilization",
+            help="Share of capacity used at peak.",
+        ),
+        _Row("min_replicas", "min_replicas", "int", "Min replicas"),
+        _Row("redundancy", "redundancy", "int", "Spare replicas (N+k)", "N+k", short_label="Spare replicas"),
+        _Row(
+            "ops_fte", "ops_fte", "number", "Ops staff", "FTE", help="Engineers running it, in full-time equivalents."
+        ),
+        _Row("ops_usd_per_fte_year", "ops_usd_per_fte_year", "number", "Cost per FTE", "$/year"),
+        _Row(
+            "platform_usd_per_month",
+            "platform_usd_per_month",
+            "number",
+            "Platform cost",
+            "$/month",
+            short_label="Platform",
+            help="Fixed monthly cost: monitoring, gateways, storage.",
+        ),
     ],
 )
 
@@ -128,9 +297,9 @@ RENT_FIELDS = _fields(
     RentIn,
     ("pricing",),
     [
-        ("offer", "offer", "id", "Rental offer"),
-        ("term", "term", "choice", "Term", "", RENTAL_TERMS),
-        ("per_gpu_hour", "per_gpu_hour", "number", "Price per GPU-hour", "$/GPU-h"),
+        _Row("offer", "offer", "id", "Rental offer"),
+        _Row("term", "term", "choice", "Term", choices=RENTAL_TERMS),
+        _Row("per_gpu_hour", "per_gpu_hour", "number", "Price per GPU-hour", "$", help="Overrides the offer's price."),
     ],
 )
 
@@ -138,17 +307,21 @@ BUY_FIELDS = _fields(
     BuyIn,
     ("pricing",),
     [
-        ("purchase_offer", "offer", "id", "Purchase offer"),
-        ("price_per_gpu", "price_per_gpu", "number", "Price per GPU", "$"),
-        ("years", "depreciation_years", "number", "Depreciation", "years"),
-        ("residual_pct", "residual_fraction", "percent", "Residual value", "%"),
-        ("cost_of_capital_pct", "cost_of_capital", "percent", "Cost of capital", "%/year"),
-        ("watts_per_gpu", "watts_per_gpu", "number", "Power per GPU", "W"),
-        ("power_draw_pct", "power_draw_fraction", "percent", "Average draw", "%"),
-        ("pue", "pue", "number", "PUE", "×"),
-        ("usd_per_kwh", "electricity_usd_per_kwh", "number", "Electricity", "$/kWh"),
-        ("colo_usd_per_kw_month", "colocation_usd_per_kw_month", "number", "Colocation", "$/kW-month"),
-        ("maintenance_pct", "maintenance_fraction_per_year", "percent", "Maintenance", "%/year"),
+        _Row("purchase_offer", "offer", "id", "Purchase offer"),
+        _Row(
+            "price_per_gpu", "price_per_gpu", "number", "Price per GPU", "$", help="Including its share of the server."
+        ),
+        _Row("years", "depreciation_years", "number", "Depreciation", "years"),
+        _Row("residual_pct", "residual_fraction", "percent", "Residual value", "%"),
+        _Row(
+            "cost_of_capital_pct", "cost_of_capital", "percent", "Cost of capital", "%/year", help="0 = straight-line."
+        ),
+        _Row("watts_per_gpu", "watts_per_gpu", "number", "Power per GPU", "W"),
+        _Row("power_draw_pct", "power_draw_fraction", "percent", "Average draw", "%"),
+        _Row("pue", "pue", "number", "PUE", "×"),
+        _Row("usd_per_kwh", "electricity_usd_per_kwh", "number", "Electricity", "$/kWh"),
+        _Row("colo_usd_per_kw_month", "colocation_usd_per_kw_month", "number", "Colocation", "$/kW-month"),
+        _Row("maintenance_pct", "maintenance_fraction_per_year", "percent", "Maintenance", "%/year"),
     ],
 )
 
@@ -191,13 +364,35 @@ BEYOND_FIELDS = _fields(
     BeyondIn,
     (),
     [
-        ("h.months", "months", "int", "Horizon", "months"),
-        ("h.growth_pct", "monthly_growth", "percent", "Traffic growth", "%/month"),
-        ("h.api_price_change_pct", "api_price_change_per_year", "percent", "API price change", "%/year"),
-        ("h.gpu_price_change_pct", "gpu_price_change_per_year", "percent", "GPU price change", "%/year"),
-        ("h.migration_weeks", "migration_weeks", "number", "Migration effort", "engineer-weeks"),
-        ("h.migrate_at_month", "migrate_at_month", "int", "Your plan: migrate after", "months"),
-        ("h.profile", "profile", "choice", "Daily traffic shape", "", PROFILE_CHOICES),
+        _Row("h.months", "months", "int", "Horizon", "months"),
+        _Row("h.growth_pct", "monthly_growth", "percent", "Traffic growth", "%/month"),
+        _Row(
+            "h.api_price_change_pct",
+            "api_price_change_per_year",
+            "percent",
+            "API price change",
+            "%/year",
+            help="Default −50%/year: Epoch AI's price trend and list-price cuts; see the result's sources.",
+        ),
+        _Row("h.gpu_price_change_pct", "gpu_price_change_per_year", "percent", "GPU price change", "%/year"),
+        _Row("h.migration_weeks", "migration_weeks", "number", "Migration effort", "engineer-weeks"),
+        _Row(
+            "h.migrate_at_month",
+            "migrate_at_month",
+            "int",
+            "Your plan: migrate after",
+            "months",
+            short_label="Your plan: self-host after",
+        ),
+        _Row(
+            "h.profile",
+            "profile",
+            "choice",
+            "Daily traffic shape",
+            choices=PROFILE_CHOICES,
+            short_label="Shape",
+            help="Weights per UTC hour; replicas take the base, the API the excess.",
+        ),
     ],
 )
 HOURLY_KEY = "h.hourly"
@@ -216,3 +411,21 @@ ALL_FIELDS: dict[str, FieldSpec] = {
 
 # An option's field in the query: `api.3.input_per_mtok` → ("api", "3", "input_per_mtok").
 ROW_KEY = re.compile(r"^(api|sh)\.(\d{1,4})\.(.+)$")
+
+# The fields of one option row by its kind: `name` and `model` mean different things on an API row
+# and a self-hosted one, so a row's field is looked up among its own kind's.
+_ROW_FIELDS: dict[OptionKind, dict[str, FieldSpec]] = {
+    "api": {f.key: f for f in API_FIELDS},
+    "self_hosted": {f.key: f for group in (SELF_HOSTED_FIELDS, RENT_FIELDS, BUY_FIELDS) for f in group},
+}
+
+
+def field_spec(key: str) -> FieldSpec:
+    """The field behind a form control's key (`input_tokens`, `api.0.input_per_mtok`, `h.months`).
+
+    A row's index is not checked: the page's blank row templates use `api.__i__` for the script to fill.
+    """
+    prefix, _, rest = key.partition(".")
+    if prefix in ROW_PREFIXES and "." in rest:
+        return _ROW_FIELDS[ROW_PREFIXES[prefix]][rest.split(".", 1)[1]]
+    return ALL_FIELDS[key]

@@ -1,0 +1,149 @@
+"""Memory of one replica: weights, KV cache per token, and whether a setup fits (DESIGN §3.4).
+
+Weights `P·b_w` must fit in `N · memory · f_mem` with room for the KV cache of at least one request
+at its full context; otherwise `DoesNotFit` says how much is needed. KV bytes per token are
+`2·L·n_kv·d_h·b_kv` (MLA: `L·(kv_lora_rank + rope_dim)·b_kv`); sliding-window layers hold
+`min(context, window)` tokens. Under TP each GPU holds `max(n_kv/N, 1)` KV heads; the MLA latent is
+replicated on every rank. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from app.core.efficiencies import DEFAULT_MEMORY_FRACTION
+from app.core.errors import DoesNotFit
+from app.core.specs import GpuSpec, ModelArchitecture
+from app.core.units import BYTES_PER_ELEMENT, GB, GIB, Precision
+
+
+def weight_bytes(model: ModelArchitecture, precision: Precision) -> float:
+    """Bytes of all weights at `precision` (P · b_w)."""
+    return model.total_params_b * 1e9 * BYTES_PER_ELEMENT[precision]
+
+
+def sliding_window_layer_count(model: ModelArchitecture) -> int:
+    """Layers that attend over a sliding window only (none when the model has no window)."""
+    return min(model.sliding_window_layers, model.num_layers) if model.sliding_window > 0 else 0
+
+
+def _kv_elements_per_token_per_layer(model: ModelArchitecture, kv_heads: float) -> float:
+    if model.uses_mla:
+        return float(model.kv_lora_rank + model.qk_rope_head_dim)
+    return 2.0 * kv_heads * model.head_dim
+
+
+def _effective_kv_layers(model: ModelArchitecture, context_tokens: int | None) -> float:
+    """Layers' worth of KV per token at this context: sliding-window layers hold min(context, window)."""
+    layers = float(model.num_layers)
+    window_layers = sliding_window_layer_count(model)
+    if context_tokens is None or window_layers <= 0:
+        return layers
+    if context_tokens <= model.sliding_window:
+        return layers
+    return (layers - window_layers) + window_layers * model.sliding_window / context_tokens
+
+
+def kv_bytes_per_token(model: ModelArchitecture, kv_precision: Precision, context_tokens: int | None = None) -> float:
+    """KV-cache bytes per token of context, averaged over layers (whole model, one copy).
+
+    `2·L·n_kv·d_h·b_kv`; MLA caches `L·(kv_lora_rank + rope_dim)·b_kv`. With `context_tokens`,
+    sliding-window layers hold only `min(context, window)` tokens, so the average per token falls
+    at long context; without it every layer counts in full (the short-context figure).
+    """
+    per_layer = _kv_elements_per_token_per_layer(model, float(model.num_kv_heads))
+    return _effective_kv_layers(model, context_tokens) * per_layer * BYTES_PER_ELEMENT[kv_precision]
+
+
+def kv_bytes_per_token_per_gpu(
+    model: ModelArchitecture, kv_precision: Precision, gpu_count: int, context_tokens: int | None = None
+) -> float:
+    """KV bytes per token that each GPU of a TP group stores.
+
+    Each GPU holds `max(n_kv/N, 1)` KV heads, so heads are replicated once N exceeds n_kv; the MLA
+    latent is not split by heads and is replicated on every rank.
+    """
+    kv_heads = max(model.num_kv_heads / gpu_count, 1.0)
+    per_layer = _kv_elements_per_token_per_layer(model, kv_heads)
+    return _effective_kv_layers(model, context_tokens) * per_layer * BYTES_PER_ELEMENT[kv_precision]
+
+
+def usable_memory_bytes(gpu: GpuSpec, gpu_count: int, memory_fraction: float = DEFAULT_MEMORY_FRACTION) -> float:
+    return gpu_count * gpu.memory_gib * GIB * memory_fraction
+
+
+def check_fit(
+    model: ModelArchitecture,
+    gpu: GpuSpec,
+    gpu_count: int,
+    precision: Precision,
+    kv_cache_precision: Precision,
+    context_tokens: int,
+    memory_fraction: float,
+) -> float:
+    """Raise DoesNotFit unless weights plus one full-context request fit; return KV bytes free per GPU."""
+    weights = weight_bytes(model, precision)
+    usable = usable_memory_bytes(gpu, gpu_count, memory_fraction)
+    where = (
+        f"{gpu_count} × {gpu.id} has {usable / GIB:.1f} GiB usable "
+        f"({memory_fraction:.0%} of {gpu.memory_gib * gpu_count:g} GiB)"
+    )
+    if weights > usable:
+        raise DoesNotFit(
+            required_gib=weights / GIB,
+            available_gib=usable / GIB,
+            detail=(
+                f"{model.id} in {precision} needs ~{weights / GIB:.1f} GiB of weights "
+                f"({weights / GB:.1f} GB) but {where}"
+            ),
+            field=("gpu_count",),
+        )
+    kv_one_request = kv_bytes_per_token_per_gpu(model, kv_cache_precision, gpu_count, context_tokens) * context_tokens
+    free_per_gpu = (usable - weights) / gpu_count
+    if kv_one_request > free_per_gpu:
+        required = weights + kv_one_request * gpu_count
+        raise DoesNotFit(
+            required_gib=required / GIB,
+            available_gib=usable / GIB,
+            detail=(
+                f"{model.id} in {precision} needs ~{weights / GIB:.1f} GiB of weights plus "
+                f"~{kv_one_request * gpu_count / GIB:.1f} GiB of {kv_cache_precision} KV cache for one "
+                f"request of {context_tokens} tokens (~{required / GIB:.1f} GiB in all) but {where}"
+            ),
+            field=("gpu_count",),
+        )
+    return free_per_gpu
+
+
+def smallest_fitting_gpu_count(
+    model: ModelArchitecture,
+    gpu: GpuSpec,
+    precision: Precision,
+    kv_cache_precision: Precision,
+    input_tokens: int,
+    output_tokens: int,
+) -> int:
+    """Smallest power-of-two TP degree (up to `gpu.max_gpus_per_node`) that holds the model."""
+    count = 1
+    last_error: DoesNotFit | None = None
+    while count <= max(gpu.max_gpus_per_node, 1):
+        try:
+            check_fit(
+                model,
+                gpu,
+                count,
+                precision,
+                kv_cache_precision,
+                input_tokens + output_tokens,
+                DEFAULT_MEMORY_FRACTION,
+            )
+        except DoesNotFit as error:
+            last_error = error
+        else:
+            return count
+        count *= 2
+    assert last_error is not None
+    raise DoesNotFit(
+        required_gib=last_error.required_gib,
+        available_gib=last_error.available_gib,
+        detail=f"{last_error.message}; no TP degree up to {gpu.max_gpus_per_node} on one node fits",
+        field=("gpu",),
+    )
