@@ -185,10 +185,39 @@ def plan_label(switch_month: int, months: int) -> str:
     return f"API until month {switch_month}, then self-host"
 
 
-def build_plan(inputs: HorizonInputs, switch_month: int) -> Plan:
+@dataclass(frozen=True)
+class MonthlyFigures:
+    """What every plan reads of month m (index m - 1), whatever its switch month: worked out once for a
+    sweep of all switch months rather than once per plan (the same expressions, so the same floats)."""
+
+    api_monthly: tuple[float, ...]
+    replicas_needed: tuple[int, ...]
+    gpu_price_factor: tuple[float, ...]
+    rented_monthly: tuple[float, ...]  # self-hosted on rented GPUs
+
+
+def monthly_figures(inputs: HorizonInputs) -> MonthlyFigures:
+    months = range(1, inputs.months + 1)
+    curve = inputs.self_hosted
+    needed = tuple(curve.replicas(inputs.volume(month)) for month in months)
+    factors = tuple(inputs.gpu_price_factor(month) for month in months)
+    return MonthlyFigures(
+        api_monthly=tuple(inputs.api_monthly(month) for month in months),
+        replicas_needed=needed,
+        gpu_price_factor=factors,
+        rented_monthly=tuple(
+            curve.fixed_monthly + curve.per_replica_monthly * factor * n
+            for factor, n in zip(factors, needed, strict=True)
+        ),
+    )
+
+
+def build_plan(inputs: HorizonInputs, switch_month: int, figures: MonthlyFigures | None = None) -> Plan:
+    """`figures`: `monthly_figures(inputs)`, when the caller builds several plans of the same inputs."""
+    figures = figures if figures is not None else monthly_figures(inputs)
     horizon = inputs.months
     k = min(max(switch_month, 0), horizon)
-    monthly: list[float] = []
+    monthly: list[float] = list(figures.api_monthly[:k])
     one_time: dict[int, OneTimeCost] = {}
     if k < horizon:
         one_time[k] = OneTimeCost(k, inputs.migration_cost, 0.0)
@@ -196,26 +225,22 @@ def build_plan(inputs: HorizonInputs, switch_month: int) -> Plan:
     installed = 0  # replicas owned
     hardware = inputs.bought
     curve = inputs.self_hosted
-    for month in range(1, horizon + 1):
-        if month <= k:
-            monthly.append(inputs.api_monthly(month))
-            continue
-        needed = curve.replicas(inputs.volume(month))
-        if hardware is None:
-            replica_cost = curve.per_replica_monthly * inputs.gpu_price_factor(month)
-            monthly.append(curve.fixed_monthly + replica_cost * needed)
-            continue
-        t = month - 1
-        if needed > installed:
-            gpus = (needed - installed) * hardware.gpus_per_replica
-            price = hardware.price_per_gpu * inputs.gpu_price_factor(month)
-            lots.append((t, price, gpus))
-            previous = one_time.get(t, OneTimeCost(t, 0.0, 0.0))
-            one_time[t] = OneTimeCost(t, previous.migration, previous.hardware + price * gpus)
-            installed = needed
-        book = sum(hardware.book_value(price, t - bought) * gpus for bought, price, gpus in lots)
-        running = installed * hardware.gpus_per_replica * hardware.running_per_gpu_monthly
-        monthly.append(curve.fixed_monthly + running + book * hardware.cost_of_capital / MONTHS_PER_YEAR)
+    if hardware is None:  # rented: a month's cost does not depend on when the switch was
+        monthly.extend(figures.rented_monthly[k:])
+    else:
+        for month in range(k + 1, horizon + 1):
+            needed = figures.replicas_needed[month - 1]
+            t = month - 1
+            if needed > installed:
+                gpus = (needed - installed) * hardware.gpus_per_replica
+                price = hardware.price_per_gpu * figures.gpu_price_factor[month - 1]
+                lots.append((t, price, gpus))
+                previous = one_time.get(t, OneTimeCost(t, 0.0, 0.0))
+                one_time[t] = OneTimeCost(t, previous.migration, previous.hardware + price * gpus)
+                installed = needed
+            book = sum(hardware.book_value(price, t - bought) * gpus for bought, price, gpus in lots)
+            running = installed * hardware.gpus_per_replica * hardware.running_per_gpu_monthly
+            monthly.append(curve.fixed_monthly + running + book * hardware.cost_of_capital / MONTHS_PER_YEAR)
 
     cumulative = [one_time[0].total if 0 in one_time else 0.0]
     for t in range(1, horizon + 1):
@@ -270,7 +295,8 @@ class HorizonResult:
 
 
 def solve_horizon(inputs: HorizonInputs) -> HorizonResult:
-    plans = tuple(build_plan(inputs, k) for k in range(inputs.months + 1))
+    figures = monthly_figures(inputs)
+    plans = tuple(build_plan(inputs, k, figures) for k in range(inputs.months + 1))
     api_only, from_start = plans[-1], plans[0]
     # Ties go to the later switch: the same money for less commitment.
     cheapest = min(plans, key=lambda p: (_rounded(p.net_total), -p.switch_month))

@@ -26,7 +26,7 @@ from app.render.beyond_sentences import (
     uncertainty_explanation,
 )
 from app.render.result_json import estimate_json, result_to_json
-from app.scenario.evaluate import ApiResult, SelfHostedResult
+from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult
 from app.scenario.factors import FactorsAnswer
 from app.scenario.horizon import HorizonAnswer
 from app.scenario.hybrid import HybridAnswer, OverflowAnswer, RoutedAnswer
@@ -126,13 +126,20 @@ def _beyond_cost_json(answer: FactorsAnswer | None) -> dict[str, Any] | None:
     return factors_json(answer) if answer is not None else None
 
 
+def _scenario_json(scenario: ScenarioResult, included: bool) -> dict[str, Any]:
+    """The pair's own scenario, as POST /api/v1/scenarios answers it. The page's blocks leave it out
+    (`include_scenario=False`): the page shows that result already, and serialising it cost a view three
+    result_to_json calls that nothing read."""
+    return {"scenario": result_to_json(scenario)} if included else {}
+
+
 # ---------------------------------------------------------------------------------------------
 # Hybrid
 
 
-def hybrid_json(answer: HybridAnswer) -> dict[str, Any]:
+def hybrid_json(answer: HybridAnswer, *, include_scenario: bool = True) -> dict[str, Any]:
     if isinstance(answer, OverflowAnswer):
-        return overflow_json(answer)
+        return overflow_json(answer, include_scenario=include_scenario)
     return routed_json(answer)
 
 
@@ -169,7 +176,7 @@ def _point_json(
     }
 
 
-def overflow_json(answer: OverflowAnswer) -> dict[str, Any]:
+def overflow_json(answer: OverflowAnswer, *, include_scenario: bool = True) -> dict[str, Any]:
     pair, workload, inputs, solved = answer.pair, answer.workload, answer.inputs, answer.solved
     sh = pair.self_hosted.resolved.option
 
@@ -209,7 +216,7 @@ def overflow_json(answer: OverflowAnswer) -> dict[str, Any]:
         "explanation": overflow_explanation(answer),
         "formulas": hybrid_core.OVERFLOW_FORMULAS,
         "notes": overflow_notes(answer),
-        "scenario": result_to_json(pair.scenario),
+        **_scenario_json(pair.scenario, include_scenario),
         "beyond_cost": _beyond_cost_json(answer.beyond_cost),
         "conventions": CONVENTIONS,
     }
@@ -305,7 +312,7 @@ def _plan_json(plan: horizon_core.Plan, api_only: horizon_core.Plan) -> dict[str
     }
 
 
-def horizon_json(answer: HorizonAnswer) -> dict[str, Any]:
+def horizon_json(answer: HorizonAnswer, *, include_scenario: bool = True) -> dict[str, Any]:
     body, pair, workload, solved, bought = answer.request, answer.pair, answer.workload, answer.solved, answer.bought
     api_only = solved.api_only
     retirement_notes = [answer.retirement_note] if answer.retirement_note else []
@@ -368,7 +375,7 @@ def horizon_json(answer: HorizonAnswer) -> dict[str, Any]:
         "explanation": " ".join([horizon_explanation(answer), *retirement_notes]),
         "notes": retirement_notes,
         "formulas": horizon_core.FORMULAS,
-        "scenario": result_to_json(pair.scenario),
+        **_scenario_json(pair.scenario, include_scenario),
         "beyond_cost": _beyond_cost_json(answer.beyond_cost),
         "conventions": CONVENTIONS,
     }
@@ -396,7 +403,7 @@ TARGET_NAMES = {
 }
 
 
-def uncertainty_json(answer: UncertaintyAnswer) -> dict[str, Any]:
+def uncertainty_json(answer: UncertaintyAnswer, *, include_scenario: bool = True) -> dict[str, Any]:
     pair, workload, mc = answer.pair, answer.workload, answer.monte_carlo
     volume = workload.requests_per_month
     tokens_per_request = workload.tokens_per_request
@@ -466,7 +473,7 @@ def uncertainty_json(answer: UncertaintyAnswer) -> dict[str, Any]:
         },
         "explanation": uncertainty_explanation(answer),
         "formulas": uncertainty_core.FORMULAS,
-        "scenario": result_to_json(pair.scenario),
+        **_scenario_json(pair.scenario, include_scenario),
         "beyond_cost": _beyond_cost_json(answer.beyond_cost),
         "conventions": CONVENTIONS,
     }

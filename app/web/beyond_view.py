@@ -120,7 +120,8 @@ def factors_data(pair: HeadlinePair, beyond: BeyondIn) -> FactorsAnswer | None:
 
 @dataclass(frozen=True)
 class BeyondView:
-    """The four blocks; each block is its view's JSON document, which templates/_beyond.html reads."""
+    """The four blocks; each block is its view's JSON document (less its "scenario", the page's own result),
+    which templates/_beyond.html reads."""
 
     api_name: str
     self_hosted_name: str
@@ -158,14 +159,22 @@ def beyond_view(
             return None
 
     evaluated = headline_evaluated(result, pair)
+    # The blocks leave out the pair's scenario JSON: the page shows that result already (app/render/beyond_json.py).
     horizon = attempt(
-        "Over time", lambda: horizon_json(horizon_data(scenario, pair, beyond, catalog, sources, evaluated))
+        "Over time",
+        lambda: horizon_json(horizon_data(scenario, pair, beyond, catalog, sources, evaluated), include_scenario=False),
     )
     how_sure = evaluation if evaluation is not None and evaluation.result is result else Evaluation(result)
     uncertainty = attempt(
-        "How sure", lambda: uncertainty_json(headline_uncertainty(how_sure, scenario, pair, catalog, sources))
+        "How sure",
+        lambda: uncertainty_json(
+            headline_uncertainty(how_sure, scenario, pair, catalog, sources), include_scenario=False
+        ),
     )
-    hybrid = attempt("Overflow", lambda: hybrid_json(hybrid_data(scenario, pair, beyond, catalog, sources)))
+    hybrid = attempt(
+        "Overflow",
+        lambda: hybrid_json(hybrid_data(scenario, pair, beyond, catalog, sources), include_scenario=False),
+    )
     factors = factors_data(pair, beyond)
     if chart_base.startswith("/chart.svg"):
         query = urlencode(scenario_to_pairs(scenario) + beyond_to_pairs(beyond))

@@ -30,7 +30,7 @@ from app.catalog.sources import Sources
 from app.core.errors import DomainError
 from app.core.specs import Catalog
 from app.render.format import money, number, percent, price_per_mtok, volume
-from app.render.menus import PROFILE_LABELS, Choice, api_choices, catalog_choices
+from app.render.menus import PROFILE_LABELS, Menu, api_choices, catalog_choices
 from app.render.page_view import PageBanner, ResultView, readouts, result_view
 from app.render.result_json import result_to_json
 from app.render.snippets import EmbedLinks
@@ -161,7 +161,7 @@ templates.env.globals.update(
 
 
 @functools.lru_cache(maxsize=2)
-def _api_choices(day: date | None = None) -> tuple[list[Choice], dict[str, list[Choice]]]:
+def _api_choices(day: date | None = None) -> tuple[Menu, dict[str, Menu]]:
     """The API menus, built once a day (`day`: their labels say "retires on …" / "retired …")."""
     return api_choices()
 
@@ -184,6 +184,28 @@ def form_choices(catalog: Catalog, state: FormState) -> dict[str, Any]:
     wanted = {state.value(row.prefix + "provider") for row in state.rows_of("api")} | {"featured"}
     datalists = {key: choices for key, choices in all_datalists.items() if key in wanted}
     return {**_catalog_choices(catalog), "providers": providers, "datalists": datalists}
+
+
+# The blank rows' HTML by the menus they list: (catalog menus, API providers) -> (those two, the HTML).
+# The menus are kept with it, so an id is never read again for another object.
+_BLANK_ROWS: dict[tuple[int, int], tuple[dict[str, Any], Menu, Markup]] = {}
+
+
+def blank_rows(catalog: Catalog) -> Markup:
+    """The "add an option" rows (templates/_blank_rows.html): a blank form's rows, which depend only on
+    the menus, so they are rendered once per catalog and day rather than on every view."""
+    catalog_menus, providers = _catalog_choices(catalog), _api_choices(litellm_today())[0]
+    key = (id(catalog_menus), id(providers))
+    cached = _BLANK_ROWS.get(key)
+    if cached is not None and cached[0] is catalog_menus and cached[1] is providers:
+        return cached[2]
+    choices = {**catalog_menus, "providers": providers}
+    # Safe: the output of an autoescaping template, as the page's own.
+    html = Markup(templates.get_template("_blank_rows.html").render(choices=choices, blank_state=FormState()))  # noqa: S704
+    if len(_BLANK_ROWS) >= 4:  # a new day's or a new catalog's menus: the old rows are not shown again
+        _BLANK_ROWS.clear()
+    _BLANK_ROWS[key] = (catalog_menus, providers, html)
+    return html
 
 
 def form_readouts(state: FormState, result: ScenarioResult | None) -> dict[str, str]:
@@ -283,7 +305,7 @@ def render_page(
         return templates.TemplateResponse(request, "_live.html", context)
     status = status_code or (422 if state.submitted and not state.valid else 200)
     context["choices"] = form_choices(catalog, state)
-    context["blank_state"] = FormState()
+    context["blank_rows"] = blank_rows(catalog)
     return templates.TemplateResponse(request, "home.html", context, status_code=status)
 
 

@@ -21,7 +21,7 @@ Claude Haiku 4.5 and Gemini 2.5 Flash-Lite carry no retirement date and stay.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from app.scenario.inputs import ScenarioIn
 from app.web.query_codec import scenario_to_query
@@ -37,7 +37,7 @@ class Preset:
     summary: str
     scenario: ScenarioIn
 
-    @property
+    @cached_property  # every page view compares its query with each preset's and links to each
     def query(self) -> str:
         return scenario_to_query(self.scenario)
 
