@@ -413,3 +413,22 @@ def test_usage_import_that_cannot_fill_the_workload_says_so(client: TestClient) 
     assert response.status_code == 200  # followed to the page
     assert "could not fill in the workload" in text_of(response.text)
     assert input_value(response.text, "volume") == "1000000"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "label"),
+    [
+        ("api.0.model", "no-such-model-xyz", "Model"),  # an API row's model: a genai-prices id
+        ("sh.1.model", "no-such-open-model", "Open model"),  # a self-hosted row's model: a catalog id
+    ],
+)
+def test_the_error_summary_names_a_row_field_by_its_own_kind(
+    client: TestClient, key: str, value: str, label: str
+) -> None:
+    """Both kinds of row have a `model` field; the summary must not give one the other's label."""
+    page = client.get(
+        "/?" + with_values(FLAT_VS_H100, **{key.replace(".", "__"): value}), headers={"accept": "text/html"}
+    )
+    links = [unescape(text) for text in re.findall(r'<a href="#f-' + re.escape(key) + r'">([^<]*)</a>', page.text)]
+    assert len(links) == 1, links
+    assert f": {label}: " in links[0], links[0]

@@ -42,7 +42,15 @@ from app.web.beyond_view import BeyondView, beyond_view
 from app.web.deps import CatalogDep, SettingsDep
 from app.web.errors import error_response, query_errors
 from app.web.evaluation_cache import Evaluation, evaluate_form_once, get_evaluation_cache
-from app.web.form_fields import ALL_FIELDS, BEYOND_FIELDS, CONTROL_KEYS, HOURLY_KEY, ROW_KEY, WORKLOAD_KEYS, field_spec
+from app.web.form_fields import (
+    BEYOND_FIELDS,
+    CONTROL_KEYS,
+    HOURLY_KEY,
+    ROW_KEY,
+    WORKLOAD_KEYS,
+    FieldSpec,
+    field_spec,
+)
 from app.web.form_numbers import format_number
 from app.web.forms import FormState, Row, clean_pairs, parse_query
 from app.web.presets import presets
@@ -77,8 +85,17 @@ templates.env.filters.update(
 # Template helpers: field defaults, labels for the error summary
 
 
+def _spec_of(key: str) -> FieldSpec | None:
+    """The field behind a key, looked up within its row's kind: an API row's `model` is not a
+    self-hosted row's `model` (one flat table by field name would give both the same label)."""
+    try:
+        return field_spec(key)
+    except KeyError:
+        return None
+
+
 def default_of(key: str) -> str:
-    spec = ALL_FIELDS.get(key.split(".", 2)[-1] if ROW_KEY.match(key) else key)
+    spec = _spec_of(key)
     return spec.display_default if spec else ""
 
 
@@ -121,14 +138,14 @@ def error_links(state: FormState) -> list[tuple[str, str, str]]:
         if key in _SECTION_LABELS:
             label, href = _SECTION_LABELS[key]
         elif match := ROW_KEY.match(key):
-            spec = ALL_FIELDS.get(match[3])
+            spec = _spec_of(key)
             row_key = f"{match[1]}.{match[2]}"
             label = f"{_row_name(state, row_key)}: {spec.label if spec else match[3]}"
             href = f"#f-{key}"
         elif re.fullmatch(r"(api|sh)\.\d+", key):
             label, href = _row_name(state, key), f"#row-{key}"
         else:
-            spec = ALL_FIELDS.get(key)
+            spec = _spec_of(key)
             label, href = (spec.label if spec else key), f"#f-{key}"
         links.append((key, href, f"{label}: {message}"))
     return links
