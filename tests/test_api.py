@@ -213,7 +213,10 @@ def test_inline_gpu_too_slow_to_count_replicas_is_a_422(client: TestClient, fiel
     # Such a GPU estimated ~1e-300 requests/s: the replicas for the load overflowed a float (a 500).
     gpu = {"memory_gib": 80, "memory_bandwidth_tb_s": 3.35, "dense_tflops": {"fp8": 1979}, "max_gpus_per_node": 8}
     option = {**LLAMA_ON_H100_EXAMPLE, "output_tokens_per_second": None, "gpu_count": 2, "gpu": {**gpu, field: value}}
-    body = {**FLAT_VS_H100, "options": [FLAT_API_EXAMPLE, option]}
+    # Offline (no latency target): the default interactive target would refuse such a GPU first, for
+    # its time to first token, and the capacity floor would go untested.
+    workload = {**FLAT_VS_H100["workload"], "latency_target": "offline"}
+    body = {"workload": workload, "options": [FLAT_API_EXAMPLE, option]}
     assert_error_shape(client.post("/api/v1/breakeven", json=body), field=named)
 
 

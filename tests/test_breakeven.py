@@ -67,14 +67,17 @@ def test_fixed_cost_case_by_hand() -> None:
 
 # --- brute force -------------------------------------------------------------------------------
 
+# c is the cost of one billing unit holding k replicas (issue 14: k = 1 sold per GPU; an 8-GPU instance
+# holds 8 one-GPU, 4 two-GPU, 2 three- or four-GPU replicas).
 scenarios = st.builds(
-    lambda a, fixed, c, q, m, r: (LinearCost(a), ReplicaStepCost(fixed, c, q, m, r)),
+    lambda a, fixed, c, q, m, r, k: (LinearCost(a), ReplicaStepCost(fixed, c, q, m, r, k)),
     a=st.floats(1e-6, 1e-1),
     fixed=st.one_of(st.just(0.0), st.floats(0, 50_000)),
     c=st.floats(10, 100_000),
     q=st.floats(1e3, 1e8),
     m=st.integers(0, 5),
     r=st.integers(0, 2),
+    k=st.one_of(st.just(1), st.sampled_from([2, 4, 8]), st.integers(1, 16)),
 )
 
 
@@ -92,8 +95,9 @@ def test_solver_agrees_with_brute_force_scan(scenario: tuple[LinearCost, Replica
     api, curve = scenario
     solution = solve_breakeven(api, curve)
     q = curve.requests_per_replica
-    horizon = max(solution.stays_cheaper_above or 0, q * (curve.min_replicas + 2)) * 3
+    horizon = max(solution.stays_cheaper_above or 0, q * (curve.min_replicas + 2 * curve.replicas_per_unit)) * 3
     grid = [horizon * k / 3000 for k in range(1, 3001)] + [horizon * x for x in extra if x > 0]
+    # Every replica boundary: the unit boundaries (u·k − r)·Q are among them.
     boundaries = [n * q for n in range(0, int(horizon / q) + 2)]
     if solution.first_crossover is None:
         assert solution.stays_cheaper_above is None
@@ -122,7 +126,8 @@ def test_solver_agrees_with_brute_force_scan(scenario: tuple[LinearCost, Replica
 
 
 def _envelope_by_walking_every_step(curves: list[CostCurve], up_to: float) -> list[tuple[float, float, int]]:
-    """Reference: the cheapest curve between every pair of consecutive replica boundaries."""
+    """Reference: the cheapest curve between every pair of consecutive replica boundaries (a superset
+    of the unit boundaries (u·k − r)·Q, so every step curve is flat between them)."""
     boundaries = sorted(
         {
             n * c.requests_per_replica
@@ -243,38 +248,43 @@ def test_costs_never_decrease_with_volume(scenario: tuple[LinearCost, ReplicaSte
 # (576 GPUs at $1000/h); $1e-12 (one output token at $1e-6/Mtok) to $1.1e5 per request; 2.6e-7
 # (0.001 tok/s, 1M-token replies, 1% utilization, peak 100×) to 2.6e13 requests per replica a month;
 # fixed costs to $9.3e9 a month; up to 100,000 minimum and 10,000 spare replicas.
+# The last column is k, replicas per billing unit (up to 1024: the input bound on gpus_per_instance).
 EXTREMES = [
-    pytest.param(0.001, 0.0, 0.073, 2_628_000.0, 1, 0, id="cheapest-gpu-design-example"),
-    pytest.param(1e-12, 0.0, 0.073, 2.6e13, 1, 0, id="cheapest-gpu-fastest-replica-cheapest-api"),
-    pytest.param(1e-12, 9.3e9, 0.073, 2.6e13, 100_000, 10_000, id="cheapest-api-every-fixed-cost"),
-    pytest.param(1.1e5, 9.3e9, 4.2e8, 2.6e-7, 100_000, 10_000, id="dearest-everything-slowest-replica"),
-    pytest.param(1.1e5, 0.0, 0.073, 2.6e-7, 1, 0, id="dearest-api-slowest-cheapest-replica"),
-    pytest.param(1e-12, 0.0, 4.2e8, 2.6e13, 0, 0, id="dearest-replica-cheapest-api"),
-    pytest.param(0.001, 0.0, 2_628_000 * 0.001 * (1 - 1e-15), 2_628_000.0, 1, 0, id="slopes-a-few-ulps-apart"),
+    pytest.param(0.001, 0.0, 0.073, 2_628_000.0, 1, 0, 1, id="cheapest-gpu-design-example"),
+    pytest.param(1e-12, 0.0, 0.073, 2.6e13, 1, 0, 1, id="cheapest-gpu-fastest-replica-cheapest-api"),
+    pytest.param(1e-12, 9.3e9, 0.073, 2.6e13, 100_000, 10_000, 1, id="cheapest-api-every-fixed-cost"),
+    pytest.param(1.1e5, 9.3e9, 4.2e8, 2.6e-7, 100_000, 10_000, 1, id="dearest-everything-slowest-replica"),
+    pytest.param(1.1e5, 0.0, 0.073, 2.6e-7, 1, 0, 1, id="dearest-api-slowest-cheapest-replica"),
+    pytest.param(1e-12, 0.0, 4.2e8, 2.6e13, 0, 0, 1, id="dearest-replica-cheapest-api"),
+    pytest.param(0.001, 0.0, 2_628_000 * 0.001 * (1 - 1e-15), 2_628_000.0, 1, 0, 1, id="slopes-a-few-ulps-apart"),
+    pytest.param(1e-12, 9.3e9, 0.073 * 1024, 2.6e13, 100_000, 10_000, 1024, id="packed-1024-every-fixed-cost"),
+    pytest.param(1.1e5, 9.3e9, 4.2e8, 2.6e-7, 100_000, 10_000, 8, id="packed-8-dearest-everything"),
+    pytest.param(0.001, 0.0, 4 * 2_628_000 * 0.001 * (1 - 1e-15), 2_628_000.0, 1, 0, 4, id="packed-slopes-ulps-apart"),
 ]
 
 
 @pytest.fixture
 def cost_evaluation_budget(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts ReplicaStepCost.cost_at_replicas calls and fails past 10,000: the envelope's replica
-    searches once stepped one replica at a time from ~1e22 (a GPU at 1e-22 $/hour) and never ended."""
+    """Counts ReplicaStepCost.cost_at_units calls (cost_at_replicas goes through it) and fails past
+    10,000: the envelope's replica searches once stepped one replica at a time from ~1e22 (a GPU at
+    1e-22 $/hour) and never ended."""
     calls = [0]
-    original = ReplicaStepCost.cost_at_replicas
+    original = ReplicaStepCost.cost_at_units
 
-    def counted(self: ReplicaStepCost, replicas_for_load: int) -> float:
+    def counted(self: ReplicaStepCost, units: int) -> float:
         calls[0] += 1
-        assert calls[0] <= 10_000, "cost_at_replicas called over 10,000 times: work grows with a user number"
-        return original(self, replicas_for_load)
+        assert calls[0] <= 10_000, "cost_at_units called over 10,000 times: work grows with a user number"
+        return original(self, units)
 
-    monkeypatch.setattr(ReplicaStepCost, "cost_at_replicas", counted)
+    monkeypatch.setattr(ReplicaStepCost, "cost_at_units", counted)
     return calls
 
 
-@pytest.mark.parametrize(("a", "fixed", "c", "q", "m", "r"), EXTREMES)
+@pytest.mark.parametrize(("a", "fixed", "c", "q", "m", "r", "k"), EXTREMES)
 def test_solver_and_envelope_at_the_input_bounds_are_finite(
-    cost_evaluation_budget: list[int], a: float, fixed: float, c: float, q: float, m: int, r: int
+    cost_evaluation_budget: list[int], a: float, fixed: float, c: float, q: float, m: int, r: int, k: int
 ) -> None:
-    api, curve = LinearCost(a), ReplicaStepCost(fixed, c, q, m, r)
+    api, curve = LinearCost(a), ReplicaStepCost(fixed, c, q, m, r, k)
     solution = solve_breakeven(api, curve)
     if solution.first_crossover is not None:
         first, stays = solution.first_crossover, solution.stays_cheaper_above
@@ -283,15 +293,20 @@ def test_solver_and_envelope_at_the_input_bounds_are_finite(
         assert _cheaper(api, curve, stays * (1 + 1e-9)) and _cheaper(api, curve, stays * 2)
         assert all(math.isfinite(x) for d in solution.api_cheaper_again for x in (d.start, d.end))
     up_to = max(1e16, 2 * (solution.stays_cheaper_above or 0))
-    segments, covered = cheapest_envelope([api, curve, ReplicaStepCost(fixed, c * 1.5, q * 2, m, r)], up_to)
+    segments, covered = cheapest_envelope([api, curve, ReplicaStepCost(fixed, c * 1.5, q * 2, m, r, k)], up_to)
     assert math.isfinite(covered) and covered > 0
     assert all(math.isfinite(s.start) and math.isfinite(s.end) for s in segments)
 
 
 # (per GPU-hour, requests per replica): issue 12's prices, below the input bounds, in the core itself.
 @pytest.mark.parametrize("per_gpu_hour", [1e-22, 1e-25, 1e-300, 1e-320, 5e-324])
-def test_vanishing_replica_cost_takes_bounded_work(cost_evaluation_budget: list[int], per_gpu_hour: float) -> None:
-    api, curve = LinearCost(0.001), ReplicaStepCost(0.0, per_gpu_hour * 730, 2_628_000.0)
+@pytest.mark.parametrize("replicas_per_unit", [1, 8])
+def test_vanishing_replica_cost_takes_bounded_work(
+    cost_evaluation_budget: list[int], per_gpu_hour: float, replicas_per_unit: int
+) -> None:
+    # An 8-GPU instance of 8 one-GPU replicas costs 8 GPUs.
+    unit_cost = per_gpu_hour * 730 * replicas_per_unit
+    api, curve = LinearCost(0.001), ReplicaStepCost(0.0, unit_cost, 2_628_000.0, 1, 0, replicas_per_unit)
     solution = solve_breakeven(api, curve)
     assert solution.first_crossover is not None and math.isfinite(solution.first_crossover)
     segments, covered = cheapest_envelope([api, curve], 1e7)

@@ -179,6 +179,9 @@ def test_fixed_costs_are_added_once() -> None:
             "target_utilization",
         ),
         (lambda: ApiOption("x", FLAT, negotiated_discount=1.0), "negotiated_discount"),
+        (lambda: ApiOption("x", FLAT, reasoning_tokens=-1.0), "reasoning_tokens"),
+        (lambda: Workload(10, 10, 10, reasoning_tokens=-1.0), "reasoning_tokens"),
+        (lambda: Workload(10, 10, 10, prefix_cache_hit_rate=1.5), "prefix_cache_hit_rate"),
     ],
 )
 def test_domain_errors_name_the_field(build: object, field: str) -> None:

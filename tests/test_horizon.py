@@ -20,7 +20,7 @@ from app.core.horizon import (
 from app.core.self_hosted import ReplicaStepCost
 
 # Flat traffic, flat prices: API $2,000/month (2,000,000 requests × $0.001); one replica $1,460/month.
-ONE_REPLICA = ReplicaStepCost(fixed_monthly=0, per_replica_monthly=1460, requests_per_replica=2_628_000)
+ONE_REPLICA = ReplicaStepCost(fixed_monthly=0, per_unit_monthly=1460, requests_per_replica=2_628_000)
 
 
 def flat(**changes: object) -> HorizonInputs:
@@ -179,7 +179,7 @@ def horizons(draw: st.DrawFn) -> HorizonInputs:
         gpu_price_change_per_year=draw(st.floats(-0.5, 0.5)),
         self_hosted=ReplicaStepCost(
             fixed_monthly=draw(st.floats(0, 50_000)),
-            per_replica_monthly=draw(st.floats(100, 50_000)),
+            per_unit_monthly=draw(st.floats(100, 50_000)),
             requests_per_replica=draw(st.floats(1e4, 1e8)),
             min_replicas=draw(st.integers(0, 3)),
             redundancy=draw(st.integers(0, 2)),

@@ -35,7 +35,7 @@ WORKED = OverflowInputs(
     profile=normalize_profile(WORKED_PROFILE),
     api_cost_per_request=0.001,
     replica_requests_per_second=2.0,
-    per_replica_monthly=1460.0,
+    per_unit_monthly=1460.0,
     fixed_monthly=0.0,
 )
 
@@ -108,7 +108,7 @@ def test_min_replicas_and_redundancy() -> None:
         profile=WORKED.profile,
         api_cost_per_request=0.001,
         replica_requests_per_second=2.0,
-        per_replica_monthly=1460.0,
+        per_unit_monthly=1460.0,
         fixed_monthly=500.0,
         min_replicas=2,
         redundancy=1,
@@ -128,7 +128,7 @@ def test_nothing_overflows_when_the_base_covers_the_peak() -> None:
         profile=WORKED.profile,
         api_cost_per_request=0.01,
         replica_requests_per_second=2.0,
-        per_replica_monthly=100.0,
+        per_unit_monthly=100.0,
         fixed_monthly=0.0,
     )
     result = solve_overflow(cheap_replicas)
@@ -142,7 +142,7 @@ def test_expensive_replicas_leave_everything_on_the_api() -> None:
         profile=WORKED.profile,
         api_cost_per_request=0.0001,
         replica_requests_per_second=2.0,
-        per_replica_monthly=1460.0,
+        per_unit_monthly=1460.0,
         fixed_monthly=0.0,
     )
     assert solve_overflow(dear).best.replicas == 0
@@ -165,7 +165,7 @@ def overflow_inputs(draw: st.DrawFn) -> OverflowInputs:
         profile=normalize_profile(draw(profiles)),
         api_cost_per_request=draw(st.floats(min_value=1e-6, max_value=0.05)),
         replica_requests_per_second=rate,
-        per_replica_monthly=draw(st.floats(min_value=10, max_value=50_000)),
+        per_unit_monthly=draw(st.floats(min_value=10, max_value=50_000)),
         fixed_monthly=draw(st.floats(min_value=0, max_value=50_000)),
         min_replicas=draw(st.integers(min_value=0, max_value=4)),
         redundancy=draw(st.integers(min_value=0, max_value=2)),
@@ -197,7 +197,7 @@ def test_overflow_optimum_equals_brute_force(inputs: OverflowInputs) -> None:
 def test_routed_share_worked_by_hand() -> None:
     # 1,000,000 requests; 70% routine (600 in / 200 out) on self-hosted replicas of 1,000,000 requests a month
     # at $1,460 each + $1,000 fixed; 30% hard (1,500 in / 800 out) at $0.01 per request on the API.
-    curve = ReplicaStepCost(fixed_monthly=1000, per_replica_monthly=1460, requests_per_replica=1_000_000)
+    curve = ReplicaStepCost(fixed_monthly=1000, per_unit_monthly=1460, requests_per_replica=1_000_000)
     result = routed_split(
         requests_per_month=1_000_000,
         self_hosted_share=0.7,
@@ -216,7 +216,7 @@ def test_routed_share_worked_by_hand() -> None:
 
 
 def test_routed_share_of_zero_runs_no_replicas() -> None:
-    curve = ReplicaStepCost(fixed_monthly=1000, per_replica_monthly=1460, requests_per_replica=1_000_000)
+    curve = ReplicaStepCost(fixed_monthly=1000, per_unit_monthly=1460, requests_per_replica=1_000_000)
     result = routed_split(
         requests_per_month=1_000_000,
         self_hosted_share=0.0,

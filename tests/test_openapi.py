@@ -178,3 +178,12 @@ def test_the_schema_rejects_an_undocumented_key(app: FastAPI, client: TestClient
     TypeAdapter(model).validate_python(copy.deepcopy(body))
     with pytest.raises(ValueError, match="extra"):
         TypeAdapter(model).validate_python({**body, "undocumented": 1})
+
+
+def test_the_documented_answers_are_what_the_api_answers(client: TestClient) -> None:
+    # The examples are written by scripts/regenerate-api-examples; a change to what the API answers
+    # must regenerate them, or the docs show a body the API no longer sends.
+    from app.web.api_examples import BREAKEVEN_RESPONSE_EXAMPLE, THROUGHPUT_RESPONSE_EXAMPLE
+
+    assert client.post("/api/v1/throughput", json=THROUGHPUT_EXAMPLE).json() == THROUGHPUT_RESPONSE_EXAMPLE
+    assert client.post("/api/v1/breakeven", json=BREAKEVEN_EXAMPLE).json() == BREAKEVEN_RESPONSE_EXAMPLE

@@ -315,6 +315,9 @@ class TestInputsAndSlo:
             ({"concurrency": 0}, "concurrency"),
             ({"min_output_tokens_per_second_per_user": -1.0}, "min_output_tokens_per_second_per_user"),
             ({"max_time_to_first_token_seconds": 0.0}, "max_time_to_first_token_seconds"),
+            ({"prefix_cache_hit_rate": 1.5}, "prefix_cache_hit_rate"),
+            ({"reasoning_tokens": -1}, "reasoning_tokens"),
+            ({"input_tokens": 100_000, "reasoning_tokens": 40_000}, "input_tokens"),  # beyond the window
         ],
     )
     def test_bad_inputs_name_their_field(self, overrides: dict[str, object], field: str) -> None:

@@ -18,7 +18,7 @@ from importlib.metadata import version
 from genai_prices import types as gp
 from genai_prices.data_snapshot import get_snapshot
 
-from app.catalog.litellm_prices import PriceCheck, model_status
+from app.catalog.litellm_prices import PriceCheck, model_status, second_source
 from app.core.api_cost import MINUTES_PER_DAY, ApiPrices, PriceWindow, TokenPrices, blend_windows
 from app.core.errors import UnknownId
 
@@ -342,11 +342,31 @@ def clear_caches() -> None:
     _api_models_on.cache_clear()
 
 
+def _find_provider_model(model: str, provider: str | None) -> tuple[gp.Provider, gp.ModelInfo]:
+    """genai-prices' lookup (it matches the model names an API reports), then the model's own id as
+    list_api_models gives it: some ids are not among their own match names (Fireworks'
+    `llama-v3p1-8b-instruct` matches only `accounts/fireworks/models/llama-v3p1-8b-instruct`; Bedrock's
+    `regional.*`, Mistral's `codestral`), so a model picked from the catalog would not resolve. Raises
+    LookupError when neither finds it."""
+    snapshot = get_snapshot()
+    try:
+        return snapshot.find_provider_model(model, None, provider, None)
+    except LookupError:
+        wanted = model.lower()
+        for candidate in snapshot.providers:
+            if provider is not None and candidate.id != provider.lower():
+                continue
+            for info in candidate.models:
+                if info.id.lower() == wanted:
+                    return candidate, info
+        raise
+
+
 def resolve_api_prices(model: str, provider: str | None = None) -> ApiPrices:
     """Prices for a model id (as the provider names it), optionally pinned to a provider id."""
     snapshot = get_snapshot()
     try:
-        found_provider, found_model = snapshot.find_provider_model(model, None, provider, None)
+        found_provider, found_model = _find_provider_model(model, provider)
     except LookupError:
         known_providers = sorted(p.id for p in snapshot.providers)
         if provider is not None and provider.lower() not in known_providers:
@@ -367,3 +387,16 @@ def resolve_api_prices(model: str, provider: str | None = None) -> ApiPrices:
     if prices is None:
         raise UnknownId("per-token-priced API model", model, [], field=("model",))
     return prices
+
+
+def api_model_reasons(model: str, provider: str | None = None) -> bool:
+    """Whether an API model reasons: thinks before it answers, billing the hidden reasoning tokens as output
+    (GPT-5, o3, deepseek-reasoner, Claude 4.x with extended thinking). The fact is LiteLLM's
+    `supports_reasoning` (app.catalog.litellm_prices), which genai-prices does not carry; False for a model
+    neither source knows, or one LiteLLM does not flag (a flag it lacks is not evidence of reasoning)."""
+    try:
+        found_provider, found_model = _find_provider_model(model, provider)
+    except LookupError:
+        return False
+    second = second_source(found_provider.id, found_model.id)
+    return second is not None and second.supports_reasoning

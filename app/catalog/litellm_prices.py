@@ -74,6 +74,8 @@ KEPT_FIELDS = (
     "deprecation_date",
     "deprecation_source",
     "successor_model",
+    # Whether the model reasons (hidden thinking tokens billed as output): app.catalog.api_prices.api_model_reasons.
+    "supports_reasoning",
 )
 
 # genai-prices provider id -> (LiteLLM key prefixes to try, in order; LiteLLM provider ids it may match).
@@ -300,6 +302,8 @@ class SecondSource:
     deprecation_source: str | None
     source: str
     as_of: str
+    # LiteLLM's `supports_reasoning`: the model thinks before answering (hidden tokens billed as output).
+    supports_reasoning: bool = False
 
 
 @cache
@@ -319,6 +323,7 @@ def second_source(provider: str, model: str) -> SecondSource | None:
             deprecation_source=record.get("deprecation_source"),
             source=f"{snapshot.label}, {LITELLM_URL}",
             as_of=snapshot.as_of,
+            supports_reasoning=record.get("supports_reasoning") is True,
         )
     key = match_litellm_key(provider, model, snapshot.retired, snapshot.retired_dated)
     if key is None:

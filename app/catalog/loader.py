@@ -167,6 +167,15 @@ class _Entry:
             raise self.error("as_of", f"{value!r} is not an ISO date (YYYY-MM-DD, YYYY-MM or YYYY)")
         return value
 
+    def flag(self, name: str) -> bool:
+        """An optional true/false field, false when absent."""
+        value = self._get(name, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self.error(name, f"must be true or false, got {value!r}")
+        return value
+
     def number(self, name: str, *, required: bool = True) -> float | None:
         value = self._get(name, required)
         if value is None:
@@ -339,6 +348,7 @@ def _build_model(e: _Entry) -> ModelArchitecture:
         sliding_window=e.count("sliding_window", required=False),
         sliding_window_layers=e.count("sliding_window_layers", required=False),
         native_precision=cast(Precision, e.choice("native_precision", PRECISIONS, required=False, default="bf16")),
+        reasoning=e.flag("reasoning"),
         source=e.text("source"),
         as_of=e.as_of(),
         notes=e.text("notes", required=False),

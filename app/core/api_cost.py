@@ -1,7 +1,9 @@
 """Per-token API pricing applied to a workload.
 
 Cost per request = uncached input × p_in + cached input × p_cache_read + cache writes × p_cache_write
-+ output × p_out, at the context tier the request's input falls in. The batchable share of requests
++ output × p_out + reasoning × p_out, at the context tier the request's input falls in (hidden
+reasoning tokens of GPT-5, o3, DeepSeek-R1, Qwen3 thinking or gpt-oss are billed as output tokens,
+at the output price of whichever variant the request uses). The batchable share of requests
 is priced at the batch variant where the provider has one. A negotiated discount applies last.
 The result is linear in volume: monthly cost = cost per request × requests per month.
 """
@@ -347,10 +349,18 @@ class ApiCostBreakdown:
     tier: str  # "standard" or "long_context"
     batch_share: float  # share of requests priced at a batch variant
     notes: tuple[str, ...] = field(default_factory=tuple)
+    reasoning_output: float = 0.0  # hidden reasoning tokens, billed at the output price
 
     @property
     def per_request(self) -> float:
-        return self.uncached_input + self.cached_input + self.cache_write + self.output - self.discount
+        return (
+            self.uncached_input
+            + self.cached_input
+            + self.cache_write
+            + self.output
+            + self.reasoning_output
+            - self.discount
+        )
 
 
 @dataclass(frozen=True)
@@ -358,10 +368,15 @@ class ApiOption:
     name: str
     prices: ApiPrices
     negotiated_discount: float = 0.0  # fraction off the whole bill, applied last
+    # Hidden reasoning tokens per request this option bills as output: the workload's figure for a
+    # reasoning model, 0 for one that does not reason (set by the scenario layer).
+    reasoning_tokens: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.negotiated_discount < 1:
             raise DomainError("negotiated_discount must be at least 0 and below 1", field=("negotiated_discount",))
+        if not self.reasoning_tokens >= 0:
+            raise DomainError("reasoning_tokens must be 0 or more", field=("reasoning_tokens",))
 
     def cost_breakdown(self, workload: Workload) -> ApiCostBreakdown:
         return api_cost_per_request(self, workload)
@@ -373,7 +388,10 @@ class ApiOption:
         return self.cost_per_request(workload) * workload.requests_per_month
 
 
-def _request_cost_parts(prices: TokenPrices, workload: Workload) -> tuple[float, float, float, float]:
+def _request_cost_parts(
+    prices: TokenPrices, workload: Workload, reasoning_tokens: float
+) -> tuple[float, float, float, float, float]:
+    """USD per request: (uncached input, cached input, cache writes, output, reasoning output)."""
     input_tokens = workload.input_tokens
     cached = input_tokens * workload.cached_input_fraction
     written = input_tokens * workload.cache_write_fraction
@@ -389,19 +407,30 @@ def _request_cost_parts(prices: TokenPrices, workload: Workload) -> tuple[float,
         cached * cache_read_price / TOKENS_PER_MTOK,
         written * cache_write_price / TOKENS_PER_MTOK,
         workload.output_tokens * prices.output_per_mtok / TOKENS_PER_MTOK,
+        reasoning_tokens * prices.output_per_mtok / TOKENS_PER_MTOK,
     )
 
 
 def api_cost_per_request(option: ApiOption, workload: Workload) -> ApiCostBreakdown:
     prices = option.prices
-    context = workload.input_tokens + workload.output_tokens
+    # Reasoning tokens occupy the context window like visible output (OpenAI reasoning guide).
+    context = workload.input_tokens + workload.output_tokens + option.reasoning_tokens
     if prices.context_window is not None and context > prices.context_window:
+        what = (
+            "input_tokens + output_tokens + reasoning tokens"
+            if option.reasoning_tokens
+            else "input_tokens + output_tokens"
+        )
         raise DomainError(
-            f"input_tokens + output_tokens = {context:,.0f} tokens exceeds the {prices.context_window:,}-token "
+            f"{what} = {context:,.0f} tokens exceeds the {prices.context_window:,}-token "
             f"context window of {prices.model or option.name}: lower input_tokens or choose a longer-context model",
             field=("input_tokens",),
         )
     notes: list[str] = list(prices.notes)
+    if option.reasoning_tokens > 0:
+        notes.append(
+            f"{option.reasoning_tokens:,.0f} hidden reasoning tokens per request are billed at the output price"
+        )
     time_of_day = time_of_day_note(prices)
     if time_of_day:
         notes.append(time_of_day)
@@ -426,7 +455,7 @@ def api_cost_per_request(option: ApiOption, workload: Workload) -> ApiCostBreakd
     if workload.batchable_fraction > 0 and batch is None:
         notes.append("no batch price for this model: batchable traffic is billed at standard prices")
 
-    standard_parts = _request_cost_parts(standard, workload)
+    standard_parts = _request_cost_parts(standard, workload, option.reasoning_tokens)
     if batch is not None and batch_share > 0:
         batch_with_cache = TokenPrices(
             input_per_mtok=batch.input_per_mtok,
@@ -438,12 +467,12 @@ def api_cost_per_request(option: ApiOption, workload: Workload) -> ApiCostBreakd
             if batch.cache_write_per_mtok is not None
             else standard.cache_write_per_mtok,
         )
-        batch_parts = _request_cost_parts(batch_with_cache, workload)
+        batch_parts = _request_cost_parts(batch_with_cache, workload, option.reasoning_tokens)
         parts = tuple((1 - batch_share) * s + batch_share * b for s, b in zip(standard_parts, batch_parts, strict=True))
     else:
         parts = standard_parts
-    uncached, cached, written, output = parts
-    gross = uncached + cached + written + output
+    uncached, cached, written, output, reasoning = parts
+    gross = uncached + cached + written + output + reasoning
     return ApiCostBreakdown(
         uncached_input=uncached,
         cached_input=cached,
@@ -453,4 +482,5 @@ def api_cost_per_request(option: ApiOption, workload: Workload) -> ApiCostBreakd
         tier="long_context" if long_tier else "standard",
         batch_share=batch_share,
         notes=tuple(notes),
+        reasoning_output=reasoning,
     )

@@ -1,17 +1,22 @@
 """Exact break-even between a per-token API (linear in volume) and self-hosting (a step function).
 
 API:          A(V) = a·V                                   (a = API cost per request)
-Self-hosted:  S(V) = F + c·(n(V) + r),  n(V) = max(m, ceil(V/Q))
-              (F fixed, c per replica, Q requests per replica, m minimum replicas, r redundancy)
+Self-hosted:  S(V) = F + c·u(V),  u(V) = ceil((n(V) + r) / k),  n(V) = max(m, ceil(V/Q))
+              (F fixed, c per billing unit, k replicas per unit, Q requests per replica,
+              m minimum replicas, r redundancy; app/core/self_hosted.py)
 
-On step n the replica count is constant, so S is flat there and the crossing with the API line is
-one division. "Cheaper" is strict: at a crossover both cost the same.
+Sold per GPU, k = 1 and a unit is a replica. Packed onto instances, a unit is an instance holding k
+replicas. Either way S is flat on each unit step u, which carries volumes up to U(u) = (u·k − r)·Q
+and starts where step u − 1 ends (the first step, u₀ = ceil((max(m, 1) + r)/k), at 0), so the
+crossing with the API line is one division. "Cheaper" is strict: at a crossover both cost the same.
 
-- The first crossover is at the first step n ≥ m where S < A somewhere on the step, i.e.
-  n·(a·Q − c) > F + c·r; it exists iff a·Q > c: the self-hosted marginal cost per request c/Q is
-  below the API's a. (Steps only get relatively more expensive otherwise.)
+- The first crossover is at the first step u ≥ u₀ where S < A somewhere on the step,
+  F + c·u < a·(u·k − r)·Q, i.e. u·(a·k·Q − c) > F + a·r·Q; it exists iff a·k·Q > c: the self-hosted
+  marginal cost per request c/(k·Q) is below the API's a. (Steps only get relatively more expensive
+  otherwise.)
 - Self-hosting stays cheaper above V* once every later step is cheaper from its first volume on:
-  n·(a·Q − c) ≥ F + c·r + a·Q. V* is where the API line crosses the last step that fails this.
+  u > u₀ and u·(a·k·Q − c) ≥ F + a·(k + r)·Q. V* is where the API line crosses the last step that
+  fails this. With k = 1 these are the replica-step conditions n·(a·Q − c) > F + c·r (u = n + r).
 """
 
 from __future__ import annotations
@@ -58,37 +63,38 @@ class PairBreakeven:
 
 
 class _Steps:
-    """The replica steps of one ReplicaStepCost against one API line."""
+    """The unit steps of one ReplicaStepCost against one API line (see the module docstring)."""
 
     def __init__(self, api: LinearCost, self_hosted: ReplicaStepCost) -> None:
         self.a = api.per_request
         self.fixed = self_hosted.fixed_monthly
-        self.c = self_hosted.per_replica_monthly
+        self.c = self_hosted.per_unit_monthly
         self.q = self_hosted.requests_per_replica
+        self.k = self_hosted.replicas_per_unit
         self.r = self_hosted.redundancy
-        self.first_step = max(self_hosted.min_replicas, 1)  # V > 0 needs at least one replica
+        self.first_step = self_hosted.first_unit  # V > 0 needs at least one loaded replica
 
-    def cost(self, n: int) -> float:
-        return self.fixed + self.c * (n + self.r)
+    def cost(self, u: int) -> float:
+        return self.fixed + self.c * u
 
-    def lower(self, n: int) -> float:
-        return 0.0 if n == self.first_step else (n - 1) * self.q
+    def lower(self, u: int) -> float:
+        return 0.0 if u == self.first_step else ((u - 1) * self.k - self.r) * self.q
 
-    def upper(self, n: int) -> float:
-        return n * self.q
+    def upper(self, u: int) -> float:
+        return (u * self.k - self.r) * self.q
 
-    def cheaper_somewhere(self, n: int) -> bool:
-        return self.cost(n) < self.a * self.upper(n)
+    def cheaper_somewhere(self, u: int) -> bool:
+        return self.cost(u) < self.a * self.upper(u)
 
-    def cheaper_throughout(self, n: int) -> bool:
-        return n > self.first_step and self.cost(n) <= self.a * self.lower(n)
+    def cheaper_throughout(self, u: int) -> bool:
+        return u > self.first_step and self.cost(u) <= self.a * self.lower(u)
 
     def smallest_step(self, estimate: float, holds: Callable[[int], bool]) -> int | None:
         """Smallest n ≥ first_step for which a predicate monotone in n holds, starting from the
         closed-form estimate and correcting the units that floating point may have moved; None when
         the estimate lies beyond float range or the float predicate never turns (see smallest_holding):
         no finite volume reaches such a step."""
-        if not math.isfinite(estimate) or not math.isfinite(estimate * self.q):
+        if not math.isfinite(estimate) or not math.isfinite(estimate * self.k * self.q):
             return None
         return smallest_holding(max(self.first_step, math.ceil(estimate)), self.first_step, holds)
 
@@ -139,20 +145,21 @@ def smallest_holding(start: int, lowest: int, holds: Callable[[int], bool]) -> i
 
 def solve_breakeven(api: LinearCost, self_hosted: ReplicaStepCost) -> PairBreakeven:
     steps = _Steps(api, self_hosted)
-    slope_gap = steps.a * steps.q - steps.c  # API minus self-hosted cost of one replica's worth of load
+    slope_gap = steps.a * steps.k * steps.q - steps.c  # API minus self-hosted cost of one unit's worth of load
     # (a free API, a = 0, gives slope_gap < 0: self-hosting is never cheaper)
     marginal = self_hosted.marginal_cost_per_request
     if slope_gap <= 0:
         return PairBreakeven(None, None, (), 0, steps.a, marginal)
 
-    fixed_excess = steps.fixed + steps.c * steps.r
-    # cheaper somewhere on step n  ⟺  n > fixed_excess / slope_gap
-    first_estimate = fixed_excess / slope_gap
+    # cheaper somewhere on step u  ⟺  u > (F + a·r·Q) / slope_gap
+    first_estimate = (steps.fixed + steps.a * steps.r * steps.q) / slope_gap
     first_n = steps.smallest_step(
         math.floor(first_estimate) + 1 if math.isfinite(first_estimate) else math.inf, steps.cheaper_somewhere
     )
-    # cheaper throughout step n  ⟺  n ≥ (fixed_excess + a·Q) / slope_gap
-    stay_n = steps.smallest_step((fixed_excess + steps.a * steps.q) / slope_gap, steps.cheaper_throughout)
+    # cheaper throughout step u  ⟺  u ≥ (F + a·(k + r)·Q) / slope_gap
+    stay_n = steps.smallest_step(
+        (steps.fixed + steps.a * (steps.k + steps.r) * steps.q) / slope_gap, steps.cheaper_throughout
+    )
     if first_n is None or stay_n is None:
         # Slopes within a rounding error of each other: the crossing lies beyond any volume a float holds.
         return PairBreakeven(None, None, (), 0, steps.a, marginal)
@@ -193,11 +200,16 @@ def _prune_dominated_steps(steps: list[tuple[int, ReplicaStepCost]]) -> list[tup
         first = max(cx.min_replicas, 1)
         if cx.requests_per_replica != cy.requests_per_replica or first != max(cy.min_replicas, 1):
             return False
-        # Same replica count n at every volume: x − y = gap_at_first + (c_x − c_y)(n − first), n ≥ first.
-        gap_at_first = cx.cost_at_replicas(first) - cy.cost_at_replicas(first)
-        return cx.per_replica_monthly <= cy.per_replica_monthly and (
-            gap_at_first < 0 or (gap_at_first == 0 and ix < iy)
+        # Same loaded replicas n at every volume. Sold per GPU (k = 1) the units are n + r, and
+        # x − y = gap_at_first + (c_x − c_y)(n − first); packed (k > 1), the units are the same only
+        # with the same k and r, and x − y = gap_at_first + (c_x − c_y)(u − u_first), u ≥ u_first.
+        same_units = cx.replicas_per_unit == cy.replicas_per_unit and (
+            cx.replicas_per_unit == 1 or cx.redundancy == cy.redundancy
         )
+        if not same_units:
+            return False
+        gap_at_first = cx.cost_at_replicas(first) - cy.cost_at_replicas(first)
+        return cx.per_unit_monthly <= cy.per_unit_monthly and (gap_at_first < 0 or (gap_at_first == 0 and ix < iy))
 
     return [y for y in steps if not any(x is not y and beats_everywhere(x, y) for x in steps)]
 
@@ -207,14 +219,14 @@ def cheapest_envelope(
 ) -> tuple[list[EnvelopeSegment], float]:
     """Volume ranges in (0, up_to] where each curve is cheapest; ties go to the earlier curve.
 
-    Exact, and a sweep that jumps rather than walking every replica step. From volume s, every
-    step curve stays flat until its next boundary; up to the nearest of those the cheapest flat
+    Exact, and a sweep that jumps rather than walking every unit step. From volume s, every
+    step curve stays flat until its next unit boundary; up to the nearest of those the cheapest flat
     step is found by comparison and the cheapest API line (through the origin: the one with the
     lowest cost per request) crosses it at most once. Then the curve cheapest there stays
     cheapest at least as long as, against each other curve, either its cost stays below the
     other's lowest cost beyond that point, or a line bounding it from above stays below a line
     bounding the other from below: a division each, and the sweep jumps that far. The work follows
-    the number of times the cheapest option changes, not the number of replicas.
+    the number of times the cheapest option changes, not the number of replicas or instances.
 
     Returns the segments and the volume covered: `up_to`, unless the options trade places so
     often (costs within a replica of each other across tens of thousands of steps) that
@@ -248,9 +260,9 @@ def cheapest_envelope(
         work += len(steps) + 1
         if work > max_work:
             return segments(), volume
-        # Every step curve is flat from `volume` to its next boundary; the nearest one ends the piece.
-        counts = [c.replicas_for_load_just_above(volume) for _, c in steps]
-        flat_end = min(up_to, min(n * c.requests_per_replica for n, (_, c) in zip(counts, steps, strict=True)))
+        # Every step curve is flat from `volume` to its next unit boundary; the nearest one ends the piece.
+        counts = [c.units_just_above(volume) for _, c in steps]
+        flat_end = min(up_to, min(c.volume_carried_by_units(u) for u, (_, c) in zip(counts, steps, strict=True)))
         if flat_end <= volume:  # floating point at a boundary: cannot happen with the rounding guard
             return segments(), volume
         _flat_piece(volume, flat_end, steps, counts, best_line, push)
@@ -268,8 +280,8 @@ def _flat_piece(
     best_line: tuple[int, LinearCost] | None,
     push: Callable[[float, float, int], None],
 ) -> None:
-    """Every step curve is flat on (start, end]: the cheapest of them against the API line."""
-    step_cost, step_index = min((c.cost_at_replicas(n), i) for (i, c), n in zip(steps, counts, strict=True))
+    """Every step curve is flat on (start, end] at `counts` units: the cheapest of them against the API line."""
+    step_cost, step_index = min((c.cost_at_units(u), i) for (i, c), u in zip(steps, counts, strict=True))
     if best_line is None:
         push(start, end, step_index)
         return
@@ -309,7 +321,7 @@ def _lowest_above(curve: CostCurve, volume: float) -> float:
     """The lowest cost of `curve` at any volume above `volume` (costs never fall with volume)."""
     if isinstance(curve, LinearCost):
         return curve.cost(volume)  # not reached when the cost per request is positive: a·V > a·volume
-    return curve.cost_at_replicas(curve.replicas_for_load_just_above(volume))
+    return curve.cost_at_units(curve.units_just_above(volume))
 
 
 def _below_floor_until(curve: CostCurve, other: CostCurve, volume: float) -> float:
@@ -317,49 +329,52 @@ def _below_floor_until(curve: CostCurve, other: CostCurve, volume: float) -> flo
     floor = _lowest_above(other, volume)
     if isinstance(curve, LinearCost):
         return floor / curve.per_request if curve.per_request > 0 else (math.inf if floor > 0 else volume)
-    if curve.per_replica_monthly == 0:
-        return math.inf if curve.cost_at_replicas(1) < floor else volume
-    current = curve.replicas_for_load(volume)
-    if curve.cost_at_replicas(current) >= floor:
+    if curve.per_unit_monthly == 0:
+        return math.inf if curve.cost_at_units(1) < floor else volume
+    current = curve.units(volume)
+    if curve.cost_at_units(current) >= floor:
         return volume
-    # cost_at_replicas(n) < floor  ⟺  n < (floor − fixed) / per_replica − redundancy
-    bound = (floor - curve.fixed_monthly) / curve.per_replica_monthly - curve.redundancy
-    if not math.isfinite(bound):  # a per-replica cost so small that no float volume reaches the floor
+    # cost_at_units(u) < floor  ⟺  u < (floor − fixed) / per_unit
+    bound = (floor - curve.fixed_monthly) / curve.per_unit_monthly
+    if not math.isfinite(bound):  # a per-unit cost so small that no float volume reaches the floor
         return math.inf
     last = math.ceil(bound) - 1
     if last < current:
         return volume
-    if curve.cost_at_replicas(last) >= floor:
-        # Floating point at the limit. Cost is monotone in n: bisect between `current` (below the
-        # floor) and `last` (not), rather than stepping down one replica at a time, which from an
-        # astronomically large n (issue 12: a GPU at 1e-25 $/hour) never finished.
+    if curve.cost_at_units(last) >= floor:
+        # Floating point at the limit. Cost is monotone in u: bisect between `current` (below the
+        # floor) and `last` (not), rather than stepping down one unit at a time, which from an
+        # astronomically large u (issue 12: a GPU at 1e-25 $/hour) never finished.
         below, at_floor = current, last
         while at_floor - below > 1:
             middle = (below + at_floor) // 2
-            if curve.cost_at_replicas(middle) < floor:
+            if curve.cost_at_units(middle) < floor:
                 below = middle
             else:
                 at_floor = middle
         last = below
-    return last * curve.requests_per_replica
+    return curve.volume_carried_by_units(last)
 
 
 def _below_slope_until(curve: CostCurve, other: CostCurve, volume: float) -> float:
-    """While a line above `curve` stays below a line under `other`: with per-replica costs c and Q
-    requests per replica, F + c·(r + 1) + (c/Q)·V lies above a step curve wherever it needs at
-    least min_replicas − 1 replicas, and F + c·r + (c/Q)·V lies below it everywhere."""
+    """While a line above `curve` stays below a line under `other`. With c per unit of k replicas and
+    Q requests per replica, units u = ceil((n + r)/k) lie between (n + r)/k and (n + r + k − 1)/k, and
+    n = max(m, ceil(V/Q)) lies between V/Q and V/Q + 1 wherever V ≥ (m − 1)·Q. So
+    F + c·(r + k)/k + (c/(k·Q))·V lies above a step curve there, and F + c·r/k + (c/(k·Q))·V below it
+    everywhere (with k = 1: F + c·(r + 1) and F + c·r)."""
     if isinstance(curve, LinearCost):
         upper_at_zero, upper_slope = 0.0, curve.per_request
     elif volume >= (curve.min_replicas - 1) * curve.requests_per_replica:
-        upper_at_zero = curve.cost_at_replicas(1)
-        upper_slope = curve.per_replica_monthly / curve.requests_per_replica
+        k = curve.replicas_per_unit
+        upper_at_zero = curve.fixed_monthly + curve.per_unit_monthly * (curve.redundancy + k) / k
+        upper_slope = curve.marginal_cost_per_request
     else:
         return volume
     if isinstance(other, LinearCost):
         lower_at_zero, lower_slope = 0.0, other.per_request
     else:
-        lower_at_zero = other.cost_at_replicas(0)
-        lower_slope = other.per_replica_monthly / other.requests_per_replica
+        lower_at_zero = other.fixed_monthly + other.per_unit_monthly * other.redundancy / other.replicas_per_unit
+        lower_slope = other.marginal_cost_per_request
     if upper_at_zero + upper_slope * volume >= lower_at_zero + lower_slope * volume:
         return volume
     if upper_slope <= lower_slope:

@@ -138,7 +138,8 @@ class HorizonInputs:
         """The /breakeven monthly cost at this month's volume; rental prices follow the GPU trend."""
         curve = self.self_hosted
         factor = self.gpu_price_factor(month) if self.bought is None else 1.0
-        return curve.fixed_monthly + curve.per_replica_monthly * factor * curve.replicas(self.volume(month))
+        # Billed by the unit (issue 14): whole instances, or a replica's GPUs when sold per GPU.
+        return curve.fixed_monthly + curve.per_unit_monthly * factor * curve.units(self.volume(month))
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,8 @@ def monthly_figures(inputs: HorizonInputs) -> MonthlyFigures:
         replicas_needed=needed,
         gpu_price_factor=factors,
         rented_monthly=tuple(
-            curve.fixed_monthly + curve.per_replica_monthly * factor * n
-            for factor, n in zip(factors, needed, strict=True)
+            curve.fixed_monthly + curve.per_unit_monthly * factor * curve.units(inputs.volume(month))
+            for factor, month in zip(factors, months, strict=True)
         ),
     )
 

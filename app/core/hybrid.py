@@ -8,9 +8,13 @@ Two ways to split the traffic:
 - **Overflow.** n always-on replicas carry the base load; in each hour of a 24-hour profile whatever
   exceeds their capacity goes to the API. With λ_h the hour's request rate and μ one replica's rate
   at the target utilization, the API serves Σ_h max(0, λ_h − n·μ) × (seconds per month / 24)
-  requests a month, and cost(n) = F + c·(n + r) + a·overflow(n) for n ≥ 1 (cost(0) = a·V: no
-  self-hosting, no fixed costs). cost(n) is convex and piecewise linear in n with kinks at λ_h/μ,
-  so the best whole n is next to a kink or at an end of the range: 25–50 candidates, exact.
+  requests a month, and cost(n) = F + c·ceil((n + r)/k) + a·overflow(n) for n ≥ 1 (c per billing
+  unit of k replicas, app/core/self_hosted.py; cost(0) = a·V: no self-hosting, no fixed costs).
+  Within a unit count u more replicas only take overflow off the API, so the best n for u is the
+  fullest, n = u·k − r (capped at the peak's replicas, beyond which nothing overflows), and
+  cost(u) = F + c·u + a·overflow(u·k − r) is convex and piecewise linear in u with kinks at
+  (λ_h/μ + r)/k: the best whole u is next to a kink or at an end of the range, 25–50 candidates,
+  exact. Sold per GPU (k = 1) the candidates are the replica counts next to each λ_h/μ.
 """
 
 from __future__ import annotations
@@ -32,8 +36,14 @@ OVERFLOW_FORMULAS = {
     "hourly_rate": "λ_h = requests_per_month / (730 × 3600) × w_h, with the profile w scaled to a mean of 1",
     "replica_rate": "μ = replica requests/s × target_utilization",
     "overflow_requests_per_month": "Σ_h max(0, λ_h − n·μ) × 730 × 3600 / 24",
-    "monthly_cost": "fixed + per_replica × (n + redundancy) + api_cost_per_request × overflow  (n = 0: api × volume)",
-    "optimum": "cost(n) is convex in n with kinks at λ_h/μ: the best whole n is next to a kink or an end",
+    "monthly_cost": (
+        "fixed + per_unit × ceil((n + redundancy) / replicas_per_unit) + api_cost_per_request × overflow  "
+        "(n = 0: api × volume)"
+    ),
+    "optimum": (
+        "the fullest n = u × replicas_per_unit − redundancy for each unit count u; cost(u) is convex with kinks "
+        "at (λ_h/μ + redundancy) / replicas_per_unit: the best whole u is next to a kink or an end"
+    ),
 }
 
 ROUTED_FORMULAS = {
@@ -64,10 +74,11 @@ class OverflowInputs:
     profile: tuple[float, ...]  # 24 weights with a mean of 1 (see normalize_profile)
     api_cost_per_request: float
     replica_requests_per_second: float  # μ: one replica at the target utilization
-    per_replica_monthly: float
+    per_unit_monthly: float  # one billing unit (= one replica's GPUs when sold per GPU)
     fixed_monthly: float
     min_replicas: int = 1
     redundancy: int = 0
+    replicas_per_unit: int = 1  # k: replicas packed onto one instance
 
     def __post_init__(self) -> None:
         if len(self.profile) != HOURS_PER_DAY:
@@ -88,10 +99,11 @@ class OverflowInputs:
         """The plain self-hosted option sized for the profile's peak hour (what /breakeven computes)."""
         return ReplicaStepCost(
             fixed_monthly=self.fixed_monthly,
-            per_replica_monthly=self.per_replica_monthly,
+            per_unit_monthly=self.per_unit_monthly,
             requests_per_replica=self.replica_requests_per_second * SECONDS_PER_MONTH / self.peak_to_average,
             min_replicas=self.min_replicas,
             redundancy=self.redundancy,
+            replicas_per_unit=self.replicas_per_unit,
         )
 
     @property
@@ -133,7 +145,7 @@ def overflow_point(inputs: OverflowInputs, replicas: int) -> OverflowPoint:
         excess = [max(0.0, rate - capacity) for rate in inputs.hourly_requests_per_second]
         overflow = min(volume, math.fsum(excess) * SECONDS_PER_HOUR_OF_DAY_PER_MONTH)
         hours = sum(1 for e in excess if e > 0)
-    self_hosted = inputs.fixed_monthly + inputs.per_replica_monthly * (replicas + inputs.redundancy)
+    self_hosted = inputs.all_self_hosted_curve().cost_at_replicas(replicas)
     return OverflowPoint(
         replicas=replicas,
         self_hosted_requests_per_month=volume - overflow,
@@ -145,13 +157,17 @@ def overflow_point(inputs: OverflowInputs, replicas: int) -> OverflowPoint:
 
 
 def overflow_candidates(inputs: OverflowInputs) -> list[int]:
-    """Replica counts where the convex cost can be lowest: 0, the ends, and whole numbers beside each kink."""
+    """Replica counts where the cost can be lowest: 0, the ends, and the fullest replica count of each
+    unit count beside a kink (each replica count beside a kink when k = 1)."""
     low, high = inputs.lowest_replicas, inputs.peak_replicas
-    candidates = {0, low, high}
+    k, r = inputs.replicas_per_unit, inputs.redundancy
+    # The fewest units' fullest replica count is the low end of the convex cost in units.
+    candidates = {0, low, high, min(-(-(low + r) // k) * k - r, high)}
     for rate in inputs.hourly_requests_per_second:
-        kink = rate / inputs.replica_requests_per_second
-        if kink <= high + 1:
-            candidates.update({math.floor(kink), math.ceil(kink)})
+        kink = (rate / inputs.replica_requests_per_second + r) / k  # in units
+        if kink <= high + r + 1:
+            for units in (math.floor(kink), math.ceil(kink)):
+                candidates.add(min(units * k - r, high))
     return sorted(n for n in candidates if n == 0 or low <= n <= high)
 
 

@@ -79,7 +79,10 @@ def check_fit(
     context_tokens: int,
     memory_fraction: float,
 ) -> float:
-    """Raise DoesNotFit unless weights plus one full-context request fit; return KV bytes free per GPU."""
+    """Raise DoesNotFit unless weights plus one full-context request fit; return KV bytes free per GPU.
+
+    `context_tokens` is input + generated (output and hidden reasoning) tokens. A prefix-cached share
+    of the input counts in full: the sequence attends to it, so its KV must be resident."""
     weights = weight_bytes(model, precision)
     usable = usable_memory_bytes(gpu, gpu_count, memory_fraction)
     where = (

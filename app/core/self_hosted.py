@@ -1,8 +1,24 @@
-"""Self-hosting cost: whole replicas of a model on rented or bought GPUs, plus fixed costs.
+"""Self-hosting cost: whole replicas of a model on rented or bought GPUs, billed as whole instances, plus fixed costs.
 
-Replicas needed at V requests/month:
+Replicas needed at V requests/month (Q = requests one replica carries a month):
     n(V) = max(min_replicas, ceil(V × peak_to_average / (capacity × 730 h × 3600 s × utilization))) + redundancy
-Monthly cost = n(V) × replica cost + ops staff + platform. The cost is a step function of V.
+         = max(m, ceil(V / Q)) + r
+
+Instances as sold (issue 14). An offer sells GPUs in instances of I = `gpus_per_instance` (1 = sold per
+GPU, any count; AWS p5, Azure ND96isr, GCP a3-highgpu-8g, OCI BM.*.8 and CoreWeave HGX sell 8; a bought
+8-GPU server is an 8-GPU unit, a PCIe card a 1-GPU unit). With g = gpu_count GPUs per replica:
+- g ≤ I: k = I // g replicas are packed onto one instance; instances(n) = ceil(n / k), and
+  instances·I − n·g GPUs sit idle. The billing unit is one instance holding k replicas.
+- g > I: each replica takes m = ceil(g / I) whole instances (k = 1, the unit is m instances), leaving
+  m·I − g GPUs idle per replica. With I > 1 a replica then spans instances: tensor parallelism across
+  instances needs a fast network (InfiniBand / RoCE), which is not modelled (see `spans_instances_note`).
+- I = 1: per GPU, exactly as before instances were modelled.
+Spare replicas (redundancy) may share an instance with loaded ones.
+
+Monthly cost = fixed + units(V) × unit cost, units(V) = ceil(n(V) / k), unit cost = GPUs per unit × per-GPU
+monthly cost (rent and buy alike). Since ceil((max(m, ceil(V/Q)) + r) / k) = max(ceil((m + r)/k),
+ceil((V/Q + r)/k)), the cost is a step function of V with steps of width k·Q offset by r·Q: the steps
+are at instance boundaries, not replica boundaries. Unit u carries volumes up to (u·k − r)·Q.
 """
 
 from __future__ import annotations
@@ -126,14 +142,22 @@ Pricing = RentPricing | BuyPricing
 
 @dataclass(frozen=True)
 class ReplicaStepCost:
-    """Monthly cost as a step function of volume V (requests/month):
-    fixed + per_replica × (max(min_replicas, ceil(V / requests_per_replica)) + redundancy)."""
+    """Monthly cost as a step function of volume V (requests/month), billed in whole units:
+    fixed + per_unit × ceil((max(min_replicas, ceil(V / requests_per_replica)) + redundancy) / replicas_per_unit).
+
+    A unit is what the offer sells that holds `replicas_per_unit` replicas (one instance), or one replica
+    spanning several instances (replicas_per_unit = 1). Sold per GPU, a unit is one replica's GPUs."""
 
     fixed_monthly: float
-    per_replica_monthly: float
+    per_unit_monthly: float
     requests_per_replica: float  # effective monthly capacity of one replica (after utilization, peak)
     min_replicas: int = 1
     redundancy: int = 0
+    replicas_per_unit: int = 1
+
+    def __post_init__(self) -> None:
+        if self.replicas_per_unit < 1:
+            raise DomainError("replicas_per_unit must be at least 1", field=("gpus_per_instance",))
 
     def _load_quotient(self, requests_per_month: float) -> float:
         quotient = requests_per_month / self.requests_per_replica
@@ -152,18 +176,52 @@ class ReplicaStepCost:
         """Replicas for any load a little above V: the next step when V is a step boundary n·Q."""
         return max(self.min_replicas, math.floor(self._load_quotient(max(requests_per_month, 0.0))) + 1)
 
+    def units_at_replicas(self, replicas_for_load: int) -> int:
+        """Billing units holding these loaded replicas and the spares: ceil((n + r) / k)."""
+        return -(-(replicas_for_load + self.redundancy) // self.replicas_per_unit)
+
+    def units(self, requests_per_month: float) -> int:
+        return self.units_at_replicas(self.replicas_for_load(requests_per_month))
+
+    def units_just_above(self, requests_per_month: float) -> int:
+        """Units for any load a little above V (the next unit when V is a unit boundary)."""
+        return self.units_at_replicas(self.replicas_for_load_just_above(requests_per_month))
+
+    @property
+    def first_unit(self) -> int:
+        """Units at the smallest positive volume (at least one loaded replica)."""
+        return self.units_at_replicas(max(self.min_replicas, 1))
+
+    def volume_carried_by_units(self, units: int) -> float:
+        """The largest volume `units` units carry: (u·k − r)·Q (their loaded replicas at full load)."""
+        return (units * self.replicas_per_unit - self.redundancy) * self.requests_per_replica
+
+    def cost_at_units(self, units: int) -> float:
+        return self.fixed_monthly + self.per_unit_monthly * units
+
     def cost_at_replicas(self, replicas_for_load: int) -> float:
-        return self.fixed_monthly + self.per_replica_monthly * (replicas_for_load + self.redundancy)
+        return self.cost_at_units(self.units_at_replicas(replicas_for_load))
 
     def replicas(self, requests_per_month: float) -> int:
+        """Replicas running at V, spares included (what the results and "show the work" print)."""
         return self.replicas_for_load(requests_per_month) + self.redundancy
 
     def cost(self, requests_per_month: float) -> float:
-        return self.cost_at_replicas(self.replicas_for_load(requests_per_month))
+        return self.cost_at_units(self.units(requests_per_month))
+
+    @property
+    def unit_cost_per_replica(self) -> float:
+        """A replica's share of its unit when the unit is full: per_unit / k (idle GPUs included)."""
+        return self.per_unit_monthly / self.replicas_per_unit
+
+    @property
+    def requests_per_unit(self) -> float:
+        return self.requests_per_replica * self.replicas_per_unit
 
     @property
     def marginal_cost_per_request(self) -> float:
-        return self.per_replica_monthly / self.requests_per_replica
+        """Cost per request of the load a whole unit adds: per_unit / (k·Q)."""
+        return self.per_unit_monthly / self.requests_per_unit
 
 
 @dataclass(frozen=True)
@@ -181,10 +239,13 @@ class SelfHostedOption:
     ops_usd_per_fte_year: float = 0.0
     platform_usd_per_month: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # GPUs in the smallest unit the offer sells (1 = sold per GPU, any count): see the module docstring.
+    gpus_per_instance: int = 1
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str, str]] = [
             (self.gpu_count >= 1, "gpu_count", "must be at least 1"),
+            (self.gpus_per_instance >= 1, "gpus_per_instance", "must be at least 1"),
             (
                 self.replica_requests_per_second > 0,
                 "output_tokens_per_second",
@@ -210,7 +271,59 @@ class SelfHostedOption:
 
     @property
     def replica_monthly_cost(self) -> float:
+        """The replica's own GPUs at the per-GPU price (idle GPUs of its instance not included)."""
         return self.gpu_count * self.pricing.monthly_cost_per_gpu()
+
+    @property
+    def replicas_per_unit(self) -> int:
+        """k: replicas packed onto one instance (g ≤ I), else 1 (a replica takes whole instances)."""
+        if self.gpu_count <= self.gpus_per_instance:
+            return self.gpus_per_instance // self.gpu_count
+        return 1
+
+    @property
+    def instances_per_unit(self) -> int:
+        """Instances in one billing unit: 1 when replicas share an instance, else m = ceil(g / I)."""
+        return -(-self.gpu_count // self.gpus_per_instance)
+
+    @property
+    def gpus_per_unit(self) -> int:
+        return self.instances_per_unit * self.gpus_per_instance
+
+    @property
+    def instance_monthly_cost(self) -> float:
+        return self.gpus_per_instance * self.pricing.monthly_cost_per_gpu()
+
+    @property
+    def unit_monthly_cost(self) -> float:
+        """One billing unit: every GPU of its instances, at the per-GPU monthly cost (rent or buy)."""
+        return self.gpus_per_unit * self.pricing.monthly_cost_per_gpu()
+
+    @property
+    def spans_instances(self) -> bool:
+        """A replica needs GPUs of more than one instance (tensor parallelism across instances)."""
+        return self.gpus_per_instance > 1 and self.gpu_count > self.gpus_per_instance
+
+    @property
+    def spans_instances_note(self) -> str | None:
+        if not self.spans_instances:
+            return None
+        return (
+            f"each replica of {self.gpu_count} GPUs spans {self.instances_per_unit} instances of "
+            f"{self.gpus_per_instance} GPUs: tensor parallelism across instances needs a fast network "
+            "(InfiniBand or RoCE), whose speed is not modelled"
+        )
+
+    def instances_at_replicas(self, replicas: int) -> int:
+        """Instances billed for `replicas` replicas (spares included): ceil(n / k) units of m instances."""
+        return -(-replicas // self.replicas_per_unit) * self.instances_per_unit
+
+    def gpus_billed_at_replicas(self, replicas: int) -> int:
+        return self.instances_at_replicas(replicas) * self.gpus_per_instance
+
+    def idle_gpus_at_replicas(self, replicas: int) -> int:
+        """GPUs paid for that no replica uses: instances·I − n·g."""
+        return self.gpus_billed_at_replicas(replicas) - replicas * self.gpu_count
 
     @property
     def fixed_monthly_cost(self) -> float:
@@ -223,8 +336,9 @@ class SelfHostedOption:
     def cost_curve(self, peak_to_average: float) -> ReplicaStepCost:
         return ReplicaStepCost(
             fixed_monthly=self.fixed_monthly_cost,
-            per_replica_monthly=self.replica_monthly_cost,
+            per_unit_monthly=self.unit_monthly_cost,
             requests_per_replica=self.requests_per_replica(peak_to_average),
             min_replicas=self.min_replicas,
             redundancy=self.redundancy,
+            replicas_per_unit=self.replicas_per_unit,
         )

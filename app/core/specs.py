@@ -61,6 +61,9 @@ class ModelArchitecture:
     sliding_window_layers: int = 0
     # Default weight precision the model is distributed in (e.g. gpt-oss ships MXFP4 experts).
     native_precision: Precision = "bf16"
+    # Thinks before it answers, always or by default (DeepSeek-R1, gpt-oss, Qwen3's default thinking mode):
+    # its requests carry hidden reasoning tokens, generated and billed as output (issue 14).
+    reasoning: bool = False
     source: str = ""
     as_of: str = ""
     notes: str = ""

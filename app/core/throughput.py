@@ -10,15 +10,30 @@ measurements (`app/calibration/`) and frozen in `app/catalog/efficiencies.toml`:
   sliding-window layers hold `min(context, window)` tokens. Under TP each GPU holds
   `max(n_kv/N, 1)` KV heads (heads are replicated when `n_kv < N`); the MLA latent is replicated
   on every TP rank.
-* **Concurrency.** From KV memory at the average in-flight context (input + output/2), capped by
-  the engine's batch limit and by the latency SLO.
+* **Concurrency.** From KV memory at the average in-flight context (input + generated/2), capped
+  by the engine's batch limit and by the latency SLO.
 * **Decode step at batch B.**
   `max(bytes/(N·BW·MBU), flops/(N·F·MFU)) + t_comm(N, B) + t_fixed + B·t_seq`, where bytes are
   the weights touched (MoE: dense part + routed experts × `1 − (1 − k/E)^B`) plus the KV read,
   and flops are `2·P_act·B` plus attention.
 * **Prefill per request.** `(2·P_act·s + 2·L·s²·d_attn) / (N·F·MFU_prefill)` plus its share of
   TP communication.
-* **Throughput at batch B.** `B·output / (B·t_prefill + output·t_step(B))`.
+* **Prefix caching** (vLLM automatic prefix caching, SGLang RadixAttention). With a hit rate `h`
+  the first `c = h·s` input tokens' KV is already in the replica's cache, so prefill computes only
+  the `s − c` new tokens (at least one: vLLM recomputes the last prompt token of a full hit to get
+  its logits): `2·P_act·(s − c)` for the matrix multiplies, and attention for positions `c..s`
+  only, each still attending to the whole context before it (`2·L·(s² − c²)·d_attn`). TP traffic
+  of prefill scales with the new tokens. Decode is unchanged: every sequence reads its whole
+  context's KV each step. KV memory is unchanged too: the cached prefix is what the sequence
+  attends to, so it is reserved per sequence as before, with no credit for blocks shared between
+  concurrent requests (conservative: vLLM keeps cached blocks in otherwise free blocks and evicts
+  them LRU, docs.vllm.ai "Automatic Prefix Caching" design).
+* **Reasoning tokens.** A reasoning model generates hidden reasoning tokens before the visible
+  output; the replica generates `g = output + reasoning` tokens per request and each sequence's KV
+  holds them (decode and reserved context grow by them).
+* **Throughput at batch B.** `B·g / (B·t_prefill + g·t_step(B))` generated tokens/s (output and
+  reasoning alike: a measured output tokens/s is likewise every generated token per second);
+  requests/s is that over `g`.
 * **TP communication.** Two all-reduces per layer (after attention and after the MLP), ring
   algorithm: `latency + 2·(N−1)/N · message / (link bandwidth · efficiency)` over NVLink,
   Infinity Fabric or PCIe (GPUs with no scale-up fabric talk over PCIe, which makes them
@@ -89,13 +104,24 @@ class ServingSetup:
     concurrency: int | None = None  # None = maximum throughput (engine fills its batch)
     min_output_tokens_per_second_per_user: float | None = None  # latency SLO
     max_time_to_first_token_seconds: float | None = None  # latency SLO
+    # Share of each request's input tokens whose KV is already in the replica's prefix cache
+    # (vLLM automatic prefix caching, SGLang RadixAttention): their prefill is skipped.
+    prefix_cache_hit_rate: float = 0.0
+    # Hidden reasoning tokens a reasoning model generates per request on top of output_tokens.
+    reasoning_tokens: int = 0
+
+    @property
+    def generated_tokens(self) -> int:
+        """Tokens the replica generates per request: the visible output plus hidden reasoning."""
+        return self.output_tokens + self.reasoning_tokens
 
 
 @dataclass(frozen=True)
 class ThroughputEstimate:
+    # Generated tokens/s (visible output and hidden reasoning alike), as a measured figure is.
     output_tokens_per_second: float  # whole replica
     output_tokens_per_second_per_gpu: float
-    requests_per_second: float  # = output_tokens_per_second / output_tokens
+    requests_per_second: float  # = output_tokens_per_second / generated_tokens_per_request
     max_concurrency: int  # from KV memory, engine cap and SLO
     concurrency: int  # concurrency the estimate is at
     time_to_first_token_seconds: float
@@ -111,6 +137,10 @@ class ThroughputEstimate:
     kv_concurrency_limit: int = 0  # sequences the KV memory holds at the average context
     decode_step_seconds: float = 0.0  # one decode step at `concurrency`
     prefill_seconds_per_request: float = 0.0  # compute + TP traffic, as batched under load
+    prefill_tokens_per_request: float = 0.0  # input tokens prefill computes (past the cached prefix)
+    cached_prefix_tokens_per_request: float = 0.0  # input tokens whose KV the prefix cache already holds
+    prefill_flops_per_request: float = 0.0  # FLOPs of one request's prefill (see `prefill_flops`)
+    generated_tokens_per_request: float = 0.0  # output + reasoning tokens generated per request
 
 
 # ----------------------------------------------------------------------------------------------
@@ -169,8 +199,8 @@ class _Plan:
     hidden: int
     step_overhead_s: float
     per_sequence_overhead_s: float
-    input_tokens: int
-    output_tokens: int
+    prefill_tokens: float  # input tokens prefill computes: those past the cached prefix
+    generated_tokens: int  # output + reasoning tokens per request
     prefill_flops_per_request: float
 
 
@@ -188,20 +218,35 @@ def _attention_width(model: ModelArchitecture) -> float:
     return float(model.num_attention_heads * model.head_dim)
 
 
-def _prefill_flops(model: ModelArchitecture, input_tokens: int) -> float:
-    """2·P_act·s for the matrix multiplies + 2·s·Σ_layers(context)·d_attn for causal attention."""
-    linear = 2.0 * model.active_params_b * 1e9 * input_tokens
-    # Causal: token i attends to i tokens; Σ_i min(i, W) ≈ s·min(s, W) − min(s, W)²/2.
-    attention = 0.0
-    width = _attention_width(model)
+def prefill_tokens_computed(input_tokens: int, prefix_cache_hit_rate: float) -> float:
+    """Input tokens one request's prefill computes: those past the cached prefix, `(1 − h)·s`.
+
+    At least one: on a full hit vLLM still recomputes the last prompt token to get the logits of
+    the first output token (vLLM v1 KVCacheManager.get_computed_blocks)."""
+    return max(input_tokens * (1.0 - prefix_cache_hit_rate), 1.0)
+
+
+def _causal_attention_sum(model: ModelArchitecture, position: float) -> float:
+    """Σ over layers of Σ_{i<position} (context token i attends to): i on full layers, min(i, W) on
+    sliding-window layers; continuous, so Σ_i i ≈ s²/2 and Σ_i min(i, W) ≈ s·W − W²/2 beyond W."""
     window_layers = sliding_window_layer_count(model)
     full_layers = model.num_layers - window_layers
-    s = float(input_tokens)
-    attention += full_layers * s * s / 2.0
+    total = full_layers * position * position / 2.0
     if window_layers:
-        w = min(s, float(model.sliding_window))
-        attention += window_layers * (s * w - w * w / 2.0)
-    return linear + 4.0 * width * attention
+        w = min(position, float(model.sliding_window))
+        total += window_layers * (position * w - w * w / 2.0)
+    return total
+
+
+def prefill_flops(model: ModelArchitecture, input_tokens: float, cached_prefix_tokens: float = 0.0) -> float:
+    """FLOPs of one request's prefill: `2·P_act·(s − c)` for the matrix multiplies plus causal
+    attention `4·d_attn·Σ_layers Σ_{i=c..s} i` (sliding layers: min(i, W)) = `2·L·(s² − c²)·d_attn`
+    for a dense model, where `c` input tokens hit the prefix cache. The new tokens still attend to
+    the whole context before them, cached prefix included."""
+    new_tokens = float(input_tokens) - cached_prefix_tokens
+    linear = 2.0 * model.active_params_b * 1e9 * new_tokens
+    attention = _causal_attention_sum(model, float(input_tokens)) - _causal_attention_sum(model, cached_prefix_tokens)
+    return linear + 4.0 * _attention_width(model) * attention
 
 
 def _routed_params(model: ModelArchitecture) -> float:
@@ -223,10 +268,12 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
     bytes_per_weight = BYTES_PER_ELEMENT[setup.precision]
     routed = _routed_params(model)
     dense = model.total_params_b * 1e9 - routed
-    decode_context = setup.input_tokens + max(setup.output_tokens // 2, 0)
+    generated = setup.generated_tokens
+    decode_context = setup.input_tokens + max(generated // 2, 0)
     kv_token = kv_bytes_per_token_per_gpu(model, setup.kv_cache_precision, n, decode_context)
     reserve = min(max(eff.kv_output_reservation, 0.0), 1.0)
-    reserved_context = setup.input_tokens + max(round(setup.output_tokens * reserve), 1)
+    reserved_context = setup.input_tokens + max(round(generated * reserve), 1)
+    new_tokens = prefill_tokens_computed(setup.input_tokens, setup.prefix_cache_hit_rate)
     kv_reserved = kv_bytes_per_token_per_gpu(model, setup.kv_cache_precision, n, reserved_context)
     width = _attention_width(model)
     comm = eff.tp_comm.get(comm_kind_for(gpu), DEFAULT_COMM[comm_kind_for(gpu)])
@@ -252,9 +299,9 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
         hidden=model.hidden_size,
         step_overhead_s=eff.step_overhead_s,
         per_sequence_overhead_s=eff.per_sequence_overhead_s,
-        input_tokens=setup.input_tokens,
-        output_tokens=setup.output_tokens,
-        prefill_flops_per_request=_prefill_flops(model, setup.input_tokens),
+        prefill_tokens=new_tokens,
+        generated_tokens=generated,
+        prefill_flops_per_request=prefill_flops(model, setup.input_tokens, setup.input_tokens - new_tokens),
     )
 
 
@@ -281,7 +328,7 @@ def _decode_step(plan: _Plan, batch: int) -> float:
 def _prefill_batched(plan: _Plan) -> float:
     """Seconds of replica time one request's prefill takes when batched with others under load."""
     compute_s = plan.prefill_flops_per_request / plan.n / plan.prefill_flops
-    message = plan.input_tokens * plan.hidden * ACTIVATION_BYTES
+    message = plan.prefill_tokens * plan.hidden * ACTIVATION_BYTES
     return compute_s + 2 * plan.layers * message * plan.comm_seconds_per_byte
 
 
@@ -289,14 +336,14 @@ def _prefill_alone(plan: _Plan) -> float:
     """Latency of one request's prefill on an idle replica (reads every weight at least once)."""
     compute_s = plan.prefill_flops_per_request / plan.n / plan.prefill_flops
     memory_s = (plan.dense_weight_bytes_per_gpu + plan.routed_weight_bytes_per_gpu) / plan.bandwidth
-    message = plan.input_tokens * plan.hidden * ACTIVATION_BYTES
+    message = plan.prefill_tokens * plan.hidden * ACTIVATION_BYTES
     comm_s = 2 * plan.layers * (plan.comm_latency_s + message * plan.comm_seconds_per_byte)
     return max(compute_s, memory_s) + comm_s + plan.step_overhead_s
 
 
 def _throughput(plan: _Plan, batch: int, prefill_s: float) -> float:
-    """Output tokens/s of the replica with `batch` sequences in flight."""
-    return batch * plan.output_tokens / (batch * prefill_s + plan.output_tokens * _decode_step(plan, batch))
+    """Generated (output + reasoning) tokens/s of the replica with `batch` sequences in flight."""
+    return batch * plan.generated_tokens / (batch * prefill_s + plan.generated_tokens * _decode_step(plan, batch))
 
 
 def _time_to_first_token(plan: _Plan, batch: int, prefill_alone_s: float) -> float:
@@ -343,10 +390,16 @@ def _validate(setup: ServingSetup) -> None:
         raise DomainError("input_tokens must be at least 1", field=("input_tokens",))
     if setup.output_tokens < 1:
         raise DomainError("output_tokens must be at least 1", field=("output_tokens",))
-    if model.max_context > 0 and setup.input_tokens + setup.output_tokens > model.max_context:
+    if setup.reasoning_tokens < 0:
+        raise DomainError("reasoning_tokens must be 0 or more", field=("reasoning_tokens",))
+    hit_rate = setup.prefix_cache_hit_rate
+    if not (0.0 <= hit_rate <= 1.0):  # also refuses NaN
+        raise DomainError("prefix_cache_hit_rate must be between 0 and 1", field=("prefix_cache_hit_rate",))
+    context = setup.input_tokens + setup.generated_tokens
+    if model.max_context > 0 and context > model.max_context:
+        what = "input + output + reasoning" if setup.reasoning_tokens else "input + output"
         raise DomainError(
-            f"input + output = {setup.input_tokens + setup.output_tokens} tokens exceeds {model.id}'s "
-            f"context window of {model.max_context}",
+            f"{what} = {context} tokens exceeds {model.id}'s context window of {model.max_context}",
             field=("input_tokens",),
         )
     if setup.concurrency is not None and setup.concurrency < 1:
@@ -445,7 +498,7 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
                 f"(saves memory and bandwidth), compute runs at {compute_precision}"
             )
 
-    full_context = setup.input_tokens + setup.output_tokens
+    full_context = setup.input_tokens + setup.generated_tokens
     free_per_gpu = check_fit(
         model, gpu, n, setup.precision, setup.kv_cache_precision, full_context, eff.memory_fraction
     )
@@ -464,6 +517,17 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
 
     prefill_s = _prefill_batched(plan)
     prefill_alone_s = _prefill_alone(plan)
+    cached_prefix = setup.input_tokens - plan.prefill_tokens
+    if cached_prefix > 0:
+        notes.append(
+            f"prefix cache: {cached_prefix:,.0f} of {setup.input_tokens:,} input tokens per request hit the cache, "
+            f"so prefill computes {plan.prefill_tokens:,.0f}; their KV is still reserved for every sequence"
+        )
+    if setup.reasoning_tokens:
+        notes.append(
+            f"each request generates {setup.reasoning_tokens:,} hidden reasoning tokens besides its "
+            f"{setup.output_tokens:,} output tokens: tokens/s counts both, and the KV cache holds both"
+        )
 
     slo_rate = setup.min_output_tokens_per_second_per_user
     slo_ttft = setup.max_time_to_first_token_seconds
@@ -513,7 +577,7 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
     return ThroughputEstimate(
         output_tokens_per_second=tokens_per_second,
         output_tokens_per_second_per_gpu=tokens_per_second / n,
-        requests_per_second=tokens_per_second / setup.output_tokens,
+        requests_per_second=tokens_per_second / plan.generated_tokens,
         max_concurrency=max_concurrency,
         concurrency=batch,
         time_to_first_token_seconds=_time_to_first_token(plan, batch, prefill_alone_s),
@@ -529,4 +593,8 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
         kv_concurrency_limit=kv_limit,
         decode_step_seconds=step_s,
         prefill_seconds_per_request=prefill_s,
+        prefill_tokens_per_request=plan.prefill_tokens,
+        cached_prefix_tokens_per_request=cached_prefix,
+        prefill_flops_per_request=plan.prefill_flops_per_request,
+        generated_tokens_per_request=float(plan.generated_tokens),
     )

@@ -1,8 +1,9 @@
 """How sure is the break-even? A sensitivity tornado and a vectorised Monte Carlo.
 
 Every uncertain input moves one of the four numbers of the break-even (app/core/breakeven.py):
-a (API cost per request), c (cost of one replica per month), Q (requests one replica carries per
-month) and F (fixed monthly cost), as a factor on its entered value:
+a (API cost per request), c (cost of one billing unit per month: a replica's GPUs when sold per GPU,
+the instance its replicas share when sold as instances), Q (requests one replica carries per month)
+and F (fixed monthly cost), as a factor on its entered value (k, the replicas per unit, is exact):
 
     throughput ×t, utilization ×u, peak-to-average ×p  →  Q' = Q × t × u / p
     GPU price ×g → c' = c × g;   API price ×k → a' = a × k;   ops cost ×o → F' = F × o
@@ -47,11 +48,12 @@ FORMULAS = {
     "api_cost_per_request": "a' = a × api_price",
     "fixed_monthly": "F' = F × ops_cost",
     "stays_cheaper_above": (
-        "exists iff a'·Q' > c'; n* = smallest n > m with n·(a'Q' − c') ≥ F' + c'·r + a'Q'; "
-        "V* = max(first crossover, min((n* − 1)·Q', (F' + c'·(n* − 1 + r)) / a'))"
+        "exists iff a'·k·Q' > c'; u₀ = ceil((max(m, 1) + r)/k); u* = smallest u > u₀ with "
+        "u·(a'kQ' − c') ≥ F' + a'(k + r)Q'; V* = max(first crossover, min(((u* − 1)k − r)·Q', (F' + c'·(u* − 1)) / a'))"
     ),
     "first_crossover": (
-        "n₁ = smallest n ≥ m with n·(a'Q' − c') > F' + c'·r; V₁ = max(lower(n₁), (F' + c'·(n₁ + r)) / a')"
+        "u₁ = smallest u ≥ u₀ with u·(a'kQ' − c') > F' + a'·r·Q'; V₁ = max(lower(u₁), (F' + c'·u₁) / a'), "
+        "lower(u) = ((u − 1)k − r)·Q' (0 at u₀)"
     ),
     "factor_distribution": (
         "split triangular: 1 + Z·(high − 1) if Z > 0 else 1 + Z·(1 − low), Z ~ Triangular(−1, 0, 1)"
@@ -146,17 +148,23 @@ class BreakevenParams:
     """The pair's numbers at the entered values (see breakeven.py's notation)."""
 
     api_cost_per_request: float  # a
-    replica_monthly: float  # c
+    replica_monthly: float  # c: one billing unit (= one replica when sold per GPU)
     requests_per_replica: float  # Q
     fixed_monthly: float  # F
     min_replicas: int  # m
     redundancy: int  # r
     utilization: float  # target utilization behind Q (factors on it are clamped to at most 1)
     peak_to_average: float  # behind Q (factors on it are clamped to at least 1)
+    replicas_per_unit: int = 1  # k: replicas packed onto one instance (1 when sold per GPU)
 
     def curve(self) -> ReplicaStepCost:
         return ReplicaStepCost(
-            self.fixed_monthly, self.replica_monthly, self.requests_per_replica, self.min_replicas, self.redundancy
+            self.fixed_monthly,
+            self.replica_monthly,
+            self.requests_per_replica,
+            self.min_replicas,
+            self.redundancy,
+            self.replicas_per_unit,
         )
 
 
@@ -190,41 +198,51 @@ class VectorBreakeven:
 
 
 def breakeven_vectorised(
-    a: FloatArray, c: FloatArray, q: FloatArray, fixed: FloatArray, min_replicas: int, redundancy: int
+    a: FloatArray,
+    c: FloatArray,
+    q: FloatArray,
+    fixed: FloatArray,
+    min_replicas: int,
+    redundancy: int,
+    replicas_per_unit: int = 1,
 ) -> VectorBreakeven:
-    """solve_breakeven's first crossover and stays-cheaper-above for arrays of (a, c, Q, F).
+    """solve_breakeven's first crossover and stays-cheaper-above for arrays of (a, c, Q, F), with c per
+    unit of `replicas_per_unit` replicas: the same unit steps u (app/core/breakeven.py's docstring).
 
     The step predicates are evaluated on the closed-form estimate and its neighbours, correcting the
     one unit that floating point may move the estimate, as solve_breakeven does with its loops."""
-    first_step = float(max(min_replicas, 1))
+    k = float(replicas_per_unit)
     r = float(redundancy)
-    gap = a * q - c
+    first_step = float(-(-(max(min_replicas, 1) + redundancy) // replicas_per_unit))
+    gap = a * k * q - c
     ok = gap > 0
     safe_gap = np.where(ok, gap, 1.0)
     safe_a = np.where(a > 0, a, 1.0)
-    excess = fixed + c * r
 
-    def cost(n: FloatArray) -> FloatArray:
-        return fixed + c * (n + r)
+    def cost(u: FloatArray) -> FloatArray:
+        return fixed + c * u
 
-    def lower(n: FloatArray) -> FloatArray:
-        return np.where(n == first_step, 0.0, (n - 1) * q)
+    def upper(u: FloatArray) -> FloatArray:
+        return (u * k - r) * q
 
-    def somewhere(n: FloatArray) -> BoolArray:
-        return np.less(cost(n), a * n * q)
+    def lower(u: FloatArray) -> FloatArray:
+        return np.where(u == first_step, 0.0, ((u - 1) * k - r) * q)
 
-    def throughout(n: FloatArray) -> BoolArray:
-        return np.greater(n, first_step) & np.less_equal(cost(n), a * lower(n))
+    def somewhere(u: FloatArray) -> BoolArray:
+        return np.less(cost(u), a * upper(u))
+
+    def throughout(u: FloatArray) -> BoolArray:
+        return np.greater(u, first_step) & np.less_equal(cost(u), a * lower(u))
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        n1 = np.maximum(first_step, np.floor(excess / safe_gap) + 1)
+        n1 = np.maximum(first_step, np.floor((fixed + a * r * q) / safe_gap) + 1)
         n1 = _correct(n1, first_step, somewhere)
         first = np.maximum(lower(n1), cost(n1) / safe_a)
 
-        n2 = np.maximum(first_step, np.ceil((excess + a * q) / safe_gap))
+        n2 = np.maximum(first_step, np.ceil((fixed + a * (k + r) * q) / safe_gap))
         n2 = _correct(n2, first_step, throughout)
         last_mixed = n2 - 1
-        stays = np.minimum(last_mixed * q, cost(last_mixed) / safe_a)
+        stays = np.minimum(upper(last_mixed), cost(last_mixed) / safe_a)
         stays = np.maximum(stays, first)
 
     inf = np.full_like(a, np.inf)
@@ -242,16 +260,23 @@ def _correct(n: FloatArray, first_step: float, holds: Callable[[FloatArray], Boo
 
 
 def self_hosted_cost_vectorised(
-    c: FloatArray, q: FloatArray, fixed: FloatArray, min_replicas: int, redundancy: int, volume: float
+    c: FloatArray,
+    q: FloatArray,
+    fixed: FloatArray,
+    min_replicas: int,
+    redundancy: int,
+    volume: float,
+    replicas_per_unit: int = 1,
 ) -> FloatArray:
-    """ReplicaStepCost.cost(volume) for arrays of (c, Q, F); inf where the replica count overflows."""
+    """ReplicaStepCost.cost(volume) for arrays of (c per unit, Q, F); inf where the count overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
         quotient = volume / q
         nearest = np.round(quotient)
         snap = (nearest > 0) & (np.abs(quotient - nearest) <= _REPLICA_ROUNDING_TOLERANCE * nearest)
         quotient = np.where(snap, nearest, quotient)
         replicas = np.maximum(float(min_replicas), np.ceil(quotient)) + redundancy
-        return fixed + c * replicas  # type: ignore[no-any-return]
+        units = np.ceil(replicas / replicas_per_unit)
+        return fixed + c * units
 
 
 def split_triangular(rng: np.random.Generator, factor_range: FactorRange, size: int) -> FloatArray:
@@ -290,6 +315,7 @@ def _at(
         params.requests_per_replica * float(multipliers["Q"][0]),
         params.min_replicas,
         params.redundancy,
+        params.replicas_per_unit,
     )
     solution = solve_breakeven(LinearCost(a), curve)
     stays = solution.stays_cheaper_above if solution.stays_cheaper_above is not None else math.inf
@@ -312,6 +338,7 @@ def tornado(params: BreakevenParams, inputs: Sequence[UncertainInput], volume: f
                 params.min_replicas,
                 params.redundancy,
                 volume,
+                params.replicas_per_unit,
             )
             ends.append((stays, first, float(sh[0]) - a * volume))
         (low_stays, low_first, low_diff), (high_stays, high_first, high_diff) = ends
@@ -359,9 +386,10 @@ def monte_carlo(
     c = params.replica_monthly * multipliers["c"]
     q = params.requests_per_replica * multipliers["Q"]
     fixed = params.fixed_monthly * multipliers["F"]
-    solved = breakeven_vectorised(a, c, q, fixed, params.min_replicas, params.redundancy)
+    k = params.replicas_per_unit
+    solved = breakeven_vectorised(a, c, q, fixed, params.min_replicas, params.redundancy, k)
     api = a * volume
-    self_hosted = self_hosted_cost_vectorised(c, q, fixed, params.min_replicas, params.redundancy, volume)
+    self_hosted = self_hosted_cost_vectorised(c, q, fixed, params.min_replicas, params.redundancy, volume, k)
     with np.errstate(invalid="ignore"):
         difference = self_hosted - api
     return MonteCarloResult(

@@ -22,6 +22,14 @@ class Workload:
     peak_to_average: float = 1.0
     min_output_tokens_per_second_per_user: float | None = None
     max_time_to_first_token_seconds: float | None = None
+    # Hidden reasoning tokens per request that a reasoning model (GPT-5, o3, DeepSeek-R1, Qwen3
+    # thinking, gpt-oss) generates on top of the visible output_tokens: billed as output by the API,
+    # generated and held in the KV cache by a self-hosted replica. Options for non-reasoning models
+    # ignore it (the scenario layer decides which options reason).
+    reasoning_tokens: float = 0.0
+    # Share of input tokens whose KV a self-hosted replica finds in its prefix cache (vLLM automatic
+    # prefix caching, SGLang RadixAttention). None: the API's cached share, cached_input_fraction.
+    prefix_cache_hit_rate: float | None = None
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str, str]] = [
@@ -36,6 +44,12 @@ class Workload:
                 "cached_input_fraction + cache_write_fraction must not exceed 1",
             ),
             (0 <= self.batchable_fraction <= 1, "batchable_fraction", "must be between 0 and 1"),
+            (self.reasoning_tokens >= 0, "reasoning_tokens", "must be 0 or more"),
+            (
+                self.prefix_cache_hit_rate is None or 0 <= self.prefix_cache_hit_rate <= 1,
+                "prefix_cache_hit_rate",
+                "must be between 0 and 1",
+            ),
             (
                 self.peak_to_average >= 1,
                 "peak_to_average",
@@ -47,7 +61,17 @@ class Workload:
                 raise DomainError(f"{field} {rule}", field=("workload", field))
 
     @property
+    def self_hosted_prefix_cache_hit_rate(self) -> float:
+        """The prefix-cache hit rate a self-hosted replica is sized at: the one given, else the API's
+        cached share (the same prompts hit a provider's prompt cache and an engine's prefix cache)."""
+        if self.prefix_cache_hit_rate is not None:
+            return self.prefix_cache_hit_rate
+        return self.cached_input_fraction
+
+    @property
     def tokens_per_request(self) -> float:
+        """Visible tokens (input + output): hidden reasoning tokens are not counted, so a figure per
+        million tokens is per token the user sends or reads."""
         return self.input_tokens + self.output_tokens
 
     @property

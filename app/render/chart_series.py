@@ -1,8 +1,9 @@
 """The points of the cost-vs-volume chart, computed from a ScenarioResult.
 
 Log-log axes: requests per month across, monthly cost up. An API option is a straight line (cost is
-proportional to volume); a self-hosted option is a staircase that steps up by one replica's cost
-at every multiple of `requests_per_replica`. Crossovers are marked, and so is the user's volume.
+proportional to volume); a self-hosted option is a staircase that steps up by one billing unit's
+cost (an instance, or a replica's GPUs when sold per GPU) where the units it runs fill up: every
+k·Q requests, offset by the spares' r·Q (app/core/self_hosted.py). Crossovers are marked, and so is the user's volume.
 The Vega-Lite specs (app/render/chart_spec.py) and the CSV export draw from these series.
 """
 
@@ -19,7 +20,7 @@ from app.scenario.evaluate import ApiResult, ScenarioResult, cost_curve, option_
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies, and dark enough
 # for lines on white (the yellow is left out for contrast).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-# Beyond this many replica steps across the plot, steps closer than a couple of pixels are drawn
+# Beyond this many unit steps across the plot, steps closer than a couple of pixels are drawn
 # as a line sampled every STEP_SAMPLE_PX pixels (the staircase is invisible at that density).
 MIN_STEP_PX = 2.0
 STEP_SAMPLE_PX = 2.0
@@ -69,20 +70,18 @@ def _ranges(result: ScenarioResult) -> tuple[float, float]:
 def _staircase(curve: ReplicaStepCost, low: float, high: float, x_pixel: float) -> list[tuple[float, float]]:
     """Corners of the step function on [low, high]; where steps crowd closer than MIN_STEP_PX the
     curve is sampled instead. `x_pixel` is the plot's pixels per decade."""
-    q = curve.requests_per_replica
     points = [(low, curve.cost(low))]
-    replicas = curve.replicas_for_load(low)
-    while replicas * q < high:
-        boundary = replicas * q
-        step_px = x_pixel * math.log10((replicas + 1) / replicas)
+    units = curve.units(low)
+    while (boundary := curve.volume_carried_by_units(units)) < high:
+        step_px = x_pixel * math.log10(curve.volume_carried_by_units(units + 1) / boundary)
         if step_px < MIN_STEP_PX:
             break
-        before = curve.cost(boundary)
-        after = curve.fixed_monthly + curve.per_replica_monthly * (replicas + 1 + curve.redundancy)
+        before = curve.cost_at_units(units)
+        after = curve.cost_at_units(units + 1)
         points += [(boundary, before), (boundary, after)]
-        replicas += 1
+        units += 1
     start = max(points[-1][0], low)
-    if replicas * q < high:
+    if curve.volume_carried_by_units(units) < high:
         decades = math.log10(high / start)
         samples = max(1, math.ceil(decades * x_pixel / STEP_SAMPLE_PX))
         for i in range(1, samples + 1):

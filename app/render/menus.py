@@ -161,6 +161,16 @@ def catalog_choices(catalog: Catalog) -> dict[str, Any]:
         "rental": grouped_menu([(gpu_names.get(gpu, gpu), gpu, offers) for gpu, offers in rental.items()]),
         "purchase": purchase,
         "precisions": select_menu(Choice(p, p) for p in ("bf16", "fp16", "fp8", "int8", "fp4", "int4", "fp32")),
+        "serving_precisions": select_menu(
+            Choice(p, "auto (as served)" if p == "auto" else p)
+            for p in ("auto", "bf16", "fp16", "fp8", "int8", "fp4", "int4", "fp32")
+        ),
+        "latency_targets": select_menu(
+            (
+                Choice("interactive", "Interactive (chat: a speed and a first-token limit)"),
+                Choice("offline", "Offline / batch: no target"),
+            )
+        ),
         "engines": select_menu(Choice(e, ENGINE_LABELS.get(e, e)) for e in ENGINES),
         "terms": select_menu(Choice(t, TERM_LABELS[t]) for t in RENTAL_TERMS),
         "times_of_day": select_menu(Choice(t, label) for t, label in TIME_OF_DAY_LABELS.items()),

@@ -148,11 +148,18 @@ def table_rows(result: ScenarioResult) -> list[TableRow]:
         else:
             resolved = option.resolved
             gpus = option.replicas * resolved.option.gpu_count
+            replicas = f"{plural(option.replicas, 'replica')} × {plural(resolved.option.gpu_count, 'GPU')}"
+            replicas += f" = {plural(gpus, 'GPU')}"
+            if option.gpus_per_instance > 1:
+                # Issue 14: billed by the instance; its idle GPUs are paid for too.
+                replicas += (
+                    f" on {plural(option.instances, 'instance')} of {option.gpus_per_instance}"
+                    f" ({plural(option.idle_gpus, 'GPU')} idle)"
+                )
             rows.append(
                 TableRow(
                     kind="self-hosted",
-                    replicas=f"{plural(option.replicas, 'replica')} × {plural(resolved.option.gpu_count, 'GPU')}"
-                    f" = {plural(gpus, 'GPU')}",
+                    replicas=replicas,
                     capacity=f"{volume(option.requests_per_replica)} req/month per replica "
                     f"({number(resolved.output_tokens_per_second)} tok/s)",
                     capacity_note=_band(option),

@@ -13,6 +13,7 @@ from app.core.units import TOKENS_PER_MTOK
 from app.core.workload import Workload
 from app.render.sentences import pair_explanation
 from app.scenario.evaluate import ApiResult, PairResult, ScenarioResult, SelfHostedResult, option_name
+from app.scenario.inputs import SLOW_TOKENS_PER_SECOND_PER_USER
 
 # ---------------------------------------------------------------------------------------------
 # JSON rendering of a result (the API's response body and the page's JSON twin)
@@ -80,6 +81,7 @@ def _api_json(option: ApiResult) -> dict[str, Any]:
     return {
         "provider": prices.provider or None,
         "model": prices.model or None,
+        "origin": option.origin,
         **status_json(status),
         "prices": {
             "standard": _flat(prices.standard),
@@ -102,11 +104,14 @@ def _api_json(option: ApiResult) -> dict[str, Any]:
             "as_of": prices.as_of,
         },
         "negotiated_discount": option.resolved.option.negotiated_discount,
+        "reasoning_tokens": option.resolved.option.reasoning_tokens,
+        "reasons_by_default": option.resolved.reasons,
         "per_request_breakdown": {
             "uncached_input": breakdown.uncached_input,
             "cached_input": breakdown.cached_input,
             "cache_write": breakdown.cache_write,
             "output": breakdown.output,
+            "reasoning_output": breakdown.reasoning_output,
             "discount": -breakdown.discount or 0.0,
             "tier": breakdown.tier,
             "batch_share": breakdown.batch_share,
@@ -130,6 +135,19 @@ def estimate_json(estimate: ThroughputEstimate) -> dict[str, Any]:
     return data
 
 
+def _sized_at(estimate: ThroughputEstimate | None) -> dict[str, Any] | None:
+    """The latency each user gets at the batch the replica is sized for (None for a measured capacity)."""
+    if estimate is None:
+        return None
+    per_user = 1 / estimate.time_per_output_token_seconds
+    return {
+        "concurrency": estimate.concurrency,
+        "output_tokens_per_second_per_user": per_user,
+        "time_to_first_token_seconds": estimate.time_to_first_token_seconds,
+        "slow": per_user < SLOW_TOKENS_PER_SECOND_PER_USER,
+    }
+
+
 def _self_hosted_json(result: SelfHostedResult) -> dict[str, Any]:
     resolved = result.resolved
     option = resolved.option
@@ -140,12 +158,18 @@ def _self_hosted_json(result: SelfHostedResult) -> dict[str, Any]:
         "gpu": resolved.gpu.id if resolved.gpu else None,
         "gpu_count": option.gpu_count,
         "precision": resolved.precision,
+        "precision_reason": resolved.precision_reason,
         "engine": resolved.engine,
+        "reasoning_tokens": resolved.reasoning_tokens,
+        "sized_at": _sized_at(resolved.estimate if option.capacity_source == "estimated" else None),
         "replicas": result.replicas,
         "gpus": result.replicas * option.gpu_count,
+        "gpus_per_instance": result.gpus_per_instance,
+        "instances": result.instances,
+        "idle_gpus": result.idle_gpus,
         "replica_monthly_cost": option.replica_monthly_cost,
         "fixed_monthly_cost": option.fixed_monthly_cost,
-        "marginal_cost_per_request": option.replica_monthly_cost / result.requests_per_replica,
+        "marginal_cost_per_request": result.curve.marginal_cost_per_request,
         "capacity": {
             "source": option.capacity_source,
             "output_tokens_per_second": resolved.output_tokens_per_second,

@@ -170,6 +170,9 @@ def _self_hosted_work(result: SelfHostedResult, spec: SelfHostedOptionIn, w: Wor
             f"{result.replicas:,}",
         )
     )
+    sold_as_instances = option.gpus_per_instance > 1
+    if sold_as_instances:
+        lines.append(_instances_line(result))
     pricing = option.pricing
     per_gpu = pricing.monthly_cost_per_gpu()
     if isinstance(pricing, RentPricing):
@@ -199,27 +202,63 @@ def _self_hosted_work(result: SelfHostedResult, spec: SelfHostedOptionIn, w: Wor
             money(fixed),
         )
     )
-    lines.append(
-        WorkLine(
-            "Monthly cost",
-            f"{plural(result.replicas, 'replica')} × {money(option.replica_monthly_cost)} + {money(fixed)}",
-            money(result.monthly_cost),
+    if sold_as_instances:
+        lines.append(
+            WorkLine(
+                "Monthly cost",
+                f"{plural(result.instances, 'instance')} × {plural(option.gpus_per_instance, 'GPU')} × "
+                f"{money(per_gpu)} + {money(fixed)}",
+                money(result.monthly_cost),
+            )
         )
-    )
-    lines.append(
-        WorkLine(
-            "Marginal cost per request",
-            f"{money(option.replica_monthly_cost)} ÷ {number(q)} requests per replica",
-            money(option.replica_monthly_cost / q),
+        lines.append(
+            WorkLine(
+                "Marginal cost per request",
+                f"{money(option.unit_monthly_cost)} per {plural(option.instances_per_unit, 'instance')} ÷ "
+                f"({plural(option.replicas_per_unit, 'replica')} × {number(q)} requests per replica)",
+                money(result.curve.marginal_cost_per_request),
+            )
         )
-    )
+    else:
+        lines.append(
+            WorkLine(
+                "Monthly cost",
+                f"{plural(result.replicas, 'replica')} × {money(option.replica_monthly_cost)} + {money(fixed)}",
+                money(result.monthly_cost),
+            )
+        )
+        lines.append(
+            WorkLine(
+                "Marginal cost per request",
+                f"{money(option.replica_monthly_cost)} ÷ {number(q)} requests per replica",
+                money(option.replica_monthly_cost / q),
+            )
+        )
     notes = list(estimate.notes) if estimate is not None and option.capacity_source == "estimated" else []
     if spec.gpu_count in (None, "auto"):
         notes.insert(0, f"GPUs per replica: {option.gpu_count}, the smallest count that holds the model.")
     caveat = price_caveat(resolved)
     if caveat:
         notes.insert(0, caveat)
+    if option.spans_instances_note:
+        notes.append(option.spans_instances_note[0].upper() + option.spans_instances_note[1:] + ".")
     return OptionWork(option.name, "self_hosted", lines, notes)
+
+
+def _instances_line(result: SelfHostedResult) -> WorkLine:
+    """Issue 14: the offer sells whole instances of I GPUs; replicas are packed onto them."""
+    option = result.resolved.option
+    n, size = result.replicas, option.gpus_per_instance
+    if option.spans_instances:
+        how = f"{plural(n, 'replica')} × {option.instances_per_unit} instances each"
+    else:
+        how = f"⌈{plural(n, 'replica')} ÷ {option.replicas_per_unit} per instance⌉"
+    return WorkLine(
+        "Instances",
+        f"{how} = {plural(result.instances, 'instance')} of {plural(size, 'GPU')}, "
+        f"{plural(result.idle_gpus, 'GPU')} idle",
+        f"{result.instances:,}",
+    )
 
 
 def _buy_lines(p: BuyPricing) -> list[WorkLine]:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from app.catalog.api_prices import resolve_api_prices, snapshot_age
 from app.catalog.efficiencies import efficiencies_for
@@ -25,6 +25,7 @@ from app.core.errors import DomainError
 from app.core.self_hosted import RentPricing, ReplicaStepCost
 from app.core.specs import Catalog
 from app.core.workload import Workload
+from app.scenario.hosted import HOSTED_LIMIT, is_hosted, with_hosted_alternatives
 from app.scenario.inputs import ApiOptionIn, ScenarioIn, SelfHostedOptionIn
 from app.scenario.resolve import ResolvedApi, ResolvedSelfHosted, _with_field_prefix, resolve_api, resolve_self_hosted
 
@@ -37,6 +38,8 @@ class ApiResult:
     resolved: ResolvedApi
     breakdown: ApiCostBreakdown
     monthly_cost: float
+    # "hosted": a hosted offer of a self-hosted option's open model (app.scenario.hosted), else "user".
+    origin: Literal["user", "hosted"] = "user"
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,29 @@ class SelfHostedResult:
     def requests_per_replica(self) -> float:
         return self.curve.requests_per_replica
 
+    @property
+    def gpus_per_instance(self) -> int:
+        return self.resolved.option.gpus_per_instance
+
+    @property
+    def instances(self) -> int:
+        """Whole instances billed at the user's volume (issue 14: the offer's instance is the billing unit)."""
+        return self.resolved.option.instances_at_replicas(self.replicas)
+
+    @property
+    def idle_gpus(self) -> int:
+        """GPUs of those instances that no replica uses, paid for all the same."""
+        return self.resolved.option.idle_gpus_at_replicas(self.replicas)
+
 
 @dataclass(frozen=True)
 class PairResult:
     api: str
     self_hosted: str
     solution: PairBreakeven
-    # One replica's figures, which the break-even sentence (app/render/sentences.py) cites.
+    # One replica's figures, which the break-even sentence (app/render/sentences.py) cites; the cost is
+    # the replica's share of its billing unit (an instance's idle GPUs included), so that it ÷ Q is
+    # the marginal cost per request the solver compares.
     replica_monthly_cost: float
     requests_per_replica: float
 
@@ -70,6 +89,11 @@ class ScenarioResult:
     envelope: list[EnvelopeSegment]
     envelope_up_to: float
     notes: list[str] = field(default_factory=list)
+    # The scenario as evaluated: the one given, with its hosted alternatives added when it asked for them
+    # (app.scenario.hosted); `options` follow its order. What snapshot_for and a saved scenario keep. Not
+    # compared: two results are equal when their figures are (a pair rebuilt from a larger scenario's
+    # result, app.scenario.beyond.headline_evaluated, equals the pair evaluated alone).
+    evaluated_scenario: ScenarioIn | None = field(default=None, compare=False)
 
     def name_of(self, index: int) -> str:
         result = self.options[index]
@@ -93,8 +117,14 @@ def evaluate(
     `sources` (e.g. a saved scenario's frozen snapshot, whose catalog then replaces `catalog`)."""
     if sources is None:
         sources = Sources(catalog, resolve_api_prices, efficiencies_for, "live")
-    if len(scenario.options) > max_options:
+    # The limit is on the user's options; hosted alternatives have their own (HOSTED_LIMIT).
+    hosted_count = sum(1 for spec in scenario.options if is_hosted(spec))
+    if len(scenario.options) - hosted_count > max_options:
         raise DomainError(f"at most {max_options} options per scenario", field=("options",))
+    if hosted_count > HOSTED_LIMIT:
+        raise DomainError(f"at most {HOSTED_LIMIT} options of origin 'hosted' per scenario", field=("options",))
+    if scenario.hosted_alternatives:
+        scenario = with_hosted_alternatives(scenario, sources)
     seen: set[str] = set()
     for index, spec in enumerate(scenario.options):
         if spec.name in seen:
@@ -138,6 +168,7 @@ def evaluate(
         envelope=envelope,
         envelope_up_to=covered,
         notes=notes,
+        evaluated_scenario=scenario,
     )
 
 
@@ -145,9 +176,9 @@ def _evaluate_option(
     spec: ApiOptionIn | SelfHostedOptionIn, workload: Workload, sources: Sources
 ) -> ApiResult | SelfHostedResult:
     if isinstance(spec, ApiOptionIn):
-        resolved_api = resolve_api(spec, sources.api_prices)
+        resolved_api = resolve_api(spec, sources.api_prices, workload.reasoning_tokens)
         breakdown = resolved_api.option.cost_breakdown(workload)
-        return ApiResult(resolved_api, breakdown, breakdown.per_request * workload.requests_per_month)
+        return ApiResult(resolved_api, breakdown, breakdown.per_request * workload.requests_per_month, spec.origin)
     resolved = resolve_self_hosted(spec, workload, sources.catalog, sources.efficiencies)
     curve = resolved.option.cost_curve(workload.peak_to_average)
     volume = workload.requests_per_month
@@ -161,13 +192,16 @@ def _pair(api: ApiResult, sh: SelfHostedResult) -> PairResult:
         api=option_name(api),
         self_hosted=option_name(sh),
         solution=solution,
-        replica_monthly_cost=curve.per_replica_monthly,
+        replica_monthly_cost=curve.unit_cost_per_replica,
         requests_per_replica=curve.requests_per_replica,
     )
 
 
 def snapshot_for(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> dict[str, Any]:
-    """The live figures `result` used, to evaluate `scenario` identically later (see app.catalog.sources)."""
+    """The live figures `result` used, to evaluate `scenario` identically later (see app.catalog.sources).
+    API prices are taken for the options as evaluated (`result.evaluated_scenario`: hosted alternatives
+    included), so save that scenario beside this snapshot."""
+    scenario = result.evaluated_scenario or scenario
     gpus: set[str] = set()
     models: set[str] = set()
     rentals: set[str] = set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from app.catalog.api_prices import resolve_api_prices
 from app.catalog.sources import Sources
 from app.core import factors as factors_core
 from app.core import hybrid as hybrid_core
@@ -111,10 +112,11 @@ def _overflow(
         profile=profile,
         api_cost_per_request=pair.api.breakdown.per_request,
         replica_requests_per_second=sh.replica_requests_per_second * sh.target_utilization,
-        per_replica_monthly=sh.replica_monthly_cost,
+        per_unit_monthly=sh.unit_monthly_cost,
         fixed_monthly=sh.fixed_monthly_cost,
         min_replicas=sh.min_replicas,
         redundancy=sh.redundancy,
+        replicas_per_unit=sh.replicas_per_unit,
     )
     solved = hybrid_core.solve_overflow(inputs)
     best = solved.best
@@ -199,7 +201,8 @@ def _routed(body: HybridIn, option: HybridRoutedIn, catalog: Catalog, sources: S
     with fields_renamed({("workload",): ("option", "api_mix")}):
         hard = _side_workload(base, option.api_mix, volume)
     with fields_renamed({(): ("option", "api")}):
-        api = (resolve_api(option.api, sources.api_prices) if sources else resolve_api(option.api)).option
+        api_prices = sources.api_prices if sources else resolve_api_prices
+        api = resolve_api(option.api, api_prices, base.reasoning_tokens).option
     with fields_renamed({(): ("option", "self_hosted")}):
         resolved = resolve_self_hosted_with(option.self_hosted, routine, catalog, sources)
     curve = resolved.option.cost_curve(base.peak_to_average)

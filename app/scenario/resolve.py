@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from app.catalog.api_prices import resolve_api_prices
+from app.catalog.api_prices import api_model_reasons, resolve_api_prices
 from app.catalog.efficiencies import efficiencies_for
 from app.catalog.loader import (
     cost_parameter,
@@ -29,12 +29,12 @@ from app.core.api_cost import (
     with_time_of_day,
 )
 from app.core.efficiencies import Efficiencies, Engine
-from app.core.errors import DomainError
+from app.core.errors import DoesNotFit, DomainError
 from app.core.memory import smallest_fitting_gpu_count
 from app.core.self_hosted import BuyPricing, Pricing, RentPricing, SelfHostedOption
 from app.core.specs import Catalog, GpuSpec, ModelArchitecture, PurchaseOffer, RentalOffer
 from app.core.throughput import ServingSetup, ThroughputEstimate, estimate_throughput
-from app.core.units import Precision
+from app.core.units import BYTES_PER_ELEMENT, Precision
 from app.core.workload import Workload
 from app.scenario.inputs import ApiOptionIn, BuyIn, GpuSpecIn, RentIn, SelfHostedOptionIn
 
@@ -46,6 +46,8 @@ from app.scenario.inputs import ApiOptionIn, BuyIn, GpuSpecIn, RentIn, SelfHoste
 class ResolvedApi:
     option: ApiOption
     model: str | None
+    # The catalog says the model spends hidden reasoning tokens unasked (GPT-5, o3, deepseek-reasoner).
+    reasons: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class ResolvedSelfHosted:
     price_confidence: str | None = None
     price_note: str = ""
     price_caveat: str | None = None
+    # Why the replica runs at `precision`: "chosen" when the user picked it, else the default's rule.
+    precision_reason: str = "chosen"
+    # Hidden reasoning tokens each request generates on top of its visible output.
+    reasoning_tokens: float = 0.0
 
 
 def _with_field_prefix(error: DomainError, prefix: tuple[str | int, ...]) -> DomainError:
@@ -70,9 +76,30 @@ def _with_field_prefix(error: DomainError, prefix: tuple[str | int, ...]) -> Dom
     return error
 
 
+# Models that can reason but do not unless a request asks: Anthropic's extended thinking is off until
+# a request sets `thinking` (docs.anthropic.com, "Building with extended thinking"), and Gemini 2.5
+# Flash-Lite thinks only with a thinking budget set (ai.google.dev, "Gemini thinking"). LiteLLM's
+# `supports_reasoning` flags both as able to, so they are taken out of "reasons by default" here.
+_THINKING_OPT_IN_PROVIDERS = frozenset({"anthropic"})
+_THINKING_OPT_IN_MODEL_PARTS = ("flash-lite",)
+
+
+def reasons_by_default(model: str | None, provider: str | None) -> bool:
+    """Whether an API model spends hidden reasoning tokens on a request that does not ask it to."""
+    if not model or (provider or "") in _THINKING_OPT_IN_PROVIDERS:
+        return False
+    if any(part in model.lower() for part in _THINKING_OPT_IN_MODEL_PARTS):
+        return False
+    return api_model_reasons(model, provider)
+
+
 def resolve_api(
-    spec: ApiOptionIn, api_prices: Callable[[str, str | None], ApiPrices] = resolve_api_prices
+    spec: ApiOptionIn,
+    api_prices: Callable[[str, str | None], ApiPrices] = resolve_api_prices,
+    workload_reasoning_tokens: float = 0.0,
 ) -> ResolvedApi:
+    """The option with its prices; `workload_reasoning_tokens` is billed as output when the model
+    reasons by default (or the option's own `reasoning_tokens` when given)."""
     overrides = PriceOverrides(
         input_per_mtok=spec.input_per_mtok,
         output_per_mtok=spec.output_per_mtok,
@@ -96,7 +123,12 @@ def resolve_api(
         )
     prices = apply_overrides(base, overrides)
     prices = replace(prices, source=_api_source(spec, prices, overrides))
-    return ResolvedApi(ApiOption(spec.name, prices, spec.negotiated_discount), spec.model)
+    reasons = reasons_by_default(spec.model, spec.provider or prices.provider)
+    reasoning = spec.reasoning_tokens
+    if reasoning is None:
+        reasoning = workload_reasoning_tokens if reasons else 0.0
+    option = ApiOption(spec.name, prices, spec.negotiated_discount, reasoning_tokens=reasoning)
+    return ResolvedApi(option, spec.model, reasons)
 
 
 def _api_source(spec: ApiOptionIn, prices: ApiPrices, overrides: PriceOverrides) -> str:
@@ -125,6 +157,20 @@ def _rent_pricing(spec: RentIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[
         )
     source = offer.source if spec.per_gpu_hour is None else "entered by the user"
     return RentPricing(price, spec.term, offer.id, source, offer.as_of), offer.gpu
+
+
+def _gpus_per_instance(spec: RentIn | BuyIn, catalog: Catalog) -> int:
+    """The billing unit (issue 14): the user's figure, else the offer's instance (a rental's
+    gpus_per_instance; a bought server's or rack's gpu_count, 1 for a GPU card), else 1 (a price typed
+    without an offer is per GPU, any count)."""
+    if spec.gpus_per_instance is not None:
+        return spec.gpus_per_instance
+    if spec.offer is None:
+        return 1
+    if isinstance(spec, RentIn):
+        return get_rental_offer(catalog, spec.offer, field=("pricing", "offer")).gpus_per_instance
+    offer = get_purchase_offer(catalog, spec.offer, field=("pricing", "offer"))
+    return 1 if offer.category == "gpu_card" else offer.gpu_count
 
 
 def _buy_pricing(spec: BuyIn, catalog: Catalog, gpu: GpuSpec | None) -> tuple[BuyPricing, str | None]:
@@ -218,26 +264,38 @@ def resolve_self_hosted(
         gpu = get_gpu(catalog, offer_gpu)
     estimate: ThroughputEstimate | None = None
     gpu_count = spec.gpu_count if isinstance(spec.gpu_count, int) else 1
+    precision = serving_precision(spec.precision, model, gpu)
+    reasoning_tokens = spec.reasoning_tokens
+    if reasoning_tokens is None:
+        reasoning_tokens = workload.reasoning_tokens if model is not None and model.reasoning else 0.0
     if model is not None and gpu is not None:
-        setup = serving_setup(
-            model,
-            gpu,
-            spec.gpu_count,
-            spec.precision,
-            spec.kv_cache_precision,
-            spec.engine,
-            max(1, round(workload.input_tokens)),
-            max(1, round(workload.output_tokens)),
-            spec.concurrency,
-            workload.min_output_tokens_per_second_per_user,
-            workload.max_time_to_first_token_seconds,
-        )
-        gpu_count = setup.gpu_count
         try:
-            estimate = estimate_replica_throughput(setup, efficiencies)
+            setup = serving_setup(
+                model,
+                gpu,
+                spec.gpu_count,
+                precision.precision,
+                spec.kv_cache_precision,
+                spec.engine,
+                max(1, round(workload.input_tokens)),
+                max(1, round(workload.output_tokens)),
+                spec.concurrency,
+                workload.min_output_tokens_per_second_per_user,
+                workload.max_time_to_first_token_seconds,
+                round(reasoning_tokens),
+                workload.self_hosted_prefix_cache_hit_rate,
+            )
+        except DoesNotFit as error:
+            raise _with_what_fits(error, model, gpu, precision.precision, workload, catalog) from None
+        try:
+            setup, estimate = _estimate_meeting_target(setup, spec.gpu_count, efficiencies)
+        except DoesNotFit as error:
+            if spec.output_tokens_per_second is None:
+                raise _with_what_fits(error, model, gpu, precision.precision, workload, catalog) from None
         except DomainError:
             if spec.output_tokens_per_second is None:
                 raise
+        gpu_count = setup.gpu_count
     if spec.output_tokens_per_second is not None:
         output_tps = spec.output_tokens_per_second
         source: Literal["measured", "estimated"] = "measured"
@@ -253,7 +311,8 @@ def resolve_self_hosted(
         name=spec.name,
         gpu_count=gpu_count,
         pricing=pricing,
-        replica_requests_per_second=output_tps / workload.output_tokens,
+        # A replica generates the hidden reasoning tokens too (a measured tok/s counts them alike).
+        replica_requests_per_second=output_tps / (workload.output_tokens + reasoning_tokens),
         capacity_source=source,
         target_utilization=spec.target_utilization,
         min_replicas=spec.min_replicas,
@@ -261,16 +320,19 @@ def resolve_self_hosted(
         ops_fte=spec.ops_fte,
         ops_usd_per_fte_year=ops_cost,
         platform_usd_per_month=spec.platform_usd_per_month,
+        gpus_per_instance=_gpus_per_instance(spec.pricing, catalog),
     )
     return ResolvedSelfHosted(
         option=option,
         model=model,
         gpu=gpu,
-        precision=spec.precision,
+        precision=precision.precision,
         engine=spec.engine,
         output_tokens_per_second=output_tps,
         estimate=estimate,
         pricing_label=_pricing_label(pricing),
+        precision_reason=precision.reason,
+        reasoning_tokens=reasoning_tokens,
         **_price_trust(pricing, catalog),
     )
 
@@ -289,6 +351,134 @@ def _price_trust(pricing: Pricing, catalog: Catalog) -> dict[str, Any]:
     return {"price_confidence": offer.confidence, "price_note": offer.notes, "price_caveat": caveat}
 
 
+@dataclass(frozen=True)
+class PrecisionChoice:
+    precision: Precision
+    reason: str  # "chosen", or the default's rule in a sentence the results print
+
+
+# Dense models ship in bf16 but are served in FP8 wherever the GPU has FP8 tensor cores (Ada,
+# Hopper, Blackwell, MI300): half the weight memory and bandwidth, and published FP8 checkpoints
+# (W8A8, dynamic per-token activation scales) recover over 99% of bf16 accuracy on the Open LLM
+# Leaderboard tasks (vLLM docs, "FP8 W8A8": https://docs.vllm.ai/en/latest/features/quantization/fp8.html;
+# Red Hat AI's *-FP8-dynamic model cards). Models that ship lower (DeepSeek-V3/R1 in FP8, gpt-oss in
+# MXFP4) are served as shipped.
+def serving_precision(
+    requested: Precision | Literal["auto"], model: ModelArchitecture | None, gpu: GpuSpec | None
+) -> PrecisionChoice:
+    """The weight precision a replica runs at: the user's, or how the model is usually served."""
+    if requested != "auto":
+        return PrecisionChoice(requested, "chosen")
+    native: Precision = model.native_precision if model is not None else "bf16"
+    if model is not None and native not in ("bf16", "fp16", "fp32"):
+        reason = f"{native}: {model.name} ships its weights in {native}, and is served as shipped"
+        return PrecisionChoice(native, reason)
+    if gpu is not None and gpu.dense_tflops.get("fp8", 0.0) > 0:
+        return PrecisionChoice(
+            "fp8",
+            f"fp8: {gpu.name} has FP8 tensor cores, and FP8 checkpoints of dense models keep over 99% of bf16 "
+            "accuracy at half the memory (vLLM FP8 W8A8 docs)",
+        )
+    where = f"{gpu.name} has no FP8 tensor cores" if gpu is not None else "no GPU to serve on"
+    return PrecisionChoice(native, f"{native}: the model's own precision ({where})")
+
+
+# Lower weight precisions to suggest when a model does not fit, in the order engines support them.
+_SMALLER_PRECISIONS: tuple[Precision, ...] = ("fp8", "fp4", "int4")
+
+
+def _with_what_fits(
+    error: DoesNotFit,
+    model: ModelArchitecture,
+    gpu: GpuSpec,
+    precision: Precision,
+    workload: Workload,
+    catalog: Catalog,
+) -> DoesNotFit:
+    """The error, plus what would fit: a lower precision on this GPU, or this precision on bigger GPUs."""
+    input_tokens = max(1, round(workload.input_tokens))
+    output_tokens = max(1, round(workload.output_tokens + workload.reasoning_tokens))
+
+    def fitting_count(candidate_gpu: GpuSpec, candidate_precision: Precision) -> int | None:
+        try:
+            kv = default_kv_precision(candidate_precision)
+            return smallest_fitting_gpu_count(
+                model, candidate_gpu, candidate_precision, kv, input_tokens, output_tokens
+            )
+        except DomainError:
+            return None
+
+    fits: list[str] = []
+    bytes_now = BYTES_PER_ELEMENT[precision]
+    for lower in _SMALLER_PRECISIONS:
+        if BYTES_PER_ELEMENT[lower] < bytes_now and (count := fitting_count(gpu, lower)) is not None:
+            fits.append(f"{lower} on {count} × {gpu.id}")
+            break
+    bigger = sorted(
+        (g for g in catalog.gpus.values() if g.memory_gib > gpu.memory_gib),
+        key=lambda g: (g.memory_gib, g.id),
+    )
+    for candidate in bigger:
+        if (count := fitting_count(candidate, precision)) is not None:
+            fits.append(f"{precision} on {count} × {candidate.id}")
+        if len(fits) >= 3:
+            break
+    if not fits:
+        return error
+    return DoesNotFit(
+        required_gib=error.required_gib,
+        available_gib=error.available_gib,
+        detail=f"{error.message}; what would fit: {'; '.join(fits)}",
+        field=error.field,
+    )
+
+
+# The errors the estimator raises when a replica cannot meet the workload's latency target.
+_LATENCY_FIELDS = frozenset({"min_output_tokens_per_second_per_user", "max_time_to_first_token_seconds"})
+
+
+def _misses_latency_target(error: DomainError) -> bool:
+    return bool(error.field) and error.field[-1] in _LATENCY_FIELDS
+
+
+def _estimate_meeting_target(
+    setup: ServingSetup,
+    requested_count: int | Literal["auto"] | None,
+    efficiencies: Callable[[Engine], Efficiencies],
+) -> tuple[ServingSetup, ThroughputEstimate]:
+    """The estimate at the setup's GPU count; when the count is the default ("auto") and even one user
+    cannot get the latency target there, the smallest larger tensor-parallel count that meets it
+    (tensor parallelism splits each step's weight reads, so per-user speed rises with the count)."""
+    try:
+        return setup, estimate_replica_throughput(setup, efficiencies)
+    except DomainError as error:
+        if isinstance(requested_count, int) or not _misses_latency_target(error):
+            raise
+        first_error = error
+    count = setup.gpu_count * 2
+    while count <= max(setup.gpu.max_gpus_per_node, 1):
+        if setup.model.num_attention_heads % count == 0:
+            wider = replace(setup, gpu_count=count)
+            try:
+                estimate = estimate_replica_throughput(wider, efficiencies)
+            except DomainError as error:
+                if not _misses_latency_target(error):
+                    raise first_error from None
+            else:
+                note = (
+                    f"{count} GPUs per replica: the smallest count that meets the latency target "
+                    f"({setup.gpu_count} holds the model, but {first_error.message})"
+                )
+                return wider, replace(estimate, notes=(*estimate.notes, note))
+        count *= 2
+    raise DomainError(
+        f"{first_error.message}, and no tensor-parallel count up to {setup.gpu.max_gpus_per_node} × "
+        f"{setup.gpu.id} meets it: choose a faster GPU or a lower precision, relax the target, or choose the "
+        "offline latency target for batch work",
+        field=first_error.field,
+    )
+
+
 def serving_setup(
     model: ModelArchitecture,
     gpu: GpuSpec,
@@ -301,12 +491,17 @@ def serving_setup(
     concurrency: int | None = None,
     min_output_tokens_per_second_per_user: float | None = None,
     max_time_to_first_token_seconds: float | None = None,
+    reasoning_tokens: int = 0,
+    prefix_cache_hit_rate: float = 0.0,
 ) -> ServingSetup:
     """A replica's serving setup, with the defaults filled in: KV precision from the weights', and
-    a missing or "auto" GPU count as the smallest power of two that fits the model."""
+    a missing or "auto" GPU count as the smallest power of two that fits the model (with room for
+    one request's whole context: input, reasoning and output)."""
     kv_precision = kv_cache_precision or default_kv_precision(precision)
     if not isinstance(gpu_count, int):
-        gpu_count = smallest_fitting_gpu_count(model, gpu, precision, kv_precision, input_tokens, output_tokens)
+        gpu_count = smallest_fitting_gpu_count(
+            model, gpu, precision, kv_precision, input_tokens, output_tokens + reasoning_tokens
+        )
     return ServingSetup(
         model=model,
         gpu=gpu,
@@ -319,6 +514,8 @@ def serving_setup(
         concurrency=concurrency,
         min_output_tokens_per_second_per_user=min_output_tokens_per_second_per_user,
         max_time_to_first_token_seconds=max_time_to_first_token_seconds,
+        reasoning_tokens=reasoning_tokens,
+        prefix_cache_hit_rate=prefix_cache_hit_rate,
     )
 
 

@@ -48,13 +48,14 @@ def evaluate_uncertainty(
     curve = option.cost_curve(workload.peak_to_average)
     params = uncertainty_core.BreakevenParams(
         api_cost_per_request=pair.api.breakdown.per_request,
-        replica_monthly=curve.per_replica_monthly,
+        replica_monthly=curve.per_unit_monthly,
         requests_per_replica=curve.requests_per_replica,
         fixed_monthly=curve.fixed_monthly,
         min_replicas=curve.min_replicas,
         redundancy=curve.redundancy,
         utilization=option.target_utilization,
         peak_to_average=workload.peak_to_average,
+        replicas_per_unit=curve.replicas_per_unit,
     )
     estimate = pair.self_hosted.resolved.estimate
     if option.capacity_source == "estimated" and estimate is not None:

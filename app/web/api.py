@@ -19,7 +19,7 @@ from app.core.units import Precision
 from app.render.result_json import estimate_json, result_to_json
 from app.scenario.evaluate import evaluate
 from app.scenario.inputs import GpuSpecIn, ModelArchitectureIn, ScenarioIn, StrictInput
-from app.scenario.resolve import estimate_replica_throughput, resolve_gpu, serving_setup
+from app.scenario.resolve import estimate_replica_throughput, resolve_gpu, serving_precision, serving_setup
 from app.web.api_catalog_schemas import (
     API_MODELS_RESPONSE_EXAMPLE,
     GPUS_RESPONSE_EXAMPLE,
@@ -72,7 +72,9 @@ class ThroughputIn(StrictInput):
     gpu_count: int | Literal["auto"] | None = Field(
         1, description="Tensor-parallel GPUs; null/'auto' = fewest that fit."
     )
-    precision: Precision = "bf16"
+    precision: Precision | Literal["auto"] = Field(
+        "auto", description="Weight precision; 'auto' = how the model is served (see the break-even's options)."
+    )
     kv_cache_precision: Precision | None = None
     engine: Engine = "vllm"
     input_tokens: int = Field(..., ge=1, le=10_000_000)
@@ -131,11 +133,12 @@ def estimate_throughput_endpoint(
     model = get_model(catalog, body.model, field=("model",)) if isinstance(body.model, str) else body.model.to_core()
     gpu = resolve_gpu(body.gpu, catalog)
     assert gpu is not None
+    precision = serving_precision(body.precision, model, gpu)
     setup = serving_setup(
         model,
         gpu,
         body.gpu_count,
-        body.precision,
+        precision.precision,
         body.kv_cache_precision,
         body.engine,
         body.input_tokens,
@@ -150,7 +153,8 @@ def estimate_throughput_endpoint(
             "model": model.id,
             "gpu": gpu.id,
             "gpu_count": setup.gpu_count,
-            "precision": body.precision,
+            "precision": setup.precision,
+            "precision_reason": precision.reason,
             "kv_cache_precision": setup.kv_cache_precision,
             "engine": body.engine,
             "input_tokens": body.input_tokens,

@@ -61,6 +61,9 @@ class ModelArchitectureOut(ResponseBody):
     sliding_window: int
     sliding_window_layers: int
     native_precision: Precision
+    reasoning: bool = Field(
+        description="Thinks before it answers, always or by default: hidden reasoning tokens billed as output."
+    )
     source: str
     as_of: str
     notes: str
@@ -218,6 +221,7 @@ MODELS_RESPONSE_EXAMPLE: dict[str, Any] = {
             "sliding_window": 0,
             "sliding_window_layers": 0,
             "native_precision": "bf16",
+            "reasoning": False,
             "source": "https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct config.json",
             "as_of": "2026-11-24",
             "notes": "GQA 8:1. Same architecture as Llama 3.1 70B (new weights).",

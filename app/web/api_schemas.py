@@ -104,6 +104,14 @@ class ThroughputEstimateOut(ResponseBody):
     kv_concurrency_limit: int
     decode_step_seconds: float
     prefill_seconds_per_request: float
+    prefill_tokens_per_request: float = Field(
+        description="Input tokens each request prefills: those not found in the prefix cache (at least 1)."
+    )
+    cached_prefix_tokens_per_request: float = Field(
+        description="Input tokens each request finds in the replica's prefix cache and skips prefilling."
+    )
+    prefill_flops_per_request: float
+    generated_tokens_per_request: float = Field(description="Visible output + hidden reasoning tokens.")
 
 
 class ThroughputOut(ThroughputEstimateOut):
@@ -113,6 +121,7 @@ class ThroughputOut(ThroughputEstimateOut):
     gpu: str = Field(description="GPU id (catalog id, or the inline spec's).")
     gpu_count: int
     precision: Precision
+    precision_reason: str = Field(description="'chosen', or why the default ('auto') picked this precision.")
     kv_cache_precision: Precision
     engine: Engine
     input_tokens: int
@@ -131,7 +140,11 @@ class WorkloadOut(ResponseBody):
     cache_write_fraction: float
     batchable_fraction: float
     peak_to_average: float
-    min_output_tokens_per_second_per_user: float | None
+    reasoning_tokens: float = Field(description="Hidden reasoning tokens per request, for the models that reason.")
+    prefix_cache_hit_rate: float | None = Field(description="Self-hosted prefix-cache hit rate; null = cached share.")
+    min_output_tokens_per_second_per_user: float | None = Field(
+        description="The latency target replicas were sized for (null: offline, no target)."
+    )
     max_time_to_first_token_seconds: float | None
     tokens_per_request: float
     tokens_per_month: float
@@ -185,6 +198,7 @@ class ApiCostBreakdownOut(ResponseBody):
     cached_input: float
     cache_write: float
     output: float
+    reasoning_output: float = Field(description="Hidden reasoning tokens, billed at the output price.")
     discount: float = Field(description="Negative (or 0): the negotiated discount's share.")
     tier: Literal["standard", "long_context"]
     batch_share: float
@@ -198,12 +212,22 @@ class ApiOptionOut(ResponseBody):
     cost_per_mtok: float
     provider: str | None
     model: str | None
+    origin: Literal["user", "hosted"] = Field(
+        "user",
+        description="'hosted': a hosted per-token offer of a self-hosted option's open model, added by the "
+        "request's hosted_alternatives; 'user': an option the request gave.",
+    )
     retires_on: str | None = Field(description="Retirement date (ISO 8601) per the second source.")
     retired: bool
     successor: str | None
     price_check: PriceCheckOut | None
     prices: ApiPricesOut
     negotiated_discount: float
+    reasoning_tokens: float = Field(description="Hidden reasoning tokens per request billed as output.")
+    reasons_by_default: bool = Field(
+        description="The catalog says this model reasons unasked (LiteLLM's supports_reasoning; Anthropic and "
+        "Flash-Lite think only when asked)."
+    )
     per_request_breakdown: ApiCostBreakdownOut
     notes: list[str]
 
@@ -266,6 +290,13 @@ class BuyPricingOut(PricedGpu):
     monthly_cost_per_gpu_breakdown: BuyBreakdownOut
 
 
+class SizedAtOut(ResponseBody):
+    concurrency: int = Field(description="Sequences in flight per replica at the sized batch.")
+    output_tokens_per_second_per_user: float
+    time_to_first_token_seconds: float
+    slow: bool = Field(description="True below 15 tok/s per user: slower than a chat product streams.")
+
+
 class SelfHostedOptionOut(ResponseBody):
     kind: Literal["self_hosted"]
     name: str
@@ -276,9 +307,20 @@ class SelfHostedOptionOut(ResponseBody):
     gpu: str | None
     gpu_count: int
     precision: Precision
+    precision_reason: str = Field(description="'chosen', or why the default ('auto') picked this precision.")
     engine: Engine
+    reasoning_tokens: float = Field(description="Hidden reasoning tokens each request generates.")
+    sized_at: SizedAtOut | None = Field(
+        description="The per-user speed and time to first token at the batch each replica is sized for "
+        "(null for a measured capacity)."
+    )
     replicas: int
-    gpus: int
+    gpus: int = Field(description="GPUs the replicas use (replicas × gpu_count), spares included.")
+    gpus_per_instance: int = Field(
+        description="GPUs in the unit the offer sells (1 = per GPU): replicas are packed onto whole instances."
+    )
+    instances: int = Field(description="Whole instances billed at the workload's volume.")
+    idle_gpus: int = Field(description="GPUs of those instances that no replica uses, billed all the same.")
     replica_monthly_cost: float
     fixed_monthly_cost: float
     marginal_cost_per_request: float

@@ -427,7 +427,9 @@ def save_scenario(
     result = evaluate(scenario, catalog, settings.max_options)
     snapshot = snapshot_for(scenario, result, catalog)
     snapshot["page_settings"] = [list(pair) for pair in page_settings or []]
-    return store.save(scenario.model_dump(mode="json", exclude_none=True), snapshot)
+    # The scenario as evaluated (hosted alternatives included), whose prices the snapshot froze.
+    evaluated = result.evaluated_scenario or scenario
+    return store.save(evaluated.model_dump(mode="json", exclude_none=True), snapshot)
 
 
 def saved_query(saved: SavedScenario, scenario: ScenarioIn) -> str:

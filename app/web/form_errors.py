@@ -16,6 +16,7 @@ from app.scenario.inputs import (
     CAPACITY_SOURCE_REQUIRED,
     EXACTLY_ONE_VOLUME,
     MODEL_OR_PRICES_REQUIRED,
+    OFFLINE_HAS_NO_LATENCY_TARGET,
     RENT_PRICE_REQUIRED,
 )
 from app.web.form_fields import ALL_FIELDS, ROW_KEY, FieldSpec
@@ -56,6 +57,12 @@ CROSS_FIELD_RULES: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
     RENT_PRICE_REQUIRED: lambda doc: ("per_gpu_hour", "pick a rental offer or type a price per GPU-hour"),
     BUY_PRICE_REQUIRED: lambda doc: ("price_per_gpu", "pick a purchase offer or type a price per GPU"),
     CAPACITY_SOURCE_REQUIRED: _missing_capacity,
+    OFFLINE_HAS_NO_LATENCY_TARGET: lambda doc: (
+        "min_tokens_per_second"
+        if doc.get("workload", {}).get("min_output_tokens_per_second_per_user") is not None
+        else "max_ttft_seconds",
+        "offline has no latency target: clear this, or choose Interactive",
+    ),
 }
 
 

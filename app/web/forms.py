@@ -12,8 +12,11 @@ Workload (no prefix)
     input_tokens, output_tokens                       per request
     cached_pct, cache_write_pct, batchable_pct        shares of input tokens / requests, in percent
     peak_to_average                                   peak traffic over average (default 1)
-    min_tokens_per_second   latency SLO: output tokens/s each user sees (optional)
-    max_ttft_seconds        latency SLO: time to first token (optional)
+    reasoning_tokens        hidden reasoning tokens per request, for the models that reason (default 0)
+    prefix_hit_pct          self-hosted prefix-cache hit rate, in percent (blank = cached_pct)
+    latency                 interactive (default) | offline (batch work: no latency target)
+    min_tokens_per_second   interactive: output tokens/s each user sees (blank = 25)
+    max_ttft_seconds        interactive: time to first token in seconds (blank = 2)
 
 Options: `api.N.<key>` and `sh.N.<key>`. N is the option's position in the scenario; gaps are
 allowed (the options are taken in order of N), so rows can be added and removed freely.
@@ -22,7 +25,8 @@ allowed (the options are taken in order of N), so rows can be added and removed 
             batch_output_per_mtok (USD per million tokens: override the catalog), discount_pct,
             time_of_day (blend (default) | off_peak: for models priced by time of day)
     sh.N.   name, model, gpu (catalog ids), gpu_count (blank = smallest that fits; "auto"),
-            precision, kv_precision, engine, output_tps (measured output tokens/s of one replica),
+            precision (auto (default) | bf16 | fp8 | ...), kv_precision, engine,
+            output_tps (measured output tokens/s of one replica),
             concurrency, utilization_pct, min_replicas, redundancy, ops_fte,
             ops_usd_per_fte_year, platform_usd_per_month, pricing (rent | buy; default rent)
       rent: offer (rental offer id), term (on_demand | spot | reserved_1y | reserved_3y),
