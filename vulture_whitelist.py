@@ -36,6 +36,7 @@ batch_cached_input_per_mtok  # ApiModelEntry
 batch_cache_write_per_mtok  # ApiModelEntry
 age_days  # SnapshotAge (/api/v1/catalog/api-models "snapshot")
 requests_per_second  # ThroughputEstimate (estimate_json) and OverflowHour (hybrid "hourly")
+generated_tokens_per_request  # ThroughputEstimate (estimate_json): output + hidden reasoning tokens
 weights_gib  # ThroughputEstimate
 kv_cache_gib_available  # ThroughputEstimate
 decode_step_seconds  # ThroughputEstimate

@@ -291,10 +291,6 @@ class SelfHostedOption:
         return self.instances_per_unit * self.gpus_per_instance
 
     @property
-    def instance_monthly_cost(self) -> float:
-        return self.gpus_per_instance * self.pricing.monthly_cost_per_gpu()
-
-    @property
     def unit_monthly_cost(self) -> float:
         """One billing unit: every GPU of its instances, at the per-GPU monthly cost (rent or buy)."""
         return self.gpus_per_unit * self.pricing.monthly_cost_per_gpu()

@@ -23,7 +23,7 @@ from app.render.format import entered_price, money, number, plural, volume
 from app.render.sentences import pair_explanation
 from app.render.work import OptionWork, SourceLine, option_work, pair_work, price_caveat, source_lines
 from app.scenario.evaluate import ApiResult, PairResult, ScenarioResult, SelfHostedResult, option_name
-from app.scenario.inputs import ApiOptionIn, ScenarioIn
+from app.scenario.inputs import SLOW_TOKENS_PER_SECOND_PER_USER, ApiOptionIn, ScenarioIn
 from app.scenario.resolve import resolve_api
 
 
@@ -144,7 +144,9 @@ def table_rows(result: ScenarioResult) -> list[TableRow]:
             "color": PALETTE[index % len(PALETTE)],
         }
         if isinstance(option, ApiResult):
-            rows.append(TableRow(kind="API", replicas="–", capacity="no limit", capacity_note="", **common))
+            rows.append(
+                TableRow(kind="API", replicas="–", capacity="no limit", capacity_note="speed not modelled", **common)
+            )
         else:
             resolved = option.resolved
             gpus = option.replicas * resolved.option.gpu_count
@@ -161,13 +163,26 @@ def table_rows(result: ScenarioResult) -> list[TableRow]:
                     kind="self-hosted",
                     replicas=replicas,
                     capacity=f"{volume(option.requests_per_replica)} req/month per replica "
-                    f"({number(resolved.output_tokens_per_second)} tok/s)",
+                    f"({number(resolved.output_tokens_per_second)} tok/s){_per_user(option)}",
                     capacity_note=_band(option),
                     price_caveat=price_caveat(resolved),
                     **common,
                 )
             )
     return rows
+
+
+def _per_user(option: SelfHostedResult) -> str:
+    """The latency each user gets at the batch the replica is sized for (estimated capacity only)."""
+    estimate = option.resolved.estimate
+    if estimate is None or option.resolved.option.capacity_source != "estimated":
+        return ""
+    per_user = 1 / estimate.time_per_output_token_seconds
+    slow = " (slow)" if per_user < SLOW_TOKENS_PER_SECOND_PER_USER else ""
+    return (
+        f"; each user gets {number(per_user, 1)} tok/s{slow}, first token in "
+        f"{estimate.time_to_first_token_seconds:.2g} s"
+    )
 
 
 MAX_ENVELOPE_LINES = 8

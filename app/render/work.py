@@ -13,12 +13,13 @@ from app.catalog.loader import cost_parameter, maintenance_parameter_id
 from app.core.api_cost import ApiPrices
 from app.core.self_hosted import BuyPricing, RentPricing
 from app.core.specs import Catalog
+from app.core.throughput import ThroughputEstimate
 from app.core.units import HOURS_PER_MONTH, MONTHS_PER_YEAR, SECONDS_PER_HOUR, TOKENS_PER_MTOK
 from app.core.workload import Workload
 from app.render.format import entered_price, money, number, percent, plural, price_per_mtok, tokens
 from app.render.sentences import pair_explanation
 from app.scenario.evaluate import ApiResult, PairResult, ScenarioResult, SelfHostedResult, option_name
-from app.scenario.inputs import BuyIn, ScenarioIn, SelfHostedOptionIn
+from app.scenario.inputs import SLOW_TOKENS_PER_SECOND_PER_USER, BuyIn, ScenarioIn, SelfHostedOptionIn
 from app.scenario.resolve import ResolvedSelfHosted
 
 
@@ -73,6 +74,7 @@ def _api_work(result: ApiResult, workload_volume: float, tokens_per_month: float
         ("Cached input", cached, b.cached_input),
         ("Cache writes", written, b.cache_write),
         ("Output", w.output_tokens, b.output),
+        ("Reasoning (hidden output)", result.resolved.option.reasoning_tokens, b.reasoning_output),
     ):
         if token_count <= 0:
             continue
@@ -123,6 +125,48 @@ def _prices_note(prices: ApiPrices) -> str:
     return text + "."
 
 
+def _serving_lines(resolved: ResolvedSelfHosted, estimate: ThroughputEstimate, w: Workload) -> list[WorkLine]:
+    """How the replica is served: its precision, what the prefix cache saves, and the latency each user
+    gets at the batch it is sized for."""
+    lines: list[WorkLine] = []
+    if resolved.precision_reason != "chosen":
+        lines.append(WorkLine("Precision (default)", resolved.precision_reason, resolved.precision))
+    cached = estimate.cached_prefix_tokens_per_request
+    if cached > 0:
+        lines.append(
+            WorkLine(
+                "Prefill per request",
+                f"{number(w.input_tokens)} input tokens − {number(cached)} found in the prefix cache "
+                f"({percent(w.self_hosted_prefix_cache_hit_rate)} hit rate; their KV still counts in each request's "
+                "memory)",
+                f"{number(estimate.prefill_tokens_per_request)} tokens",
+            )
+        )
+    per_user = 1 / estimate.time_per_output_token_seconds
+    target = "no latency target (offline)"
+    if w.min_output_tokens_per_second_per_user is not None or w.max_time_to_first_token_seconds is not None:
+        parts = []
+        if w.min_output_tokens_per_second_per_user is not None:
+            parts.append(f"at least {number(w.min_output_tokens_per_second_per_user, 1)} tok/s")
+        if w.max_time_to_first_token_seconds is not None:
+            parts.append(f"first token within {w.max_time_to_first_token_seconds:g} s")
+        target = "target: " + " and ".join(parts)
+    slow = (
+        " (slow: below 15 tok/s, slower than chat products stream)"
+        if per_user < SLOW_TOKENS_PER_SECOND_PER_USER
+        else ""
+    )
+    lines.append(
+        WorkLine(
+            "Latency each user gets",
+            f"{estimate.concurrency:,} requests in flight per replica; first token in "
+            f"{estimate.time_to_first_token_seconds:.2g} s; {target}{slow}. The API's own speed is not modelled.",
+            f"{number(per_user, 1)} tok/s per user",
+        )
+    )
+    return lines
+
+
 def _self_hosted_work(result: SelfHostedResult, spec: SelfHostedOptionIn, w: Workload) -> OptionWork:
     resolved = result.resolved
     option = resolved.option
@@ -148,11 +192,12 @@ def _self_hosted_work(result: SelfHostedResult, spec: SelfHostedOptionIn, w: Wor
                 f"{number(tps)} tok/s",
             )
         )
-    lines.append(
-        WorkLine(
-            "Requests per second", f"{number(tps)} tok/s ÷ {number(w.output_tokens)} output tokens", number(rps, 2)
-        )
-    )
+    if estimate is not None and option.capacity_source == "estimated":
+        lines += _serving_lines(resolved, estimate, w)
+    generated = f"{number(w.output_tokens)} output tokens"
+    if resolved.reasoning_tokens > 0:
+        generated = f"({number(w.output_tokens)} output + {number(resolved.reasoning_tokens)} reasoning tokens)"
+    lines.append(WorkLine("Requests per second", f"{number(tps)} tok/s ÷ {generated}", number(rps, 2)))
     lines.append(
         WorkLine(
             "Requests per replica per month",
