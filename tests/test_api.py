@@ -24,9 +24,13 @@ from app.web.api import (
 from tests.helpers import DELETE, assert_all_finite, assert_error_shape, with_change
 
 # The DESIGN.md example without its genai-prices option: one flat API against one rented H100.
+# DESIGN.md's worked example exactly: its two options and nothing else, so the hosted per-token offers of
+# Llama 3.3 70B (added by default, issue 14) are switched off; test_hosted_offers_join_the_design_example
+# checks what the default adds.
 FLAT_VS_H100: dict[str, Any] = {
     **BREAKEVEN_EXAMPLE,
     "options": [FLAT_API_EXAMPLE, LLAMA_ON_H100_EXAMPLE],
+    "hosted_alternatives": False,
 }
 
 
@@ -62,10 +66,12 @@ def test_design_example_with_catalog_api_model(client: TestClient) -> None:
     assert gpt["prices"]["source"].startswith("genai-prices")
     assert gpt["prices"]["as_of"]
     assert gpt["prices"]["standard"]["input_per_mtok"] > 0
-    assert len(result["breakevens"]) == 2
+    # Two APIs against the one self-hosted option: the hosted Llama offers (issue 14) are APIs too.
+    hosted = [o for o in result["options"] if o.get("origin") == "hosted"]
+    assert hosted and len(result["breakevens"]) == 2 + len(hosted)
     segments = result["envelope"]["segments"]
     assert segments[0]["from_requests_per_month"] == 0
-    assert {s["cheapest"] for s in segments} <= {"Flat API", "GPT", "Llama on H100"}
+    assert {s["cheapest"] for s in segments} <= {"Flat API", "GPT", "Llama on H100", *(o["name"] for o in hosted)}
 
 
 def test_self_hosting_that_never_stays_cheaper_says_why(client: TestClient) -> None:
@@ -333,3 +339,18 @@ def test_finite_json_response_refuses_non_finite_numbers(value: float, where: st
     }[where]
     with pytest.raises(ValueError, match="not JSON compliant"):
         FiniteJSONResponse(content)
+
+
+def test_hosted_offers_join_the_design_example(client: TestClient) -> None:
+    # Issue 14: by default the cheapest hosted per-token offers of the self-hosted option's open model
+    # follow the user's options; the user's own figures do not move.
+    alone = post_breakeven(client, FLAT_VS_H100)
+    result = post_breakeven(client, {**FLAT_VS_H100, "hosted_alternatives": True})
+    user, hosted = result["options"][:2], result["options"][2:]
+    assert [o["name"] for o in user] == ["Flat API", "Llama on H100"]
+    assert user == alone["options"]
+    assert 1 <= len(hosted) <= 3
+    assert all(o["origin"] == "hosted" and o["kind"] == "api" and "Llama 3.3 70B" in o["name"] for o in hosted)
+    assert all(o["prices"]["source"] and o["prices"]["as_of"] for o in hosted)
+    costs = [o["monthly_cost"] for o in hosted]
+    assert costs == sorted(costs)

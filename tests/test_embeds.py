@@ -26,7 +26,8 @@ from app.web.api import BREAKEVEN_EXAMPLE
 from app.web.query_codec import scenario_to_query
 from tests.helpers import assert_error_shape
 
-SCENARIO: dict[str, Any] = copy.deepcopy(BREAKEVEN_EXAMPLE)  # the DESIGN.md example: two APIs, one H100
+# The DESIGN.md example: two APIs, one H100, and only those (no hosted Llama offers, issue 14).
+SCENARIO: dict[str, Any] = {**copy.deepcopy(BREAKEVEN_EXAMPLE), "hosted_alternatives": False}
 EVIL = "<script>alert(1)</script>"
 
 

@@ -16,10 +16,13 @@ from fastapi.testclient import TestClient
 
 import app.scenario.evaluate as evaluate_module
 from app.catalog import api_prices
+from app.catalog.efficiencies import efficiencies_for
 from app.catalog.loader import load_catalog
+from app.catalog.sources import Sources
 from app.core import uncertainty as uncertainty_core
 from app.scenario.beyond import evaluate_pair
 from app.scenario.evaluate import evaluate
+from app.scenario.hosted import with_hosted_alternatives
 from app.scenario.inputs import ScenarioIn
 from app.web.beyond_view import headline_evaluated, headline_pair
 from app.web.evaluation_cache import EvaluationCache, live_key, saved_key
@@ -168,10 +171,14 @@ def test_a_scenario_that_fails_is_evaluated_again_and_answers_the_same(client: T
 
 def test_a_saved_scenario_s_page_and_charts_evaluate_once(client: TestClient, counts: Counts) -> None:
     created = client.post("/api/v1/scenarios", json=RAG.scenario.model_dump(mode="json", exclude_none=True)).json()
+    # A saved scenario stores its options as evaluated: the preset's, then its hosted alternatives (issue 14).
+    sources = Sources(load_catalog(), api_prices.resolve_api_prices, efficiencies_for, "live")
+    stored = with_hosted_alternatives(RAG.scenario, sources)
+    assert len(stored.options) > len(RAG.scenario.options)
     counts.clear()
     page = client.get(created["links"]["page"]).text
-    assert counts.of(RAG.scenario) == 1
-    assert_only_the_hybrid(counts, RAG.scenario)
+    assert counts.of(stored) == 1
+    assert_only_the_hybrid(counts, stored)
     counts.clear()
     charts = [html.unescape(u) for u in re.findall(r'src="(/s/[^"]*chart\.svg[^"]*)"', page)]
     assert len(set(charts)) == 3

@@ -266,7 +266,7 @@ def test_switch_off_adds_nothing(catalog: Catalog) -> None:
     scenario = _scenario(False)
     result = evaluate(scenario, catalog)
     assert len(result.options) == 2 and not _hosted(result.options)
-    assert ScenarioIn.model_fields["hosted_alternatives"].default is False
+    assert ScenarioIn.model_fields["hosted_alternatives"].default is True  # on unless switched off
 
 
 def test_an_offer_whose_context_is_too_short_is_skipped(catalog: Catalog) -> None:

@@ -145,7 +145,13 @@ def table_rows(result: ScenarioResult) -> list[TableRow]:
         }
         if isinstance(option, ApiResult):
             rows.append(
-                TableRow(kind="API", replicas="–", capacity="no limit", capacity_note="speed not modelled", **common)
+                TableRow(
+                    kind="hosted open model" if option.origin == "hosted" else "API",
+                    replicas="–",
+                    capacity="no limit",
+                    capacity_note="speed not modelled",
+                    **common,
+                )
             )
         else:
             resolved = option.resolved
@@ -273,7 +279,9 @@ def readouts(
         out["volume"] = f"= {volume(w.requests_per_month)} requests/month"
     else:
         out["volume"] = f"= {volume(w.tokens_per_month)} tokens/month"
-    for key, option in zip(row_keys, result.options, strict=True):
+    # The form's rows come first; hosted alternatives (issue 14) follow them and have no row to read out.
+    keys = list(row_keys)
+    for key, option in zip(keys, result.options[: len(keys)], strict=True):
         if isinstance(option, ApiResult):
             out[key] = _api_readout(option.resolved.option.prices)
         else:

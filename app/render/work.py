@@ -343,7 +343,7 @@ def option_work(scenario: ScenarioIn, result: ScenarioResult) -> list[OptionWork
     """Each option's work, in the scenario's order."""
     w = result.workload
     work: list[OptionWork] = []
-    for spec, option in zip(scenario.options, result.options, strict=True):
+    for spec, option in zip((result.evaluated_scenario or scenario).options, result.options, strict=True):
         if isinstance(option, ApiResult):
             work.append(_api_work(option, w.requests_per_month, w.tokens_per_month, w))
         else:
@@ -392,7 +392,7 @@ def source_lines(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog)
             seen.add((figure, value))
             lines.append(SourceLine(figure, value, source or "entered by the user", as_of or "–"))
 
-    for spec, option in zip(scenario.options, result.options, strict=True):
+    for spec, option in zip((result.evaluated_scenario or scenario).options, result.options, strict=True):
         name = option_name(option)
         if isinstance(option, ApiResult):
             prices = option.resolved.option.prices

@@ -69,7 +69,8 @@ def evaluate_pair(
     sources: Sources | None = None,
 ) -> EvaluatedPair:
     """The two options as POST /breakeven evaluates them, with errors located in this request."""
-    scenario = ScenarioIn(workload=workload, options=[api, self_hosted])
+    # A pair is these two options: no hosted alternatives added beside them.
+    scenario = ScenarioIn(workload=workload, options=[api, self_hosted], hosted_alternatives=False)
     with fields_renamed({("options", 0): (*prefix, "api"), ("options", 1): (*prefix, "self_hosted")}):
         result = evaluate(scenario, catalog, sources=sources)
     api_result, sh_result = result.options
@@ -96,7 +97,8 @@ def headline_pair(scenario: ScenarioIn, result: ScenarioResult) -> HeadlinePair 
         return None
     api_name = min(apis, key=lambda o: o.monthly_cost).resolved.option.name
     sh_name = min(hosted, key=lambda o: o.monthly_cost).resolved.option.name
-    specs = {o.name: o for o in scenario.options}
+    # The options as evaluated: hosted alternatives (issue 14) are added to the scenario as typed.
+    specs = {o.name: o for o in (result.evaluated_scenario or scenario).options}
     api, sh = specs.get(api_name), specs.get(sh_name)
     if not isinstance(api, ApiOptionIn) or not isinstance(sh, SelfHostedOptionIn):
         return None

@@ -418,7 +418,7 @@ class ScenarioIn(StrictInput):
     workload: WorkloadIn
     options: list[OptionIn] = Field(..., min_length=1, max_length=256)
     hosted_alternatives: bool = Field(
-        False,
+        True,
         description="Add, for each open model among the self-hosted options, its cheapest hosted per-token offers "
         "at this workload's token mix (up to 3 a model, 6 in all; genai-prices snapshot) as API options with "
         "origin 'hosted' (app/catalog/hosted.py says which offers count as the same model).",

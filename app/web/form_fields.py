@@ -34,6 +34,10 @@ CONTROL_KEYS = frozenset({"partial", "add", "remove", "import_rows", "import_rej
 ROW_PREFIXES: dict[str, OptionKind] = {"api": "api", "sh": "self_hosted"}
 PREFIX_OF: dict[OptionKind, str] = {"api": "api", "self_hosted": "sh"}
 VOLUME_UNITS = ("requests", "tokens")
+# The scenario's switch for hosted alternatives (ScenarioIn.hosted_alternatives): a select, not a checkbox,
+# because an unticked box sends nothing and the default is on.
+HOSTED_KEY = "hosted"
+HOSTED_SWITCH = ("on", "off")
 LATENCY_TARGETS = ("interactive", "offline")
 
 
@@ -453,7 +457,7 @@ REQUIREMENT_KEY = "req"
 BEYOND_KEYS = frozenset({f.key for f in BEYOND_FIELDS} | {HOURLY_KEY, REQUIREMENT_KEY})
 
 PRICING_KINDS = ("rent", "buy")
-WORKLOAD_KEYS = frozenset({"volume", "volume_unit", "requests_per_month", "tokens_per_month"}) | {
+WORKLOAD_KEYS = frozenset({"volume", "volume_unit", "requests_per_month", "tokens_per_month", HOSTED_KEY}) | {
     f.key for f in WORKLOAD_FIELDS
 }
 ALL_FIELDS: dict[str, FieldSpec] = {

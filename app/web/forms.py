@@ -7,6 +7,7 @@ same keys, and copying the URL reproduces the page (a permalink). `/scenario.jso
 take the same query. Values equal to their default are omitted; blank values mean "not given".
 
 Workload (no prefix)
+    hosted                  on (default) | off: add the open models' hosted per-token offers as API options
     volume                  requests per month, or tokens per month with volume_unit=tokens
     volume_unit             requests (default) | tokens
     input_tokens, output_tokens                       per request
@@ -84,6 +85,8 @@ from app.web.form_fields import (
     BEYOND_KEYS,
     BUY_FIELDS,
     CONTROL_KEYS,
+    HOSTED_KEY,
+    HOSTED_SWITCH,
     HOURLY_KEY,
     HOURS_PER_DAY,
     PREFIX_OF,
@@ -229,6 +232,8 @@ def clean_pairs(params: Mapping[str, str] | Iterable[tuple[str, str]] | str) -> 
         if spec is not None and spec.display_default and value.strip() == spec.display_default:
             continue
         if (key == "volume_unit" and value == "requests") or (match and match[3] == "pricing" and value == "rent"):
+            continue
+        if key == HOSTED_KEY and value == "on":
             continue
         cleaned.append((key, value))
     return cleaned
@@ -544,6 +549,14 @@ def _validate_option(state: FormState, row: Row, model: type[OptionT], doc: dict
     return None if state.errors_in(row) else option
 
 
+def _hosted_switch(state: FormState) -> bool:
+    """The `hosted` key: "on" (default) adds the open models' hosted per-token offers, "off" does not."""
+    value = state.values.get(HOSTED_KEY, "on")
+    if value not in HOSTED_SWITCH:
+        state.add_error(HOSTED_KEY, "must be on or off")
+    return value != "off"
+
+
 def _assemble(
     state: FormState, workload: WorkloadIn, options: list[tuple[Row, ApiOptionIn | SelfHostedOptionIn]]
 ) -> None:
@@ -561,7 +574,9 @@ def _assemble(
     if not kept:
         return
     try:
-        state.usable = ScenarioIn(workload=workload, options=[option for _, option in kept])
+        state.usable = ScenarioIn(
+            workload=workload, options=[option for _, option in kept], hosted_alternatives=_hosted_switch(state)
+        )
     except ValidationError as error:
         record_validation_errors(state, "form", error)
         return
@@ -585,7 +600,9 @@ def evaluate_form(state: FormState, catalog: Catalog, max_options: int = 16) -> 
             state.left_out.append(scenario.options[position].name)
             rows.pop(position)
             scenario = ScenarioIn(
-                workload=scenario.workload, options=[o for i, o in enumerate(scenario.options) if i != position]
+                workload=scenario.workload,
+                options=[o for i, o in enumerate(scenario.options) if i != position],
+                hosted_alternatives=scenario.hosted_alternatives,
             )
             state.usable, state.usable_rows = scenario, rows
     return None

@@ -14,6 +14,7 @@ from app.web.form_fields import (
     API_FIELDS,
     BEYOND_FIELDS,
     BUY_FIELDS,
+    HOSTED_KEY,
     HOURLY_KEY,
     RENT_FIELDS,
     REQUIREMENT_KEY,
@@ -36,7 +37,11 @@ def workload_to_pairs(workload: WorkloadIn) -> list[tuple[str, str]]:
 
 def scenario_to_pairs(scenario: ScenarioIn) -> list[tuple[str, str]]:
     pairs = workload_to_pairs(scenario.workload)
+    if not scenario.hosted_alternatives:
+        pairs.append((HOSTED_KEY, "off"))
     for index, option in enumerate(scenario.options):
+        if isinstance(option, ApiOptionIn) and option.origin == "hosted":
+            continue  # added again, at today's prices, by the switch: the form has no row for it
         if isinstance(option, ApiOptionIn):
             pairs += _encode_fields(option, API_FIELDS, f"api.{index}.")
             continue
