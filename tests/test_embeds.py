@@ -461,3 +461,20 @@ def test_csv_export_neutralises_a_full_width_formula_name(client: TestClient) ->
     evil["options"][0]["name"] = '＝HYPERLINK("http://x")'
     text = client.get("/data.csv?" + query(evil)).text
     assert "'＝HYPERLINK" in text and ",＝HYPERLINK" not in text
+
+
+def test_csv_opens_in_excel_as_utf8_with_the_header_first(client: TestClient) -> None:
+    # Issue 16: Excel on Windows showed "2Ã—H100" (UTF-8 read as ANSI) and took a "# ..." comment line
+    # for the header. The BOM makes it read UTF-8; the header is the first row.
+    import csv as csv_module
+    import io as io_module
+
+    body = client.get("/data.csv?" + query()).content
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv_module.reader(io_module.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["section", "option", "kind", "monthly_cost_usd"]
+    llama = next(r for r in rows if r[:2] == ["option", "Llama on H100"])
+    header = rows[0]
+    assert llama[header.index("instances")] == "1" and llama[header.index("idle_gpus")] == "0"
+    assert llama[header.index("precision")] == "fp8"
+    assert rows[-1][0] == "note"

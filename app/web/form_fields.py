@@ -275,6 +275,15 @@ API_FIELDS = _fields(
             help="Off the whole bill, applied last.",
         ),
         _Row(
+            "reasoning",
+            "reasoning_tokens",
+            "number",
+            "Reasoning tokens (this option)",
+            "per request",
+            short_label="Reasoning tokens",
+            help="Empty: the workload's figure if the model reasons by default, else 0.",
+        ),
+        _Row(
             "time_of_day",
             "time_of_day",
             "choice",
@@ -332,6 +341,15 @@ SELF_HOSTED_FIELDS = _fields(
             short_label="Utilization",
             help="Share of capacity used at peak.",
         ),
+        _Row(
+            "reasoning",
+            "reasoning_tokens",
+            "number",
+            "Reasoning tokens (this option)",
+            "per request",
+            short_label="Reasoning tokens",
+            help="Empty: the workload's figure if the open model reasons (models.toml), else 0.",
+        ),
         _Row("min_replicas", "min_replicas", "int", "Min replicas"),
         _Row("redundancy", "redundancy", "int", "Spare replicas (N+k)", "N+k", short_label="Spare replicas"),
         _Row(
@@ -357,6 +375,13 @@ RENT_FIELDS = _fields(
         _Row("offer", "offer", "id", "Rental offer"),
         _Row("term", "term", "choice", "Term", choices=RENTAL_TERMS),
         _Row("per_gpu_hour", "per_gpu_hour", "number", "Price per GPU-hour", "$", help="Overrides the offer's price."),
+        _Row(
+            "gpus_per_instance",
+            "gpus_per_instance",
+            "int",
+            "GPUs per instance",
+            help="The smallest unit the offer rents, the billing unit. Empty: the offer's (1 for a typed price).",
+        ),
     ],
 )
 
@@ -367,6 +392,13 @@ BUY_FIELDS = _fields(
         _Row("purchase_offer", "offer", "id", "Purchase offer"),
         _Row(
             "price_per_gpu", "price_per_gpu", "number", "Price per GPU", "$", help="Including its share of the server."
+        ),
+        _Row(
+            "gpus_per_server",
+            "gpus_per_instance",
+            "int",
+            "GPUs per server",
+            help="The smallest unit you buy, the billing unit. Empty: the offer's (1 for a typed price).",
         ),
         _Row("years", "depreciation_years", "number", "Depreciation", "years"),
         _Row("residual_pct", "residual_fraction", "percent", "Residual value", "%"),

@@ -24,16 +24,17 @@ allowed (the options are taken in order of N), so rows can be added and removed 
     api.N.  name, provider, model (genai-prices ids), input_per_mtok, output_per_mtok,
             cached_input_per_mtok, cache_write_per_mtok, batch_input_per_mtok,
             batch_output_per_mtok (USD per million tokens: override the catalog), discount_pct,
-            time_of_day (blend (default) | off_peak: for models priced by time of day)
+            time_of_day (blend (default) | off_peak: for models priced by time of day),
+            reasoning (hidden reasoning tokens per request; blank = the workload's if the model reasons)
     sh.N.   name, model, gpu (catalog ids), gpu_count (blank = smallest that fits; "auto"),
             precision (auto (default) | bf16 | fp8 | ...), kv_precision, engine,
-            output_tps (measured output tokens/s of one replica),
+            output_tps (measured output tokens/s of one replica), reasoning (as on API rows),
             concurrency, utilization_pct, min_replicas, redundancy, ops_fte,
             ops_usd_per_fte_year, platform_usd_per_month, pricing (rent | buy; default rent)
       rent: offer (rental offer id), term (on_demand | spot | reserved_1y | reserved_3y),
-            per_gpu_hour
-      buy:  purchase_offer, price_per_gpu, years, residual_pct, cost_of_capital_pct,
-            watts_per_gpu, power_draw_pct, pue, usd_per_kwh, colo_usd_per_kw_month,
+            per_gpu_hour, gpus_per_instance (the billing unit; blank = the offer's)
+      buy:  purchase_offer, price_per_gpu, gpus_per_server (blank = the offer's), years, residual_pct,
+            cost_of_capital_pct, watts_per_gpu, power_draw_pct, pue, usd_per_kwh, colo_usd_per_kw_month,
             maintenance_pct
       inline architectures (from the JSON API; no form fields): sh.N.model.<field> and
             sh.N.gpu.<field> with the fields of ModelArchitectureIn / GpuSpecIn, and
