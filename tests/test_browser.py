@@ -282,3 +282,37 @@ def test_over_time_block_shows_the_cheapest_plan(page: Any, base_url: str) -> No
     expect(page.locator("#f-h\\.months")).to_be_visible()
     page.locator("#beyond-fields").screenshot(path=str(ARTIFACTS / "beyond-fields-desktop.png"))
     screenshot(page, "beyond-page-desktop.png")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["390", "1280"])
+def test_serving_defaults_are_visible_and_change_the_answer_in_place(
+    browser: Any, base_url: str, viewport: Any
+) -> None:
+    """Issue 14: the latency target, reasoning tokens and prefix-cache hits sit in the workload's open grid
+    (not a closed disclosure); the table says what each user gets and lists the hosted open-model offers;
+    switching to offline re-sizes the replicas without a reload."""
+    context, page, problems = new_page(browser, viewport=viewport)
+    try:
+        open_preset(page, base_url, "RAG assistant")
+        for field in ("#f-latency", "#f-min_tokens_per_second", "#f-max_ttft_seconds", "#f-reasoning_tokens"):
+            expect(page.locator(field)).to_be_visible()
+        expect(page.locator("#f-prefix_hit_pct")).to_be_visible()
+        expect(page.locator("#f-hosted")).to_be_visible()
+        assert page.locator("#f-latency").input_value() == "interactive"
+        table = page.locator("table.costs")
+        expect(table).to_contain_text("each user gets")
+        expect(table).to_contain_text("hosted open model")
+        # Offline, the replicas run the largest batch: each user's speed in the table falls (the cost may not
+        # move here: the preset's three 2-GPU replicas already share one 8-GPU instance).
+        before = table.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.locator("#workload").screenshot(path=str(ARTIFACTS / f"issue14-workload-{viewport['width']}.png"))
+        table.screenshot(path=str(ARTIFACTS / f"issue14-costs-{viewport['width']}.png"))
+        page.select_option("#f-latency", "offline")
+        expect(table).not_to_have_text(before)
+        expect(table).to_contain_text("each user gets")
+        page.select_option("#f-hosted", "off")
+        expect(table).not_to_contain_text("hosted open model")
+    finally:
+        context.close()
+    assert problems == [], problems

@@ -34,6 +34,7 @@ FEATURED_PROVIDERS = ("openai", "anthropic", "google", "mistral", "deepseek", "x
 
 
 PROFILE_LABELS = {
+    "workload": "Your workload's peak (flat, one busy hour at its peak-to-average)",
     "flat": "Flat (every hour alike)",
     "business_hours": "Business hours (09–18 UTC at 3×)",
     "evening_peak": "Evening peak (18–23 UTC at 4×)",
@@ -167,8 +168,8 @@ def catalog_choices(catalog: Catalog) -> dict[str, Any]:
         ),
         "latency_targets": select_menu(
             (
-                Choice("interactive", "Interactive (chat: a speed and a first-token limit)"),
-                Choice("offline", "Offline / batch: no target"),
+                Choice("interactive", "Interactive"),
+                Choice("offline", "Offline (batch)"),
             )
         ),
         "engines": select_menu(Choice(e, ENGINE_LABELS.get(e, e)) for e in ENGINES),
