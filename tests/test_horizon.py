@@ -88,7 +88,7 @@ def test_gpu_price_change_scales_rented_replicas() -> None:
 
 
 BOUGHT = BoughtHardware(
-    gpus_per_replica=2,
+    gpus_per_unit=2,
     price_per_gpu=30_000,
     running_per_gpu_monthly=100,
     depreciation_months=48,
@@ -162,7 +162,7 @@ def horizons(draw: st.DrawFn) -> HorizonInputs:
         st.none()
         | st.builds(
             BoughtHardware,
-            gpus_per_replica=st.integers(1, 8),
+            gpus_per_unit=st.integers(1, 8),
             price_per_gpu=st.floats(1_000, 60_000),
             running_per_gpu_monthly=st.floats(0, 1_000),
             depreciation_months=st.floats(12, 96),
@@ -206,3 +206,20 @@ def test_cheapest_plan_is_no_dearer_than_any_plan(inputs: HorizonInputs) -> None
     assert all(result.cheapest.net_total <= plan.net_total + 1e-6 * max(1.0, plan.net_total) for plan in result.plans)
     assert result.api_only.switch_month == inputs.months and result.self_hosted_from_start.switch_month == 0
     assert result.api_only.residual_value_at_end == 0
+
+
+def test_bought_servers_are_bought_whole() -> None:
+    # Issue 14: 2-GPU replicas packed four to an 8-GPU server. 2M requests need one replica of 2.628M,
+    # but a server is the smallest thing one buys: 8 GPUs × $30,000 = $240,000 at month 0, and 8 GPUs
+    # run at $100 each = $800/month. (Before, the horizon bought 2 GPUs: $60,000.)
+    packed = ReplicaStepCost(
+        fixed_monthly=0, per_unit_monthly=8 * 1460, requests_per_replica=2_628_000, replicas_per_unit=4
+    )
+    server = BoughtHardware(gpus_per_unit=8, price_per_gpu=30_000, running_per_gpu_monthly=100, depreciation_months=48)
+    plan = build_plan(flat(self_hosted=packed, bought=server, migration_cost=0.0), 0)
+    assert plan.one_time[0].hardware == pytest.approx(240_000)
+    assert plan.monthly[0] == pytest.approx(800)
+    assert plan.gpus_owned_at_end == 8
+    # 4 replicas of load (up to 10.512M requests) still fit the one server; a fifth buys the second.
+    grown = build_plan(flat(self_hosted=packed, bought=server, migration_cost=0.0, requests_per_month=10_600_000), 0)
+    assert grown.one_time[0].hardware == pytest.approx(480_000)

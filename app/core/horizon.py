@@ -5,9 +5,10 @@ start of month m happens at t = m − 1 and the cumulative cost at t includes it
 
 - Volume:          V_m = V_1 × (1 + monthly_growth)^(m − 1)
 - API:             A_m = a × (1 + api_price_change_per_year)^((m − 1)/12) × V_m
-- Rented GPUs:     S_m = fixed + per_replica × (1 + gpu_price_change_per_year)^((m − 1)/12) × replicas(V_m)
-- Bought GPUs:     cash, not amortized: each replica's GPUs are bought when the load first needs them (at the
-                   GPU price of that month) and kept; every month pays fixed + running costs (power,
+- Rented GPUs:     S_m = fixed + per_unit × (1 + gpu_price_change_per_year)^((m − 1)/12) × units(V_m), a unit
+                   being a whole instance as sold (issue 14), or one replica's GPUs when sold per GPU
+- Bought GPUs:     cash, not amortized: each unit's GPUs (a whole server) are bought when the load first
+                   needs them (at the GPU price of that month) and kept; every month pays fixed + running costs (power,
                    colocation, maintenance) of the installed GPUs + cost_of_capital/12 × their book value.
                    Book value falls straight-line from the price to residual_fraction × price over the
                    depreciation period; what is left at the end of the horizon is credited as residual.
@@ -84,7 +85,9 @@ FORMULAS = {
 class BoughtHardware:
     """Purchase terms for the cash view of bought GPUs (figures per GPU)."""
 
-    gpus_per_replica: int
+    # GPUs bought together: a whole server when replicas are packed onto servers (issue 14), else one
+    # replica's GPUs. The curve's units (ReplicaStepCost.units) count how many of them the load needs.
+    gpus_per_unit: int
     price_per_gpu: float
     running_per_gpu_monthly: float  # power + colocation + maintenance
     depreciation_months: float
@@ -192,7 +195,7 @@ class MonthlyFigures:
     sweep of all switch months rather than once per plan (the same expressions, so the same floats)."""
 
     api_monthly: tuple[float, ...]
-    replicas_needed: tuple[int, ...]
+    units_needed: tuple[int, ...]  # servers (or replicas, when sold per GPU) the load needs
     gpu_price_factor: tuple[float, ...]
     rented_monthly: tuple[float, ...]  # self-hosted on rented GPUs
 
@@ -200,11 +203,11 @@ class MonthlyFigures:
 def monthly_figures(inputs: HorizonInputs) -> MonthlyFigures:
     months = range(1, inputs.months + 1)
     curve = inputs.self_hosted
-    needed = tuple(curve.replicas(inputs.volume(month)) for month in months)
+    needed = tuple(curve.units(inputs.volume(month)) for month in months)
     factors = tuple(inputs.gpu_price_factor(month) for month in months)
     return MonthlyFigures(
         api_monthly=tuple(inputs.api_monthly(month) for month in months),
-        replicas_needed=needed,
+        units_needed=needed,
         gpu_price_factor=factors,
         rented_monthly=tuple(
             curve.fixed_monthly + curve.per_unit_monthly * factor * curve.units(inputs.volume(month))
@@ -223,24 +226,24 @@ def build_plan(inputs: HorizonInputs, switch_month: int, figures: MonthlyFigures
     if k < horizon:
         one_time[k] = OneTimeCost(k, inputs.migration_cost, 0.0)
     lots: list[tuple[int, float, int]] = []  # (t bought, price per GPU, GPUs)
-    installed = 0  # replicas owned
+    installed = 0  # units (servers, or replicas' GPUs) owned
     hardware = inputs.bought
     curve = inputs.self_hosted
     if hardware is None:  # rented: a month's cost does not depend on when the switch was
         monthly.extend(figures.rented_monthly[k:])
     else:
         for month in range(k + 1, horizon + 1):
-            needed = figures.replicas_needed[month - 1]
+            needed = figures.units_needed[month - 1]
             t = month - 1
             if needed > installed:
-                gpus = (needed - installed) * hardware.gpus_per_replica
+                gpus = (needed - installed) * hardware.gpus_per_unit
                 price = hardware.price_per_gpu * figures.gpu_price_factor[month - 1]
                 lots.append((t, price, gpus))
                 previous = one_time.get(t, OneTimeCost(t, 0.0, 0.0))
                 one_time[t] = OneTimeCost(t, previous.migration, previous.hardware + price * gpus)
                 installed = needed
             book = sum(hardware.book_value(price, t - bought) * gpus for bought, price, gpus in lots)
-            running = installed * hardware.gpus_per_replica * hardware.running_per_gpu_monthly
+            running = installed * hardware.gpus_per_unit * hardware.running_per_gpu_monthly
             monthly.append(curve.fixed_monthly + running + book * hardware.cost_of_capital / MONTHS_PER_YEAR)
 
     cumulative = [one_time[0].total if 0 in one_time else 0.0]

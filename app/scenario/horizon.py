@@ -68,7 +68,7 @@ def evaluate_horizon(
     if isinstance(option.pricing, BuyPricing):
         pricing = option.pricing
         bought = horizon_core.BoughtHardware(
-            gpus_per_replica=option.gpu_count,
+            gpus_per_unit=option.gpus_per_unit,
             price_per_gpu=pricing.capex_per_gpu,
             running_per_gpu_monthly=pricing.power_per_gpu()
             + pricing.colocation_per_gpu()
