@@ -68,3 +68,14 @@ csv_url  # _embed.html
 snippets  # _embed.html (EmbedLinks.snippets)
 horizon_chart_src  # _beyond.html
 tornado_chart_src  # _beyond.html
+best_name  # _results.html: QualityCell (app/catalog/quality.py), the far-apart hint under the cost table
+points_below_best  # _results.html: QualityCell
+far_below_best  # _results.html: QualityCell
+far_apart_points  # _results.html: QualityCell, the threshold the hint states
+quality  # _results.html: TableRow.quality, the cost table's Quality cell
+verdict_horizon  # _results.html: ResultView.verdict_horizon, the verdict's "change the price trend" line
+link_href  # error_card.html: ErrorCard, the card's way back
+link_label  # error_card.html: ErrorCard
+description  # base.html: SocialCard, og:description and twitter:description
+image  # base.html: SocialCard, og:image
+image_alt  # base.html: SocialCard, og:image:alt

@@ -252,6 +252,18 @@
     }
   }
 
+  // On a phone, a page with results shows them first (static/app.css) under "Edit the scenario": the
+  // link jumps to the form and puts focus in its first field, so typing can start at once (issue 16).
+  const edit = document.getElementById("edit-scenario");
+  if (edit) {
+    edit.addEventListener("click", function (event) {
+      event.preventDefault();
+      form.scrollIntoView();
+      const first = form.querySelector("input:not([type=hidden]):not([tabindex='-1']), select");
+      if (first) first.focus({ preventScroll: true });
+    });
+  }
+
   for (const select of form.querySelectorAll('select[name$=".gpu"]')) filterOffers(select);
   shown = queryString();
   document.documentElement.classList.add("js");

@@ -129,13 +129,15 @@ def open_preset(page: Any, base_url: str, title: str) -> None:
 def test_preset_then_typing_updates_the_verdict_without_a_reload(page: Any, base_url: str) -> None:
     open_preset(page, base_url, "RAG assistant")
     verdict = page.locator("#verdict-text")
-    expect(verdict).to_contain_text("At 3M requests/month, self-hosting Llama 3.3 70B on 2×H100 costs $")
+    # Issue 16: the winner first (here a hosted open model), then what it saves against self-hosting.
+    expect(verdict).to_contain_text(" is cheapest at 3M requests/month: $")
+    expect(verdict).to_contain_text("less than self-hosting Llama 3.3 70B on 2×H100.")
     expect(page.locator(".preset[aria-current=page]")).to_contain_text("RAG assistant")
     screenshot(page, "preset-desktop.png")
 
     page.evaluate("window.stillTheSamePage = true")
     page.fill("#f-volume", "30M")
-    expect(verdict).to_contain_text("At 30M requests/month")
+    expect(verdict).to_contain_text(" at 30M requests/month")  # issue 16: the winner is named first
     assert page.evaluate("window.stillTheSamePage") is True  # swapped in place, not reloaded
     assert "volume=30M" in page.url  # the address bar stays a permalink
     expect(page.locator("#ro-volume")).to_have_text("= 132B tokens/month")
@@ -147,6 +149,20 @@ def test_preset_then_typing_updates_the_verdict_without_a_reload(page: Any, base
     text = verdict.inner_text()
     page.goto(page.url)
     expect(page.locator("#verdict-text")).to_have_text(text)
+
+
+def test_the_verdict_links_its_price_trend_to_the_field_in_place(page: Any, base_url: str) -> None:
+    # Issue 16: the verdict names the horizon's API price trend and links to its field, in a closed section.
+    open_preset(page, base_url, "RAG assistant")
+    verdict = page.locator("#verdict")
+    expect(verdict).to_contain_text("API prices −50%/year, the default from Epoch AI's trend")
+    expect(verdict).to_contain_text("How sure: ")
+    field = page.locator("[id='f-h.api_price_change_pct']")
+    page.locator("#verdict-trend-link").click()
+    expect(field).to_be_visible()  # the link opened the "Over time" section
+    field.fill("0")
+    expect(verdict).to_contain_text("API prices 0%/year, your setting")
+    verdict.screenshot(path=str(ARTIFACTS / "verdict-desktop.png"))
 
 
 def test_invalid_input_is_marked_inline_and_the_form_keeps_working(page: Any, base_url: str) -> None:
@@ -163,7 +179,7 @@ def test_invalid_input_is_marked_inline_and_the_form_keeps_working(page: Any, ba
     # Fix it: the message goes, the verdict comes back.
     page.fill("#f-input_tokens", "2,000")
     expect(message).to_have_text("")
-    expect(page.locator("#verdict-text")).to_contain_text("At 2M requests/month")
+    expect(page.locator("#verdict-text")).to_contain_text(" at 2M requests/month")  # issue 16: the winner first
     assert page.evaluate("window.stillTheSamePage") is True
 
 
@@ -189,7 +205,7 @@ def test_enter_in_a_field_compares_and_does_not_add_a_row(page: Any, base_url: s
     rows = page.locator("[data-row]").count()
     page.locator("#f-volume").fill("1M")
     page.locator("#f-volume").press("Enter")
-    expect(page.locator("#verdict-text")).to_contain_text("At 1M requests/month")
+    expect(page.locator("#verdict-text")).to_contain_text(" at 1M requests/month")  # issue 16: the winner first
     assert page.locator("[data-row]").count() == rows
 
 
@@ -199,7 +215,7 @@ def test_without_javascript_the_form_still_works(browser: Any, base_url: str) ->
         open_preset(page, base_url, "Agent platform")
         page.fill("#f-volume", "30M")
         page.get_by_role("button", name="Compare costs").click()
-        expect(page.locator("#verdict-text")).to_contain_text("At 30M requests/month")
+        expect(page.locator("#verdict-text")).to_contain_text(" at 30M requests/month")  # issue 16: winner first
         assert "volume=30M" in page.url and "partial" not in page.url
 
         page.fill("#f-output_tokens", "0")

@@ -549,7 +549,8 @@ def test_query_round_trip_with_beyond_settings_is_identity(scenario: ScenarioIn,
 def test_beyond_defaults_are_left_out_of_the_query() -> None:
     assert beyond_to_pairs(BeyondIn()) == []
     cleaned = clean_pairs(
-        FLAT_VS_H100 + "&h.months=36&h.api_price_change_pct=-50&h.profile=business_hours&h.growth_pct="
+        # The daily shape's default is the workload's own peak (issue 16), no longer business hours.
+        FLAT_VS_H100 + "&h.months=36&h.api_price_change_pct=-50&h.profile=workload&h.growth_pct="
     )
     assert not any(key.startswith("h.") for key, _ in cleaned)
     assert ("h.months", "24") in clean_pairs(FLAT_VS_H100 + "&h.months=24")

@@ -80,11 +80,15 @@ def test_static_files_are_served_locally(client: TestClient) -> None:
 def test_design_example_verdict_table_and_work(client: TestClient) -> None:
     html = get(client, FLAT_VS_H100)
     text = text_of(html)
+    # Issue 16: the winner first, with its saving: $1,460 − $1,000 = $460, 460 / 1,460 = 31.5% → "32%".
     assert (
-        "At 1M requests/month, self-hosting Llama on H100 costs $1,460/month vs $1,000 on Flat API; "
-        "it becomes cheaper above 1.5M requests/month and stays cheaper above 2.9M." in text
+        "Flat API is cheapest at 1M requests/month: $1,000/month, $460 (32%) less than self-hosting Llama on H100."
+        in text
     )
-    assert "Flat API is $460/month cheaper at your volume; self-hosting needs 1.5× your traffic" in text
+    # Then the volumes, from the envelope: Flat API up to 1,460,000, the H100 to 2,628,000 (one replica full),
+    # Flat API again to 2,920,000 (two replicas, $2,920), the H100 above: becomes 1.5M, stays 2.9M.
+    volumes = "Self-hosting becomes cheaper above 1.5M requests/month (Llama on H100) and stays cheaper above 2.9M."
+    assert volumes in text
     assert "1,460,000 requests/month and stays cheaper above 2,920,000" in text  # the exact explanation
     # The table: monthly cost, $/Mtok, replicas and capacity with where it came from.
     assert "$1,000" in text and "$1.00" in text and "$1.46" in text
@@ -129,7 +133,18 @@ def test_page_links_its_json_twin_and_the_twin_answers_like_the_api(client: Test
         ],
         "hosted_alternatives": False,  # as the page's query (hosted=off)
     }
-    assert sets_sorted(client.post("/api/v1/breakeven", json=scenario_doc).json()) == sets_sorted(body)
+    api = client.post("/api/v1/breakeven", json=scenario_doc).json()
+    # Issue 16: the twin's verdict is the page's, with the headline pair's Monte Carlo and horizon, which
+    # the API leaves null; the rest of the verdict, and everything else, is the API's answer.
+    twin_verdict, api_verdict = body.pop("verdict"), api.pop("verdict")
+    assert api_verdict["how_sure"] is None and api_verdict["horizon"] is None
+    assert twin_verdict["how_sure"]["draws"] == 10_000 and twin_verdict["horizon"]["months"] == 36
+    for key in ("winner", "runner_up", "saving", "self_hosting_first_cheaper", "self_hosting_stays_cheaper"):
+        assert twin_verdict[key] == api_verdict[key], key
+    headline = "Flat API is cheapest at 1M requests/month: $1,000/month, "
+    headline += "$460 (32%) less than self-hosting Llama on H100."
+    assert twin_verdict["headline"] == api_verdict["headline"] == headline and headline in text_of(html)
+    assert sets_sorted(api) == sets_sorted(body)
 
 
 def test_json_twin_reports_errors_in_the_api_shape(client: TestClient) -> None:
@@ -144,13 +159,16 @@ def test_every_preset_renders_a_verdict_and_a_chart(client: TestClient, preset: 
     html = get(client, preset.query)  # type: ignore[attr-defined]
     text = text_of(html)
     volume = re.search(r"volume=(\d+)", preset.query).group(1)  # type: ignore[attr-defined, union-attr]
-    # "vs $90.00 on …": a hosted open model (issue 14) can cost under $100, printed with cents.
-    assert re.search(r"At [\d.]+[kMB]? requests/month, self-hosting .+ costs \$[\d,]+/month vs \$[\d,.]+ on ", text)
+    # Issue 16: the winner named first with its saving ("$90.00/month": a hosted open model, issue 14, can
+    # cost under $100, printed with cents).
+    headline = r" is cheapest at [\d.]+[kMB]? requests/month: \$[\d,.]+/month, \$[\d,.]+ \(\d+%\) less than "
+    assert re.search(headline, text)
     assert f"at {int(volume):,} requests/month" in text
     assert 'aria-current="page"' in html  # the preset is marked as the one shown
     assert "Show the work" in text and "Sources" in text and "as of" in text.lower()
     img = re.search(r'<img src="(/chart\.svg\?[^"]+)" alt="([^"]+)"', html)
-    assert img and img.group(2).startswith("Monthly cost vs volume chart. At ")  # the chart, described in words
+    assert img and img.group(2).startswith("Monthly cost vs volume chart. ")  # the chart, described in words
+    assert " is cheapest at " in img.group(2)  # with the verdict's headline (issue 16)
     assert 'media="(max-width: 640px)"' in html  # a narrower render for phones
 
 
@@ -278,7 +296,8 @@ def test_remove_drops_the_row_and_add_shows_a_blank_one(client: TestClient) -> N
 def test_partial_answers_only_what_changes(client: TestClient) -> None:
     html = get(client, FLAT_VS_H100 + "&partial=1")
     assert "scenario-form" not in html and "<html" not in html
-    assert 'id="results"' in html and "At 1M requests/month" in html
+    # The verdict names the winner first (issue 16).
+    assert 'id="results"' in html and "Flat API is cheapest at 1M requests/month" in html
     html = get(client, with_values(FLAT_VS_H100, input_tokens="lots") + "&partial=1")  # 200: a fragment
     assert '<p data-error-for="input_tokens">must be a number' in html
 
@@ -302,7 +321,8 @@ def test_chart_is_the_rendered_spec_of_what_was_evaluated(client: TestClient) ->
     assert response.status_code == 200 and response.headers["content-type"] == "image/svg+xml"
     svg = ET.fromstring(response.content)
     labels = [t.text or "" for t in svg.iter(f"{SVG}text")]
-    assert "1.5M" in labels and "2.9M" in labels  # becomes cheaper, stays cheaper
+    # Becomes cheaper, stays cheaper: each crossover labelled with its pair (issue 16), where there is room.
+    assert "Llama on H100 vs Flat API: 1.5M" in labels and "Llama on H100 vs Flat API: 2.9M" in labels
     assert any(label.startswith("your volume: 1M") for label in labels)
     assert "Flat API" in labels and "NaN" not in response.text
 
@@ -330,7 +350,8 @@ def test_a_custom_architecture_from_the_link_rides_along_in_hidden_inputs(client
     html = get(client, query)
     assert '<input type="hidden" name="sh.1.model.num_layers" value="80">' in html
     assert "Custom architecture from the link (6 figures)" in text_of(html)
-    assert "At 1M requests/month, self-hosting Llama on H100" in text_of(html)
+    # The verdict names the winner first (issue 16); the inline model is priced as the catalog one.
+    assert "$460 (32%) less than self-hosting Llama on H100" in text_of(html)
 
 
 def test_save_and_share_posts_the_permalink_query(client: TestClient) -> None:
@@ -412,8 +433,10 @@ def test_usage_import_that_cannot_fill_the_workload_says_so(client: TestClient) 
     response = client.post(
         "/import", data={"query": FLAT_VS_H100}, files={"file": ("usage.csv", b"nothing,useful\n1,2\n", "text/csv")}
     )
-    assert response.status_code == 200  # followed to the page
+    # The page itself (issue 16), not a redirect: the precise reason quotes the file, so it stays out of URLs.
+    assert response.status_code == 422
     assert "could not fill in the workload" in text_of(response.text)
+    assert "the file&#39;s header has nothing, useful" in response.text  # the reason the API gives
     assert input_value(response.text, "volume") == "1000000"
 
 

@@ -17,11 +17,13 @@ Kinds:
 
 from __future__ import annotations
 
+import math
+import textwrap
 from typing import Any, Literal
 
 from app.core import horizon as horizon_core
 from app.render.beyond_json import finite_or_none
-from app.render.chart_series import PALETTE, chart_series
+from app.render.chart_series import LABEL_CHAR_PX, LABEL_FONT_SIZE, LABEL_HEIGHT_PX, PALETTE, chart_series, place_labels
 from app.render.format import money, volume
 from app.scenario.evaluate import ScenarioResult
 from app.scenario.horizon import HorizonAnswer
@@ -39,6 +41,27 @@ THEMES: dict[Theme, dict[str, str]] = {
 }
 # Okabe–Ito colours read on both backgrounds except black, which is swapped for white on dark.
 DARK_PALETTE = tuple("#ffffff" if c == "#000000" else c for c in PALETTE)
+
+# Text sizes (px). Legend labels at 12 px: issue 16 found the default ~8 px unreadable and asked for
+# at least 11; subtitles at 12 px and wrapped to the image's width (a 360 px phone render cut them).
+LEGEND_FONT_SIZE = 12
+SUBTITLE_FONT_SIZE = 12
+# DejaVu Sans averages about 0.6 em a glyph; wrapping at 0.62 em leaves a margin.
+SUBTITLE_CHAR_PX = 0.62 * SUBTITLE_FONT_SIZE
+# How each kind of option is drawn (issue 16: "one option's line not hiding another's"): an API
+# solid, a hosted offer of an open model dashed (its price often sits on or near another API's line), a
+# self-hosted option's staircase solid and a little wider, so that a line drawn over it leaves its edges.
+LINE_KINDS = ("API", "hosted open model", "self-hosted")
+LINE_DASH = ([1, 0], [6, 4], [1, 0])
+LINE_WIDTH = (2.5, 2.5, 3.5)
+# The space `autosize: fit` leaves around the plot, estimated for placing crossover labels (px): the
+# y axis (labels such as "$100M" and the title), the x axis, the title line and each subtitle line, and
+# each legend row. An estimate: a label placed a few pixels off still sits beside its point.
+Y_AXIS_PX = 72
+X_AXIS_PX = 46
+TITLE_PX = 26
+SUBTITLE_LINE_PX = 15
+LEGEND_ROW_PX = 17
 
 
 def _sources_lines(result: ScenarioResult) -> list[str]:
@@ -101,93 +124,179 @@ def chart_spec(
 
     rows: list[dict[str, Any]] = []
     for series in data.series:
+        line_kind = "self-hosted" if series.kind == "self_hosted" else "hosted open model" if series.hosted else "API"
         for order, (requests, cost) in enumerate(series.points):
             rows.append(
                 {
                     "option": series.name,
-                    "kind": "API" if series.kind == "api" else "self-hosted",
+                    "kind": line_kind,
                     "requests": requests,
                     "value": y_of(requests, cost),
                     "order": order,
                 }
             )
+    values = [row["value"] for row in rows if row["value"] > 0]
+    y_range = (_decade_floor(min(values)), _decade_ceil(max(values))) if values else (1.0, 10.0)
+    subtitle_lines = _wrap([line for line in (subtitle, *_sources_lines(result)) if line], width)
+    names = [s.name for s in data.series]
+    plot_width = max(1.0, width - Y_AXIS_PX)
+    plot_height = max(
+        1.0, height - X_AXIS_PX - TITLE_PX - SUBTITLE_LINE_PX * len(subtitle_lines) - LEGEND_ROW_PX * len(names)
+    )
+
+    def pixel(requests: float, value: float) -> tuple[float, float]:
+        x = plot_width * _log_share(requests, data.x_range)
+        return x, plot_height * (1 - _log_share(value, y_range))
+
+    volume_label = f"your volume: {volume(data.volume)}/month"
+    volume_x = pixel(data.volume, y_range[0])[0]
+    reserved = ((volume_x, 0.0, volume_x + 8 + len(volume_label) * LABEL_CHAR_PX, 4.0 + LABEL_HEIGHT_PX),)
+    placed = place_labels(
+        [(m, *pixel(m.requests_per_month, y_of(m.requests_per_month, m.cost))) for m in data.markers],
+        plot_width,
+        plot_height,
+        reserved,
+    )
     markers = [
         {
             "requests": m.requests_per_month,
             "value": y_of(m.requests_per_month, m.cost),
-            "label": m.label,
+            "label": m.keyed_label,
             "detail": m.detail,
-            # Sorted by volume, alternate label sides so neighbouring crossovers stay legible.
-            "above": i % 2 == 0,
         }
-        for i, m in enumerate(sorted(data.markers, key=lambda m: m.requests_per_month))
+        for m in data.markers
     ]
-    names = [s.name for s in data.series]
+    labels = [
+        {
+            "requests": p.marker.requests_per_month,
+            "value": y_of(p.marker.requests_per_month, p.marker.cost),
+            "text": p.text,
+            "spot": f"{'above' if p.above else 'below'}-{'right' if p.right else 'left'}",
+        }
+        for p in placed
+    ]
     y_title = "Monthly cost (USD)" if kind == "cost" else "Cost per million tokens (USD/Mtok)"
     x_axis = {"title": "Requests per month", "format": "~s", "grid": True, "tickCount": 6}
     x_scale = {"type": "log", "domain": list(data.x_range), "nice": False}
     y_axis = {"title": y_title, "format": "$~s" if kind == "cost" else "$.3~g", "tickCount": 6}
+    y_scale = {"type": "log", "domain": list(y_range), "nice": False}
     layers: list[dict[str, Any]] = [
         {
             "data": {"values": rows},
-            "mark": {"type": "line", "strokeWidth": 2.5, "clip": True},
+            "mark": {"type": "line", "clip": True},
             "encoding": {
                 "x": {"field": "requests", "type": "quantitative", "scale": x_scale, "axis": x_axis},
-                "y": {"field": "value", "type": "quantitative", "scale": {"type": "log"}, "axis": y_axis},
+                "y": {"field": "value", "type": "quantitative", "scale": y_scale, "axis": y_axis},
                 "color": {
                     "field": "option",
                     "type": "nominal",
                     "scale": {"domain": names, "range": list(palette[: len(names)] or palette)},
-                    "legend": {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 400},
+                    "legend": {
+                        "title": None,
+                        "orient": "bottom",
+                        "direction": "vertical",
+                        # The legend starts under the plot, right of the y axis.
+                        "labelLimit": max(120, width - Y_AXIS_PX - 30),
+                        "labelFontSize": LEGEND_FONT_SIZE,
+                        "symbolStrokeWidth": 3,
+                    },
                 },
                 "strokeDash": {
                     "field": "kind",
                     "type": "nominal",
-                    "scale": {"domain": ["API", "self-hosted"], "range": [[6, 4], [1, 0]]},
+                    "scale": {"domain": list(LINE_KINDS), "range": list(LINE_DASH)},
+                    "legend": None,
+                },
+                "strokeWidth": {
+                    "field": "kind",
+                    "type": "nominal",
+                    "scale": {"domain": list(LINE_KINDS), "range": list(LINE_WIDTH)},
                     "legend": None,
                 },
                 "order": {"field": "order", "type": "quantitative"},
             },
         },
-        marked_line("requests", data.volume, f"your volume: {volume(data.volume)}/month", colors),
+        marked_line("requests", data.volume, volume_label, colors),
     ]
     if markers:
         layers.append(
             {
                 "data": {"values": markers},
+                "mark": {
+                    "type": "point",
+                    "filled": True,
+                    "size": 70,
+                    "color": colors["mark"],
+                    "stroke": colors["background"],
+                    "strokeWidth": 1,
+                },
+                "encoding": {
+                    "x": {"field": "requests", "type": "quantitative"},
+                    "y": {"field": "value", "type": "quantitative"},
+                    "tooltip": {"field": "detail"},
+                    "description": {"field": "label"},
+                },
+            }
+        )
+    if labels:
+        layers.append(
+            {
+                "data": {"values": labels},
                 "layer": [
                     {
-                        "mark": {"type": "point", "filled": True, "size": 70, "color": colors["mark"]},
+                        "transform": [{"filter": f"datum.spot == '{vertical}-{side}'"}],
+                        "mark": {
+                            "type": "text",
+                            "align": "left" if side == "right" else "right",
+                            "baseline": "bottom" if vertical == "above" else "top",
+                            "dx": 6 if side == "right" else -6,
+                            "dy": -6 if vertical == "above" else 6,
+                            "fontSize": LABEL_FONT_SIZE,
+                            "fontWeight": "bold",
+                            # First a halo in the background colour, then the text: a label stays
+                            # legible where it crosses a line.
+                            **(
+                                {"color": colors["background"], "stroke": colors["background"], "strokeWidth": 4}
+                                if halo
+                                else {"color": colors["text"]}
+                            ),
+                        },
                         "encoding": {
                             "x": {"field": "requests", "type": "quantitative"},
                             "y": {"field": "value", "type": "quantitative"},
-                            "tooltip": {"field": "detail"},
+                            "text": {"field": "text"},
                         },
-                    },
-                    *(
-                        {
-                            "transform": [{"filter": f"datum.above == {str(above).lower()}"}],
-                            "mark": {
-                                "type": "text",
-                                "align": "right" if above else "left",
-                                "dx": -6 if above else 6,
-                                "dy": -9 if above else 11,
-                                "fontWeight": "bold",
-                                "color": colors["text"],
-                            },
-                            "encoding": {
-                                "x": {"field": "requests", "type": "quantitative"},
-                                "y": {"field": "value", "type": "quantitative"},
-                                "text": {"field": "label"},
-                            },
-                        }
-                        for above in (True, False)
-                    ),
+                    }
+                    for halo in (True, False)
+                    for vertical in ("above", "below")
+                    for side in ("left", "right")
                 ],
             }
         )
-    subtitle_lines = [line for line in (subtitle, *_sources_lines(result)) if line]
     return _frame(chart_title(kind), subtitle_lines, layers, width, height, colors)
+
+
+def _decade_floor(value: float) -> float:
+    return float(10.0 ** math.floor(math.log10(value)))
+
+
+def _decade_ceil(value: float) -> float:
+    return float(10.0 ** math.ceil(math.log10(value)))
+
+
+def _log_share(value: float, domain: tuple[float, float]) -> float:
+    """Where `value` sits along a log axis over `domain`, from 0 (low end) to 1 (high end)."""
+    low, high = domain
+    if value <= 0 or high <= low:
+        return 0.0
+    return min(1.0, max(0.0, math.log10(value / low) / math.log10(high / low)))
+
+
+def _wrap(lines: list[str], width: int) -> list[str]:
+    """Subtitle lines wrapped to the image's width: Vega draws a title line as one run of text, and
+    a 360 px phone render cut "… a month is 730 hours." off (issue 16)."""
+    columns = max(20, int((width - 16) / SUBTITLE_CHAR_PX))
+    return [part for line in lines for part in textwrap.wrap(line, columns, break_on_hyphens=False) or [line]]
 
 
 def _frame(
@@ -201,6 +310,7 @@ def _frame(
             "anchor": "start",
             "color": colors["text"],
             "subtitleColor": colors["muted"],
+            "subtitleFontSize": SUBTITLE_FONT_SIZE,
         },
         # The image is exactly width × height pixels (× scale for PNG): title, axes and legend fit inside.
         "width": width,
@@ -218,7 +328,7 @@ def _frame(
                 "domainColor": colors["grid"],
                 "tickColor": colors["grid"],
             },
-            "legend": {"labelColor": colors["text"]},
+            "legend": {"labelColor": colors["text"], "labelFontSize": LEGEND_FONT_SIZE},
         },
     }
 

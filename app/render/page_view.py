@@ -9,9 +9,10 @@ templates read; no HTTP and no form parsing (app/web passes the few form values 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from app.catalog.quality import QualityCell, quality_cells, quality_of
 from app.core.api_cost import ApiPrices
 from app.core.errors import DomainError
 from app.core.self_hosted import RentPricing
@@ -21,10 +22,12 @@ from app.render.chart_series import PALETTE
 from app.render.chart_spec import ChartKind, chart_title
 from app.render.format import entered_price, money, number, plural, volume
 from app.render.sentences import pair_explanation
+from app.render.verdict_sentences import VerdictSentences, verdict_sentences
 from app.render.work import OptionWork, SourceLine, option_work, pair_work, price_caveat, source_lines
 from app.scenario.evaluate import ApiResult, PairResult, ScenarioResult, SelfHostedResult, option_name
 from app.scenario.inputs import SLOW_TOKENS_PER_SECOND_PER_USER, ApiOptionIn, ScenarioIn
 from app.scenario.resolve import resolve_api
+from app.scenario.verdict import Verdict, compute_verdict
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class TableRow:
     cheapest: bool
     color: str
     price_caveat: str = ""  # beside a self-hosted option whose catalog price is an estimate or unsure
+    # Its public quality score beside the others' (app/catalog/quality.py); None only where no catalog is known.
+    quality: QualityCell | None = None
 
 
 @dataclass(frozen=True)
@@ -53,66 +58,30 @@ class ResultView:
     pairs: list[OptionWork]
     sources: list[SourceLine]
     volume_line: str
+    # The verdict's horizon sentence (one of `details`), after which the page links the price-trend field.
+    verdict_horizon: str | None = None
 
 
-def verdict(result: ScenarioResult) -> tuple[str, list[str]]:
-    """The headline sentence, then what else a reader needs to act on it."""
-    workload = result.workload
-    your_volume = workload.requests_per_month
-    at = f"At {volume(your_volume)} requests/month"
+def verdict(result: ScenarioResult, computed: Verdict | None = None) -> tuple[str, list[str]]:
+    """The headline sentence (app/render/verdict_sentences.py: the winner first, with its saving), then
+    what else a reader needs to act on it: the verdict's other sentences, the headline pair's break-even
+    and why, and a note on estimated throughput. `computed`: the verdict with the headline pair's
+    horizon and Monte Carlo (app/web computes them); without it, the verdict of `result` alone."""
+    sentences = verdict_sentences(computed if computed is not None else compute_verdict(result))
+    details = list(sentences.lines)
     apis = [o for o in result.options if isinstance(o, ApiResult)]
     hosted = [o for o in result.options if isinstance(o, SelfHostedResult)]
-    details: list[str] = []
     if apis and hosted:
         api = min(apis, key=lambda o: o.monthly_cost)
         sh = min(hosted, key=lambda o: o.monthly_cost)
-        pair = _pair(result, option_name(api), option_name(sh))
-        head = (
-            f"{at}, self-hosting {option_name(sh)} costs {money(sh.monthly_cost)}/month "
-            f"vs {money(api.monthly_cost)} on {option_name(api)}"
-        )
-        solution = pair.solution
-        if solution.first_crossover is None or solution.stays_cheaper_above is None:
-            head += "; it never becomes cheaper at any volume."
-        elif solution.stays_cheaper_above <= solution.first_crossover * 1.0000001:
-            head += (
-                f"; it becomes cheaper above {volume(solution.first_crossover)} requests/month "
-                "and stays cheaper from there on."
-            )
-        else:
-            head += (
-                f"; it becomes cheaper above {volume(solution.first_crossover)} requests/month "
-                f"and stays cheaper above {volume(solution.stays_cheaper_above)}."
-            )
-        saving = api.monthly_cost - sh.monthly_cost
-        if saving > 0:
-            details.append(
-                f"Self-hosting saves {money(saving)}/month ({saving / api.monthly_cost:.0%}) at your volume."
-            )
-        elif saving < 0 and solution.first_crossover is not None and solution.first_crossover >= your_volume:
-            details.append(
-                f"{option_name(api)} is {money(-saving)}/month cheaper at your volume; self-hosting needs "
-                f"{number(solution.first_crossover / your_volume, 1)}× your traffic to break even."
-            )
-        elif saving < 0 and solution.stays_cheaper_above is not None:
-            details.append(
-                f"{option_name(api)} is {money(-saving)}/month cheaper at your volume, which falls where a newly "
-                f"added replica tips the balance back; self-hosting stays cheaper above "
-                f"{volume(solution.stays_cheaper_above)} requests/month."
-            )
-        details.append(pair_explanation(pair))
-    else:
-        group: list[ApiResult | SelfHostedResult] = [*apis] if apis else [*hosted]
-        best = min(group, key=lambda o: o.monthly_cost)
-        kind = "API" if apis else "self-hosted option"
-        head = f"{at}, {option_name(best)} is the cheapest {kind} at {money(best.monthly_cost)}/month."
-        if len(group) == 1:
-            details.append("Add an API option and a self-hosted option to see where self-hosting breaks even.")
-    if any(isinstance(o, SelfHostedResult) and o.resolved.option.capacity_source == "estimated" for o in hosted):
+        details.append(pair_explanation(_pair(result, option_name(api), option_name(sh))))
+    elif len(result.options) == 1:
+        details.append("Add an API option and a self-hosted option to see where self-hosting breaks even.")
+    if any(o.resolved.option.capacity_source == "estimated" for o in hosted):
         details.append(
             "Self-hosted throughput is estimated (see the range in the table); enter a measured figure to firm it up."
         )
-    return head, details
+    return sentences.headline, details
 
 
 def _pair(result: ScenarioResult, api: str, self_hosted: str) -> PairResult:
@@ -132,6 +101,11 @@ def table_rows(result: ScenarioResult) -> list[TableRow]:
 
     workload = result.workload
     mtok = workload.tokens_per_month / TOKENS_PER_MTOK
+    # Capability beside cost (issue 16): each option's public score against the best compared, and for an
+    # API model the user chose, the catalog's open models that score close to it.
+    qualities = quality_cells(
+        [(option_name(o), quality_of(o), isinstance(o, ApiResult) and o.origin == "user") for o in result.options]
+    )
     rows = []
     for index, option in enumerate(result.options):
         name = option_name(option)
@@ -142,6 +116,7 @@ def table_rows(result: ScenarioResult) -> list[TableRow]:
             "cost_per_request": option.monthly_cost / workload.requests_per_month,
             "cheapest": name == result.cheapest,
             "color": PALETTE[index % len(PALETTE)],
+            "quality": qualities[index],
         }
         if isinstance(option, ApiResult):
             rows.append(
@@ -214,8 +189,11 @@ def envelope_lines(result: ScenarioResult) -> list[str]:
     return lines
 
 
-def result_view(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) -> ResultView:
-    head, details = verdict(result)
+def result_view(
+    scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog, computed: Verdict | None = None
+) -> ResultView:
+    """`computed`: the verdict with the headline pair's horizon and Monte Carlo, where the caller has them."""
+    head, details = verdict(result, computed)
     w = result.workload
     volume_line = (
         f"{number(w.requests_per_month)} requests/month × ({number(w.input_tokens)} input + "
@@ -225,7 +203,7 @@ def result_view(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) 
         verdict=head,
         details=details,
         rows=table_rows(result),
-        chart_alt=f"Monthly cost vs volume chart. {head}",
+        chart_alt=_chart_alt(verdict_sentences(computed if computed is not None else compute_verdict(result))),
         envelope=envelope_lines(result),
         work=option_work(scenario, result),
         pairs=[pair_work(pair, result) for pair in result.breakevens],
@@ -234,9 +212,27 @@ def result_view(scenario: ScenarioIn, result: ScenarioResult, catalog: Catalog) 
     )
 
 
-def alt_text(result: ScenarioResult, kind: ChartKind = "cost") -> str:
-    """A chart image's alt text: what it shows, then the verdict."""
-    head, _ = verdict(result)
+def with_verdict(view: ResultView, result: ScenarioResult, computed: Verdict) -> ResultView:
+    """`view` with the verdict the caller computed with the headline pair's horizon and Monte Carlo."""
+    head, details = verdict(result, computed)
+    sentences = verdict_sentences(computed)
+    return replace(
+        view,
+        verdict=head,
+        details=details,
+        chart_alt=_chart_alt(sentences),
+        verdict_horizon=sentences.horizon,
+    )
+
+
+def _chart_alt(sentences: VerdictSentences) -> str:
+    """The cost chart's alt text: what it shows, the winner, and the volumes its crossings mark."""
+    return " ".join(["Monthly cost vs volume chart.", sentences.headline, *filter(None, [sentences.volumes])])
+
+
+def alt_text(result: ScenarioResult, kind: ChartKind = "cost", computed: Verdict | None = None) -> str:
+    """A chart image's alt text: what it shows, then the verdict's headline."""
+    head, _ = verdict(result, computed)
     return f"{chart_title(kind)} chart. {head}"
 
 
@@ -344,7 +340,7 @@ def _change(before: float, after: float) -> str:
 
 
 def _volume(value: float | None) -> str:
-    return "never" if value is None else f"{value:,.0f}"
+    return "never" if value is None else number(value)  # as the break-even sentences write a volume
 
 
 def rerun_banner(
@@ -355,7 +351,7 @@ def rerun_banner(
     lines = []
     for old, new in zip(then.options, now.options, strict=True):
         lines.append(
-            f"{option_name(new)}: ${old.monthly_cost:,.2f} → ${new.monthly_cost:,.2f} per month "
+            f"{option_name(new)}: {money(old.monthly_cost)} → {money(new.monthly_cost)} per month "
             f"({_change(old.monthly_cost, new.monthly_cost)})."
         )
     for old_pair, new_pair in zip(then.breakevens, now.breakevens, strict=True):

@@ -7,13 +7,16 @@ from dataclasses import asdict
 from typing import Any
 
 from app.catalog.litellm_prices import status_json, status_of_prices
+from app.catalog.quality import QualityScore, quality_of
 from app.core.self_hosted import RentPricing
 from app.core.throughput import ThroughputEstimate
 from app.core.units import TOKENS_PER_MTOK
 from app.core.workload import Workload
 from app.render.sentences import pair_explanation
+from app.render.verdict_sentences import verdict_json
 from app.scenario.evaluate import ApiResult, PairResult, ScenarioResult, SelfHostedResult, option_name
 from app.scenario.inputs import SLOW_TOKENS_PER_SECOND_PER_USER
+from app.scenario.verdict import Verdict, compute_verdict
 
 # ---------------------------------------------------------------------------------------------
 # JSON rendering of a result (the API's response body and the page's JSON twin)
@@ -32,7 +35,9 @@ def _flat(value: Any) -> dict[str, Any]:
     return dict(vars(value))
 
 
-def result_to_json(result: ScenarioResult) -> dict[str, Any]:
+def result_to_json(result: ScenarioResult, verdict: Verdict | None = None) -> dict[str, Any]:
+    """`verdict`: the page's, with the headline pair's horizon and Monte Carlo (its JSON twin passes it);
+    without it, the verdict of `result` alone (POST /api/v1/breakeven: `how_sure` and `horizon` null)."""
     workload = result.workload
     options_json: list[dict[str, Any]] = []
     for option in result.options:
@@ -41,6 +46,7 @@ def result_to_json(result: ScenarioResult) -> dict[str, Any]:
             "monthly_cost": option.monthly_cost,
             "cost_per_request": option.monthly_cost / workload.requests_per_month,
             "cost_per_mtok": _per_mtok(option.monthly_cost, workload),
+            "quality": quality_json(quality_of(option)),
         }
         if isinstance(option, ApiResult):
             options_json.append({"kind": "api", **common, **_api_json(option)})
@@ -54,6 +60,7 @@ def result_to_json(result: ScenarioResult) -> dict[str, Any]:
         },
         "options": options_json,
         "cheapest": result.cheapest,
+        "verdict": verdict_json(verdict if verdict is not None else compute_verdict(result)),
         "breakevens": [_pair_json(pair, workload) for pair in result.breakevens],
         "envelope": {
             "up_to_requests_per_month": result.envelope_up_to,
@@ -70,6 +77,20 @@ def result_to_json(result: ScenarioResult) -> dict[str, Any]:
         },
         "conventions": {"currency": "USD", "hours_per_month": 730, "price_unit": "USD per million tokens"},
         "warnings": result.notes,
+    }
+
+
+def quality_json(score: QualityScore | None) -> dict[str, Any] | None:
+    """An option's public quality score (app/catalog/quality.toml), or None: "no public score"."""
+    if score is None:
+        return None
+    return {
+        "score": score.score,
+        "benchmark": score.benchmark.name,
+        "source": score.source,
+        "as_of": score.as_of,
+        "confidence": score.confidence,
+        "rated_as": score.arena_model,
     }
 
 

@@ -160,6 +160,7 @@ def evaluate(
         warning = snapshot_age().warning  # a saved scenario is old on purpose: no warning there
         if warning:
             notes.append(warning)
+    notes += fleet_warnings(results, volume)
     return ScenarioResult(
         workload=workload,
         options=results,
@@ -170,6 +171,34 @@ def evaluate(
         notes=notes,
         evaluated_scenario=scenario,
     )
+
+
+# A fleet above this many GPUs for one workload is far more likely a volume typed wrong (a unit, extra zeros)
+# than a plan: 10,000 GPUs is $14.6M/month at $2/GPU-hour, beyond what a cloud rents one customer on demand
+# (capacity at that size is reserved and built to order). A decision, not a measurement (issue 16: 1e15
+# requests/month was answered "34,306,644 GPUs" without a word).
+MAX_SENSIBLE_GPUS = 10_000
+
+
+def fleet_warnings(results: list[ApiResult | SelfHostedResult], volume: float) -> list[str]:
+    """A warning when a self-hosted option needs more than MAX_SENSIBLE_GPUS at the workload's volume."""
+    fleets = sorted(
+        (
+            (r.resolved.option.gpus_billed_at_replicas(r.replicas), option_name(r))
+            for r in results
+            if isinstance(r, SelfHostedResult)
+        ),
+        reverse=True,
+    )
+    over = [(gpus, name) for gpus, name in fleets if gpus > MAX_SENSIBLE_GPUS]
+    if not over:
+        return []
+    gpus, name = over[0]
+    others = f" ({len(over) - 1:,} more self-hosted options need over {MAX_SENSIBLE_GPUS:,})" if len(over) > 1 else ""
+    return [
+        f"{gpus:,} GPUs: check the volume. {name} needs {gpus:,} GPUs at {volume:,.0f} requests/month{others}; "
+        f"more than {MAX_SENSIBLE_GPUS:,} GPUs for one workload is more likely a slip in the volume than a plan."
+    ]
 
 
 def _evaluate_option(

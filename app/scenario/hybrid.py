@@ -21,6 +21,26 @@ from app.scenario.resolve import ResolvedSelfHosted, resolve_api
 
 HybridPlan = Literal["all_api", "all_self_hosted", "hybrid"]
 
+# The page's default daily shape for the overflow hybrid (issue 16): the workload's own peak-to-average,
+# so the hybrid's all-self-hosted plan sizes the replicas exactly as the cost table does, rather than an
+# illustrative business-hours profile the user never chose.
+WORKLOAD_PROFILE = "workload"
+# A peak-to-average ratio is the busiest hour's rate over the mean; with nothing else known, the shape
+# keeps the peak to that one hour (at midday UTC; the hour does not change the cost) and the other 23
+# flat. That is the shortest peak the ratio allows: the most the overflow can save, stated, not guessed.
+WORKLOAD_PROFILE_PEAK_HOUR = 12
+HOURS_PER_DAY = hybrid_core.HOURS_PER_DAY
+
+
+def workload_profile(peak_to_average: float) -> tuple[float, ...]:
+    """24 hourly weights with a mean of 1 whose peak is `peak_to_average`: flat at 1 for a ratio of 1 or
+    less; else the peak hour at the ratio and the other hours at (24 − ratio) / 23. Capped at 24 (the whole
+    day's traffic in one hour), the most 24 hourly weights can show; the hybrid then says it replaced the
+    workload's ratio."""
+    peak = min(float(HOURS_PER_DAY), max(1.0, peak_to_average))
+    rest = (HOURS_PER_DAY - peak) / (HOURS_PER_DAY - 1)
+    return tuple(peak if hour == WORKLOAD_PROFILE_PEAK_HOUR else rest for hour in range(HOURS_PER_DAY))
+
 
 @dataclass(frozen=True)
 class OverflowHour:

@@ -500,9 +500,8 @@ class UsageImporter:
             because = f" ({reasons})" if reasons else ""
             first = self._examples[0] if self._examples else None
             where = f"; the first on line {first.line}: {first.reason}" if first else ""
-            raise ImportFailed(
-                "rows", f"no usable rows: {self._rows_total} data rows, {rejected} rejected{because}{where}"
-            )
+            rows = f"{self._rows_total:,} data row{'s' * (self._rows_total != 1)}"
+            raise ImportFailed("rows", f"no usable rows: {rows}, {rejected:,} rejected{because}{where}")
         notes: list[str] = []
         window = totals.last - totals.first
         if window < MIN_WINDOW_SECONDS:
@@ -632,6 +631,57 @@ class UsageImporter:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
             notes.append(f"the figures do not make a valid workload ({problems})")
             return None
+
+
+# The page's form shows imported figures as a person would type them (issue 16: "5070.845187173617"): token
+# counts and the peak to 3 significant figures (an export's mean is no more precise: 5,070.85 reads 5,070),
+# requests whole, shares to 0.1 percentage point. The API's summary keeps the exact figures.
+FORM_SIGNIFICANT_FIGURES, FORM_FRACTION_DECIMALS = 3, 3
+
+
+def _significant(value: float) -> float:
+    return float(f"{value:.{FORM_SIGNIFICANT_FIGURES}g}")
+
+
+@dataclass(frozen=True)
+class FormFigures:
+    """An import's workload and 24-hour profile, rounded for the page's form."""
+
+    workload: WorkloadIn
+    hourly_profile: tuple[float, ...] | None
+
+
+def form_figures(summary: UsageSummary) -> FormFigures | None:
+    """The summary's workload rounded as a person would type it; None when the export gives none."""
+    if summary.workload is None:
+        return None
+    exact = WorkloadIn.model_validate(summary.workload)
+    cached = round(exact.cached_input_fraction, FORM_FRACTION_DECIMALS)
+    rounded = exact.model_copy(
+        update={
+            "requests_per_month": max(1.0, float(round(exact.requests_per_month or 1.0))),
+            "input_tokens": _significant(exact.input_tokens),
+            "output_tokens": max(1.0, _significant(exact.output_tokens)),
+            "cached_input_fraction": cached,
+            # Rounded apart, the two shares of input could add up past 1 (0.4996 + 0.5004): the write share gives way.
+            "cache_write_fraction": min(1.0 - cached, round(exact.cache_write_fraction, FORM_FRACTION_DECIMALS)),
+            "batchable_fraction": round(exact.batchable_fraction, FORM_FRACTION_DECIMALS),
+            "peak_to_average": max(1.0, _significant(exact.peak_to_average)),
+        }
+    )
+    profile = tuple(_significant(w) for w in summary.hourly_profile) if summary.hourly_profile else None
+    return FormFigures(WorkloadIn.model_validate(rounded.model_dump(exclude_none=True)), profile)
+
+
+def why_no_workload(summary: UsageSummary) -> str:
+    """In words, why a summary that read rows still gives no workload (for the page, beside the upload)."""
+    if summary.requests_per_month is None:
+        return (
+            "it has no request counts: export with a requests column (OpenAI, Anthropic), or one row per request "
+            "in the per-request format"
+        )
+    invalid = [note for note in summary.notes if note.startswith("the figures do not make")]
+    return invalid[0] if invalid else "its figures do not make a workload"
 
 
 def formats_json() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_age
 from app.catalog.loader import get_model
+from app.catalog.quality import FAR_APART_POINTS, load_quality
 from app.core.efficiencies import Engine
 from app.core.units import Precision
 from app.render.result_json import estimate_json, result_to_json
@@ -25,11 +26,13 @@ from app.web.api_catalog_schemas import (
     GPUS_RESPONSE_EXAMPLE,
     MODELS_RESPONSE_EXAMPLE,
     OFFERS_RESPONSE_EXAMPLE,
+    QUALITY_RESPONSE_EXAMPLE,
     ApiModelsOut,
     GpuSpecOut,
     Listing,
     ModelArchitectureOut,
     OffersOut,
+    QualityListingOut,
 )
 from app.web.api_examples import BREAKEVEN_RESPONSE_EXAMPLE, THROUGHPUT_RESPONSE_EXAMPLE
 from app.web.api_schemas import BreakevenOut, ThroughputOut, documented
@@ -245,4 +248,20 @@ def list_api_model_prices(
     return {
         "snapshot": {"package": "genai-prices", "version": GENAI_PRICES_VERSION, **asdict(snapshot_age())},
         **_entries(items[:limit]),
+    }
+
+
+@router.get(
+    "/catalog/quality",
+    summary="Public quality scores (one benchmark family) with source and date",
+    response_model=None,
+    responses={200: documented(QualityListingOut, "Every scored model", QUALITY_RESPONSE_EXAMPLE)},
+)
+def list_quality() -> dict[str, Any]:
+    table = load_quality()
+    items = [{**asdict(score), "benchmark": score.benchmark.id} for score in table.scores]
+    return {
+        "benchmarks": [asdict(b) for b in table.benchmarks.values()],
+        "far_apart_points": FAR_APART_POINTS,
+        **_entries(items),
     }

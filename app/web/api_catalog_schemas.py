@@ -170,6 +170,33 @@ class ApiModelsOut(Listing[ApiModelEntryOut]):
     snapshot: PriceSnapshotOut
 
 
+class QualityBenchmarkOut(ResponseBody):
+    id: str
+    name: str
+    unit: str
+    url: str
+    notes: str
+
+
+class QualityScoreOut(ResponseBody):
+    subject: str = Field(description="A catalog model id, or 'provider/api_model' (genai-prices ids).")
+    score: float
+    benchmark: str = Field(description="Id of one of `benchmarks`; compare only scores of the same benchmark.")
+    source: str
+    as_of: str
+    confidence: Confidence
+    arena_model: str = Field(description="The benchmark's own name for the model it rated.")
+    notes: str
+
+
+class QualityListingOut(Listing[QualityScoreOut]):
+    benchmarks: list[QualityBenchmarkOut]
+    far_apart_points: float = Field(
+        description="Two options whose scores differ by more than this are flagged as far apart; open models "
+        "within it of an API model are suggested as comparable."
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Examples: real responses (2026-11-26), lists cut to one item. tests/test_openapi.py validates each
 # against its model.
@@ -355,6 +382,35 @@ API_MODELS_RESPONSE_EXAMPLE: dict[str, Any] = {
                 "output_per_mtok": 2.0,
                 "differs": False,
             },
+        }
+    ],
+}
+
+QUALITY_RESPONSE_EXAMPLE: dict[str, Any] = {
+    "benchmarks": [
+        {
+            "id": "lmarena-text",
+            "name": "LMArena text (style control)",
+            "unit": "Arena score (Elo scale)",
+            "url": "https://lmarena.ai",
+            "notes": "Human pairwise preference over anonymous chat battles, Bradley-Terry ratings on the Elo "
+            "scale (400 points = 10:1 odds), overall category, style-controlled. Measures what users prefer in "
+            "open-ended chat, not accuracy on a task: check your own prompts.",
+        }
+    ],
+    "far_apart_points": 100.0,
+    "count": 1,
+    "items": [
+        {
+            "subject": "llama-3.1-8b",
+            "score": 1212.0,
+            "benchmark": "lmarena-text",
+            "source": "https://github.com/lmarena/arena-catalog/blob/081db238f8c5b9193004ca7711e5a20960444e25/"
+            "data/leaderboard-text-style-control.json",
+            "as_of": "2025-12",
+            "confidence": "high",
+            "arena_model": "llama-3.1-8b-instruct",
+            "notes": "",
         }
     ],
 }

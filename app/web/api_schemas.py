@@ -204,12 +204,28 @@ class ApiCostBreakdownOut(ResponseBody):
     batch_share: float
 
 
+class QualityOut(ResponseBody):
+    score: float = Field(description="On the benchmark named; compare only scores of the same benchmark.")
+    benchmark: str = Field(description="The benchmark family (app/catalog/quality.toml states how it was chosen).")
+    source: str = Field(description="Where the figure was copied from (URL).")
+    as_of: str = Field(description="When the benchmark's snapshot was computed (ISO date, month or year).")
+    confidence: Confidence
+    rated_as: str = Field(description="The benchmark's own name for the model it rated.")
+
+
+QUALITY_DESCRIPTION = (
+    "The model's public quality score; a hosted offer takes its open model's score. null: no public score "
+    "(never a figure borrowed from another benchmark or snapshot)."
+)
+
+
 class ApiOptionOut(ResponseBody):
     kind: Literal["api"]
     name: str
     monthly_cost: float
     cost_per_request: float
     cost_per_mtok: float
+    quality: QualityOut | None = Field(description=QUALITY_DESCRIPTION)
     provider: str | None
     model: str | None
     origin: Literal["user", "hosted"] = Field(
@@ -303,6 +319,7 @@ class SelfHostedOptionOut(ResponseBody):
     monthly_cost: float
     cost_per_request: float
     cost_per_mtok: float
+    quality: QualityOut | None = Field(description=QUALITY_DESCRIPTION)
     model: str | None
     gpu: str | None
     gpu_count: int
@@ -373,12 +390,76 @@ class ConventionsOut(ResponseBody):
     price_unit: str
 
 
+class VerdictOptionOut(ResponseBody):
+    name: str
+    kind: Literal["api", "hosted", "self_hosted"]  # "hosted": a hosted open model's per-token offer
+    monthly_cost: float
+
+
+class VerdictSavingOut(ResponseBody):
+    usd_per_month: float
+    fraction: float = Field(description="Of the runner-up's monthly cost.")
+
+
+class VerdictVolumeOut(ResponseBody):
+    requests_per_month: float = Field(description="0: at any volume.")
+    option: str = Field(description="The self-hosted option cheapest just above it.")
+
+
+class VerdictHowSureOut(ResponseBody):
+    winner_cheaper_share: float
+    words: Literal["almost certain", "likely", "coin flip", "unlikely"] = Field(
+        description="≥ 90% almost certain, ≥ 70% likely, 30–70% coin flip, below 30% unlikely."
+    )
+    draws: int
+
+
+class VerdictHorizonOut(ResponseBody):
+    months: int
+    plan: Literal["api", "self_hosted", "switch"]
+    switch_month: int
+    cheapest: str
+    cheapest_net_total: float
+    api_only_net_total: float
+    self_hosted_net_total: float
+    api_price_change_per_year: float
+    api_price_change_is_default: bool
+    gpu_price_change_per_year: float
+    monthly_growth: float
+    assumption: str
+
+
+class VerdictDisagreementOut(ResponseBody):
+    source: Literal["horizon", "monte_carlo"]
+    favours: str
+
+
+class VerdictOut(ResponseBody):
+    """The winner at the volume and its saving against the cheapest option of the other side (per-token
+    against self-hosted); where self-hosting first becomes and stays cheapest (from the envelope); and,
+    on the page's JSON twin, how sure (the headline pair's Monte Carlo) and the horizon, with any
+    disagreement. POST /api/v1/breakeven leaves `how_sure` and `horizon` null: see /api/v1/uncertainty
+    and /api/v1/horizon."""
+
+    winner: VerdictOptionOut
+    runner_up: VerdictOptionOut | None
+    saving: VerdictSavingOut | None
+    self_hosting_first_cheaper: VerdictVolumeOut | None
+    self_hosting_stays_cheaper: VerdictVolumeOut | None
+    how_sure: VerdictHowSureOut | None
+    horizon: VerdictHorizonOut | None
+    disagreements: list[VerdictDisagreementOut]
+    headline: str
+    lines: list[str]
+
+
 class BreakevenOut(ResponseBody):
     """POST /api/v1/breakeven: cost per option, the cheapest, break-evens per pair, the envelope."""
 
     workload: WorkloadOut
     options: list[Annotated[ApiOptionOut | SelfHostedOptionOut, Field(discriminator="kind")]]
     cheapest: str
+    verdict: VerdictOut
     breakevens: list[PairBreakevenOut]
     envelope: EnvelopeOut
     conventions: ConventionsOut

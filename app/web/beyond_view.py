@@ -27,9 +27,10 @@ from app.scenario.beyond_inputs import HorizonIn, HybridIn, HybridOverflowIn, Mi
 from app.scenario.evaluate import ScenarioResult
 from app.scenario.factors import FactorsAnswer, assess_factors
 from app.scenario.horizon import HorizonAnswer, evaluate_horizon
-from app.scenario.hybrid import HybridAnswer, evaluate_hybrid
+from app.scenario.hybrid import WORKLOAD_PROFILE, HybridAnswer, evaluate_hybrid, workload_profile
 from app.scenario.inputs import ScenarioIn
 from app.scenario.uncertainty import UncertaintyAnswer, evaluate_uncertainty
+from app.scenario.verdict import Verdict, compute_verdict, horizon_outlook
 from app.web.evaluation_cache import Evaluation
 from app.web.form_fields import BeyondIn
 from app.web.query_codec import beyond_to_pairs, scenario_to_pairs
@@ -94,6 +95,12 @@ def headline_uncertainty(
 def hybrid_data(
     scenario: ScenarioIn, pair: HeadlinePair, beyond: BeyondIn, catalog: Catalog, sources: Sources | None = None
 ) -> HybridAnswer:
+    """The overflow hybrid over the page's daily shape; by default ("workload") the workload's own
+    peak-to-average (app.scenario.hybrid.workload_profile), so it sizes replicas as the cost table does."""
+    if beyond.profile == WORKLOAD_PROFILE:
+        weights = list(workload_profile(scenario.workload.peak_to_average))
+    else:
+        weights = list(beyond.hourly_weights)
     body = HybridIn(
         workload=scenario.workload,
         option=HybridOverflowIn(
@@ -102,7 +109,7 @@ def hybrid_data(
             api=pair.api,
             self_hosted=pair.self_hosted,
         ),
-        hourly_profile=list(beyond.hourly_weights),
+        hourly_profile=weights,
     )
     return evaluate_hybrid(body, catalog, sources)
 
@@ -116,6 +123,58 @@ def factors_data(pair: HeadlinePair, beyond: BeyondIn) -> FactorsAnswer | None:
         factors_core.OptionRef("Hybrid (self-hosted base, API overflow)", "hybrid"),
     ]
     return assess_factors(beyond.requirements, refs)
+
+
+@dataclass(frozen=True)
+class HeadlineAnswers:
+    """The headline pair's horizon and uncertainty, computed once per page view: the verdict reads them
+    (app/scenario/verdict.py), then the "Over time" and "How sure" blocks show them. An answer the model
+    cannot give is None, with its reason in `problems`."""
+
+    pair: HeadlinePair
+    horizon: HorizonAnswer | None
+    uncertainty: UncertaintyAnswer | None
+    problems: tuple[str, ...]
+
+
+def headline_answers(
+    scenario: ScenarioIn,
+    result: ScenarioResult,
+    beyond: BeyondIn,
+    catalog: Catalog,
+    sources: Sources | None = None,
+    evaluation: Evaluation | None = None,
+) -> HeadlineAnswers | None:
+    """None without an API and a self-hosted option. `evaluation`: where `result` came from, whose
+    Monte Carlo the tornado chart shares (app/web/evaluation_cache.py): one Monte Carlo a view."""
+    pair = headline_pair(scenario, result)
+    if pair is None:
+        return None
+    problems: list[str] = []
+    evaluated = headline_evaluated(result, pair)
+    horizon: HorizonAnswer | None = None
+    try:
+        horizon = horizon_data(scenario, pair, beyond, catalog, sources, evaluated)
+    except (DomainError, ValueError) as error:
+        problems.append(f"Over time: {error}")
+    how_sure = evaluation if evaluation is not None and evaluation.result is result else Evaluation(result)
+    uncertainty: UncertaintyAnswer | None = None
+    try:
+        uncertainty = headline_uncertainty(how_sure, scenario, pair, catalog, sources)
+    except (DomainError, ValueError) as error:
+        problems.append(f"How sure: {error}")
+    return HeadlineAnswers(pair, horizon, uncertainty, tuple(problems))
+
+
+def page_verdict(result: ScenarioResult, answers: HeadlineAnswers | None) -> Verdict:
+    """The verdict the page, its JSON twin and its chart's alt text show: `result`'s, with the headline
+    pair's horizon and Monte Carlo where there are answers."""
+    if answers is None:
+        return compute_verdict(result)
+    horizon = answers.horizon
+    outlook = horizon_outlook(horizon.solved, horizon.api_name, horizon.self_hosted_name) if horizon else None
+    monte_carlo = answers.uncertainty.monte_carlo if answers.uncertainty is not None else None
+    return compute_verdict(result, outlook, monte_carlo)
 
 
 @dataclass(frozen=True)
@@ -142,14 +201,18 @@ def beyond_view(
     chart_base: str = "/chart.svg?",
     sources: Sources | None = None,
     evaluation: Evaluation | None = None,
+    answers: HeadlineAnswers | None = None,
 ) -> BeyondView | None:
     """The four blocks for the headline pair; None without an API and a self-hosted option. A block the
-    model cannot compute is left out with its reason in `problems`. `evaluation`: where `result` came
-    from, to share its uncertainty with the tornado chart (app/web/evaluation_cache.py)."""
-    pair = headline_pair(scenario, result)
-    if pair is None:
+    model cannot compute is left out with its reason in `problems`. `answers`: the pair's horizon and
+    uncertainty the verdict already read (`headline_answers`); without them, computed here, with the
+    uncertainty shared through `evaluation` (where `result` came from) with the tornado chart."""
+    if answers is None:
+        answers = headline_answers(scenario, result, beyond, catalog, sources, evaluation)
+    if answers is None:
         return None
-    problems: list[str] = []
+    pair = answers.pair
+    problems: list[str] = list(answers.problems)
 
     def attempt(what: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
         try:
@@ -158,18 +221,10 @@ def beyond_view(
             problems.append(f"{what}: {error}")
             return None
 
-    evaluated = headline_evaluated(result, pair)
     # The blocks leave out the pair's scenario JSON: the page shows that result already (app/render/beyond_json.py).
-    horizon = attempt(
-        "Over time",
-        lambda: horizon_json(horizon_data(scenario, pair, beyond, catalog, sources, evaluated), include_scenario=False),
-    )
-    how_sure = evaluation if evaluation is not None and evaluation.result is result else Evaluation(result)
-    uncertainty = attempt(
-        "How sure",
-        lambda: uncertainty_json(
-            headline_uncertainty(how_sure, scenario, pair, catalog, sources), include_scenario=False
-        ),
+    horizon = horizon_json(answers.horizon, include_scenario=False) if answers.horizon is not None else None
+    uncertainty = (
+        uncertainty_json(answers.uncertainty, include_scenario=False) if answers.uncertainty is not None else None
     )
     hybrid = attempt(
         "Overflow",

@@ -540,6 +540,7 @@ def read_saved_page(scenario_id: str, request: Request, store: StoreDep, setting
         beyond_chart_base=f"/s/{saved.id}/chart.svg?",
         sources=frozen,
         evaluation=evaluation,
+        saved_id=saved.id,
     )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -1,10 +1,16 @@
 """One error shape for every JSON error the app answers: FastAPI's `{"detail": [{"loc", "msg", "type"}]}`
 (the API, charts, CSV, the security middleware), built here and nowhere else; and the handlers that
-answer errors raised anywhere (an HTML page on page routes, this shape elsewhere)."""
+answer errors raised anywhere (an HTML page on page routes, this shape elsewhere).
+
+A route that answers a browser an HTML page (the calculator, saved pages, the iframe embeds) never
+answers the JSON shape: its errors are an error card (templates/error_card.html), a small page with the
+reason in words that fits a wiki's iframe (issue 16: "Embeds with a bad id answer raw JSON inside a
+wiki's iframe"). Images (.svg/.png) and CSV keep the JSON shape: an <img> shows no page either way."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import DoesNotFit, DomainError, UnknownId
+from app.web.form_fields import field_spec
 
 logger = logging.getLogger("breakeven")
 
@@ -68,6 +75,63 @@ class JsonError(Exception):
         return error_response(self.status_code, self.details, self.headers)
 
 
+@dataclass(frozen=True)
+class ErrorCard:
+    """What an error card says: the status, a heading, each reason in words, and where to go next."""
+
+    status: int
+    heading: str
+    reasons: tuple[str, ...]
+    link_href: str = "/"
+    link_label: str = "Open Breakeven, the calculator"
+
+
+# Headings by status, in a reader's words (the status code itself is shown small under the reasons).
+CARD_HEADINGS = {
+    404: "Nothing is saved at this link",
+    413: "The upload is too large",
+    422: "This scenario cannot be shown",
+    503: "Breakeven is busy: try again in a minute",
+}
+_SAVED_PAGE = re.compile(r"/s/[^/]+(?:/rerun)?")
+
+
+def is_html_route(path: str) -> bool:
+    """A route that answers a browser an HTML page: the calculator (`/`, its import and save forms),
+    saved pages and both embeds. Its errors are error cards, never the JSON shape."""
+    return path in ("/", "/import", "/s", "/embed") or path.endswith("/embed") or bool(_SAVED_PAGE.fullmatch(path))
+
+
+def _reason(detail: ErrorDetail) -> str:
+    """One entry in words: the form field it is about by its label ("Volume per month: required"), a
+    path's or body's by its last name; the message as the JSON gives it."""
+    where = detail.loc[-1] if detail.loc and detail.loc[0] in ("query", "body", "path") else None
+    label = ""
+    # Not for the whole form's message, nor for one that names its field itself ("width must be …").
+    if isinstance(where, str) and where not in ("form", "scenario_id", "file") and not detail.msg.startswith(where):
+        try:
+            label = field_spec(where).label
+        except KeyError:
+            label = where.replace("_", " ")
+    text = f"{label}: {detail.msg}" if label else detail.msg
+    return text[:1].upper() + text[1:]
+
+
+def error_card(status: int, details: Iterable[ErrorDetail], heading: str | None = None) -> ErrorCard:
+    reasons = tuple(dict.fromkeys(_reason(detail) for detail in details)) or ("The request cannot be answered.",)
+    return ErrorCard(status, heading or CARD_HEADINGS.get(status, "This page cannot be shown"), reasons)
+
+
+def error_card_response(request: Request, card: ErrorCard, headers: Mapping[str, str] | None = None) -> Response:
+    """The card as a page (status `card.status`), rendered with the app's templates."""
+    from app.web.pages import templates  # here: pages imports this module
+
+    response = templates.TemplateResponse(request, "error_card.html", {"card": card}, status_code=card.status)
+    response.headers.update(headers or {})
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
@@ -106,11 +170,15 @@ def install_error_handlers(app: FastAPI) -> None:
     from app.web.security import error_page, error_security_headers
 
     @app.exception_handler(DomainError)
-    async def handle_domain_error(request: Request, error: DomainError) -> JSONResponse:
+    async def handle_domain_error(request: Request, error: DomainError) -> Response:
+        if is_html_route(request.url.path):
+            return error_card_response(request, error_card(422, [domain_error_detail(error)]))
         return domain_error_response(error)
 
     @app.exception_handler(JsonError)
-    async def handle_json_error(request: Request, error: JsonError) -> JSONResponse:
+    async def handle_json_error(request: Request, error: JsonError) -> Response:
+        if is_html_route(request.url.path):  # an embed's bad id or query: a card inside the iframe
+            return error_card_response(request, error_card(error.status_code, error.details), error.headers)
         return error.response()
 
     @app.exception_handler(StarletteHTTPException)
@@ -136,5 +204,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, [ErrorDetail((), message, "internal_error")], headers)
 
     @app.exception_handler(RequestValidationError)
-    async def handle_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        return error_response(422, _validation_error_details(error.errors()))
+    async def handle_validation_error(request: Request, error: RequestValidationError) -> Response:
+        details = _validation_error_details(error.errors())
+        if is_html_route(request.url.path):  # a page's form posted without a field it needs
+            return error_card_response(request, error_card(422, details))
+        return error_response(422, details)

@@ -423,7 +423,7 @@ HOURLY_PROFILES: dict[str, tuple[float, ...]] = {
     "business_hours": (1,) * 7 + (1.5, 1.5) + (3.0,) * 9 + (1.5, 1.5) + (1,) * 4,
     "evening_peak": (0.3,) * 7 + (1.0,) * 11 + (4.0,) * 5 + (1.0,),
 }
-PROFILE_CHOICES = (*HOURLY_PROFILES, "custom")
+PROFILE_CHOICES = ("workload", *HOURLY_PROFILES, "custom")  # "workload": app.scenario.hybrid.workload_profile
 HOURS_PER_DAY = 24
 
 
@@ -438,7 +438,8 @@ class BeyondIn(BaseModel):
     gpu_price_change_per_year: float = Field(horizon_core.DEFAULT_GPU_PRICE_CHANGE_PER_YEAR, gt=-1, le=1)
     migration_weeks: float = Field(horizon_core.DEFAULT_MIGRATION_ENGINEERING_WEEKS, ge=0, le=10_000)
     migrate_at_month: int | None = Field(None, ge=0, le=120)
-    profile: Literal["flat", "business_hours", "evening_peak", "custom"] = "business_hours"
+    # Default: the workload's own peak-to-average (issue 16), so the hybrid sizes replicas as the cost table.
+    profile: Literal["workload", "flat", "business_hours", "evening_peak", "custom"] = "workload"
     hourly: tuple[float, ...] | None = None
     requirements: tuple[str, ...] = ()
 

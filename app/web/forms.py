@@ -48,8 +48,9 @@ headline pair is the cheapest API against the cheapest self-hosted option at the
     h.gpu_price_change_pct  GPU price change per year, in percent (default 0)
     h.migration_weeks       engineer-weeks to migrate to self-hosting (default 4)
     h.migrate_at_month      your plan: months on the API before self-hosting (optional)
-    h.profile               24-hour traffic shape for the overflow hybrid: flat | business_hours
-                            (default) | evening_peak | custom (then h.hourly: 24 comma-separated weights)
+    h.profile               24-hour traffic shape for the overflow hybrid: workload (default: the workload's
+                            own peak-to-average, app.scenario.hybrid.workload_profile) | flat | business_hours
+                            | evening_peak | custom (then h.hourly: 24 comma-separated weights)
     req                     a requirement besides cost (repeatable; ids of GET /api/v1/factors/requirements)
 
 Example: `volume=3000000&input_tokens=500&output_tokens=500&api.0.name=GPT-5+mini&api.0.provider=openai

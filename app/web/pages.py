@@ -31,14 +31,14 @@ from app.core.errors import DomainError
 from app.core.specs import Catalog
 from app.render.format import money, number, percent, price_per_mtok, volume
 from app.render.menus import PROFILE_LABELS, Menu, api_choices, catalog_choices
-from app.render.page_view import PageBanner, ResultView, readouts, result_view
+from app.render.page_view import PageBanner, ResultView, readouts, result_view, with_verdict
 from app.render.result_json import result_to_json
 from app.render.snippets import EmbedLinks
 from app.scenario.evaluate import ScenarioResult
-from app.scenario.inputs import ApiOptionIn, ScenarioIn, WorkloadIn
-from app.scenario.usage_import import ImportFailed, UsageImporter
+from app.scenario.inputs import ApiOptionIn, ScenarioIn
+from app.scenario.usage_import import UsageImporter, form_figures, why_no_workload
 from app.web.api import FiniteJSONResponse
-from app.web.beyond_view import BeyondView, beyond_view
+from app.web.beyond_view import BeyondView, HeadlineAnswers, beyond_view, headline_answers, page_verdict
 from app.web.deps import CatalogDep, SettingsDep
 from app.web.errors import error_response, query_errors
 from app.web.evaluation_cache import Evaluation, evaluate_form_once, get_evaluation_cache
@@ -56,6 +56,7 @@ from app.web.forms import FormState, Row, clean_pairs, parse_query
 from app.web.presets import presets
 from app.web.query_codec import scenario_to_query, workload_to_pairs
 from app.web.security import error_page, link_base
+from app.web.social import page_title, saved_social_card, scenario_name
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -123,6 +124,7 @@ _SECTION_LABELS = {
     "req": ("Requirements besides cost", "#requirements"),
     "h.hourly": ("Custom daily traffic weights", "#f-h.hourly"),
     "beyond": ("Over time", "#horizon-fields"),
+    "import": ("Usage export (CSV)", "#f-import-file"),
 }
 
 
@@ -244,14 +246,18 @@ def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> R
     partial = request.query_params.get("partial") == "1"
     cleaned = clean_pairs(raw)
     given = [(k, v) for k, v in raw if k not in CONTROL_KEYS]
-    if not partial and (given != cleaned or any(k == "remove" for k, _ in raw)):
+    # "Compare costs" on an empty form (every field blank or at its default, no row added or removed; the
+    # script's fetch of an empty query too): the page says what is missing rather than doing nothing.
+    nothing_given = not cleaned and bool(given or partial) and not any(k in ("add", "remove") for k, _ in raw)
+    if not partial and not nothing_given and (given != cleaned or any(k == "remove" for k, _ in raw)):
         # A plain form submit sends every field, blank or default; the permalink keeps what matters.
         adds = [(k, v) for k, v in raw if k == "add"]
         return RedirectResponse("/?" + urlencode(cleaned + adds), status_code=303)
 
-    scenario, state = parse_query(raw)
+    # An empty submit reads as the form it is, every field blank: each required field says so (422).
+    scenario, state = parse_query([("volume_unit", "requests")] if nothing_given else raw)
     state.notices[:0] = _import_notices(request.query_params)
-    if not state.submitted and not state.rows:
+    if (nothing_given or not state.submitted) and not state.rows:
         state.rows += [Row("api", 0, blank=True), Row("self_hosted", 1, blank=True)]
     # Evaluated once, here, for the whole page; its chart images and JSON twin find it in the cache.
     evaluation = evaluate_form_once(state, catalog, settings.max_options, get_evaluation_cache(request))
@@ -278,8 +284,16 @@ def render_page(
     beyond_chart_base: str = "/chart.svg?",
     sources: Sources | None = None,
     evaluation: Evaluation | None = None,  # where `result` came from (app/web/evaluation_cache.py)
+    saved_id: str | None = None,  # a saved scenario's page: its name as the title, link-preview tags
 ) -> Response:
     base = link_base(request)  # never the raw Host header: app/web/security.py
+    answers: HeadlineAnswers | None = None
+    if view is not None and result is not None and state.usable is not None:
+        # The headline pair's horizon and Monte Carlo (one a view), computed once: the verdict reads them,
+        # then the blocks show them. A saved scenario's use its frozen figures (`sources`).
+        beyond_catalog = sources.catalog if sources is not None else catalog
+        answers = headline_answers(state.usable, result, state.beyond, beyond_catalog, sources, evaluation)
+        view = with_verdict(view, result, page_verdict(result, answers))
     if embed is None and view is not None and query:
         embed = EmbedLinks(
             page_url=f"{base}/?{query}",
@@ -297,7 +311,9 @@ def render_page(
     if view is not None and result is not None and state.usable is not None:
         # A saved scenario's blocks use its frozen figures (`sources`); the form's menus, today's catalog.
         beyond_catalog = sources.catalog if sources is not None else catalog
-        beyond = beyond_view(state.usable, result, state.beyond, beyond_catalog, beyond_chart_base, sources, evaluation)
+        beyond = beyond_view(
+            state.usable, result, state.beyond, beyond_catalog, beyond_chart_base, sources, evaluation, answers
+        )
     canonical = scenario_to_query(scenario) if scenario is not None and state.valid else None
     active = next((p.slug for p in presets() if canonical is not None and p.query == canonical), None)
     context = {
@@ -318,6 +334,11 @@ def render_page(
         "beyond_keys": [f.key for f in BEYOND_FIELDS if f.key != "h.profile"],
         "profile_label": PROFILE_LABELS.get(state.beyond.profile, state.beyond.profile),
     }
+    saved_name = scenario_name(scenario) if saved_id is not None and scenario is not None else None
+    preset_title = next((p.title for p in presets() if p.slug == active), None)
+    context["page_title"] = page_title(view, preset_title, saved_name)
+    if saved_id is not None and saved_name is not None and view is not None:
+        context["social"] = saved_social_card(view, saved_name, base, saved_id)
     if partial:  # a fragment for the page's script: it carries its own messages
         return templates.TemplateResponse(request, "_live.html", context)
     status = status_code or (422 if state.submitted and not state.valid else 200)
@@ -340,7 +361,10 @@ def read_scenario_json(request: Request, catalog: CatalogDep, settings: Settings
         if not state.errors:
             state.add_error("form", "give a workload and at least one option")
         return error_response(422, query_errors(state.errors))
-    return FiniteJSONResponse(jsonable_encoder(result_to_json(result)))
+    # The page's verdict, with the headline pair's horizon (the query's h.* settings) and Monte Carlo.
+    scenario_in = state.usable if state.usable is not None else scenario
+    answers = headline_answers(scenario_in, result, state.beyond, catalog, None, evaluation) if scenario_in else None
+    return FiniteJSONResponse(jsonable_encoder(result_to_json(result, page_verdict(result, answers))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,15 +373,18 @@ def read_scenario_json(request: Request, catalog: CatalogDep, settings: Settings
 IMPORT_CHUNK_BYTES = 1 << 20
 
 
-# Why an import failed, by the fixed code the import route puts in the URL (never the message itself:
-# it quotes the file, and a URL's text must not be shown as the site's own words).
+# Why an import failed, by the fixed code an older import put in the URL (never the message itself: it
+# quotes the file, and a URL's text must not be shown as the site's own words). A failed import now answers
+# the page itself, with the precise reason beside the upload field (IMPORT_KEY); these read old links.
 _IMPORT_FAILURES = {
     "empty": "the file is empty",
     "header": "its first row is not a valid CSV header",
-    "columns": "its header lacks the columns the format needs (GET /api/v1/usage-import/formats lists them)",
+    "columns": "its header lacks the columns the format needs (see the accepted columns beside the upload)",
     "rows": "no row could be used",
 }
 _COUNT = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() accepts "²", which int() refuses
+IMPORT_KEY = "import"  # the upload field's message, as a form field's (templates/home.html: #e-import)
+NO_FILE = "Choose a CSV file to import"
 
 
 def _import_notices(params: Any) -> list[str]:
@@ -367,26 +394,47 @@ def _import_notices(params: Any) -> list[str]:
     counts = f"{int(rows):,} rows read, {int(rejected):,} rejected"
     if failed := params.get("import_failed"):
         why = _IMPORT_FAILURES.get(failed, "it needs request counts and token totals")
-        return [
-            f"The usage export could not fill in the workload ({counts}): {why}. "
-            "POST it to /api/v1/usage-import to see each rejected row's reason."
-        ]
+        return [f"The usage export could not fill in the workload ({counts}): {why}."]
     return [
-        f"Workload filled in from your usage export ({counts}; rejected rows are left out"
-        + ("" if rejected in (None, "0") else ", see /api/v1/usage-import for the reasons")
+        f"Workload filled in from your usage export ({counts}"
+        + ("" if rejected in (None, "0") else "; rows that could not be read are left out")
         + ")."
         + (" The daily traffic shape is set to the export's hours (UTC)." if params.get(HOURLY_KEY) else "")
     ]
 
 
+def _import_failed_page(request: Request, catalog: Catalog, max_options: int, query: str, message: str) -> Response:
+    """The page the import was posted from (its options and settings kept), answered 422 with `message`
+    beside the upload field: not a redirect, since the reason quotes the file and must not ride in a URL."""
+    cleaned = clean_pairs(query)
+    scenario, state = parse_query(cleaned)
+    state.add_error(IMPORT_KEY, message)
+    if not state.rows:
+        state.rows += [Row("api", 0, blank=True), Row("self_hosted", 1, blank=True)]
+    evaluation = evaluate_form_once(state, catalog, max_options, get_evaluation_cache(request))
+    result = evaluation.result if evaluation is not None else None
+    view = result_view(state.usable, result, catalog) if result is not None and state.usable else None
+    return render_page(
+        request, state, scenario, result, view, catalog, urlencode(cleaned), evaluation=evaluation, status_code=422
+    )
+
+
 @router.post("/import", include_in_schema=False)
 async def import_usage_page(
-    file: UploadFile, settings: SettingsDep, query: Annotated[str, Form(max_length=20_000)] = ""
+    request: Request,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    file: UploadFile | None = None,
+    query: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
-    """The page's upload form: the same parsing as POST /api/v1/usage-import; answers 303 to the
-    page with the workload fields filled in and the options of `query` kept."""
+    """The page's upload form: the same parsing as POST /api/v1/usage-import; answers 303 to the page with
+    the workload fields filled in and the options of `query` kept, or the page itself (422) with the
+    reason beside the upload field."""
+    if file is None:  # "Import" pressed with no file chosen (some browsers send no part at all)
+        return _import_failed_page(request, catalog, settings.max_options, query, NO_FILE)
     importer = UsageImporter()
     size = 0
+    summary = None
     try:
         while chunk := await file.read(IMPORT_CHUNK_BYTES):
             size += len(chunk)
@@ -394,19 +442,25 @@ async def import_usage_page(
                 limit = f"the upload exceeds the limit of {settings.max_upload_bytes:,} bytes (MAX_UPLOAD_BYTES)"
                 return HTMLResponse(error_page(413, limit), status_code=413)
             await run_in_threadpool(importer.feed, chunk)  # parsing is CPU work: keep the event loop free
-        summary = await run_in_threadpool(importer.finish) if size else None
-        failed = "empty" if summary is None else "1"
-    except ImportFailed as failure:
-        summary, failed = None, failure.code
-    except DomainError:
-        summary, failed = None, "1"
+        if not size:  # no file chosen: browsers send an empty part with no file name
+            reason = "the file is empty" if file.filename else ""
+        else:
+            summary = await run_in_threadpool(importer.finish)
+            reason = "" if summary.workload is not None else why_no_workload(summary)
+    except DomainError as failure:  # ImportFailed among them: its message is the precise reason
+        reason = failure.message
+    figures = form_figures(summary) if summary is not None else None
+    if figures is None:
+        if not reason:
+            return _import_failed_page(request, catalog, settings.max_options, query, NO_FILE)
+        rows, rejected = importer.rows_read, importer.rows_rejected  # a failure's own message says them
+        counts = f" ({rows:,} rows read, {rejected:,} rejected)" if summary is not None else ""
+        message = f"This file could not fill in the workload{counts}: {reason}."
+        return _import_failed_page(request, catalog, settings.max_options, query, message)
+    assert summary is not None
     kept = [(k, v) for k, v in clean_pairs(query) if k not in WORKLOAD_KEYS and k not in ("h.profile", HOURLY_KEY)]
-    if summary is None or summary.workload is None:
-        rows, rejected = importer.rows_read, importer.rows_rejected
-        status = [("import_rows", str(rows)), ("import_rejected", str(rejected)), ("import_failed", failed)]
-        return RedirectResponse("/?" + urlencode(clean_pairs(query) + status), status_code=303)
-    pairs = workload_to_pairs(WorkloadIn.model_validate(summary.workload))
-    if summary.hourly_profile:
-        pairs += [("h.profile", "custom"), (HOURLY_KEY, ",".join(format_number(w) for w in summary.hourly_profile))]
+    pairs = workload_to_pairs(figures.workload)
+    if figures.hourly_profile:
+        pairs += [("h.profile", "custom"), (HOURLY_KEY, ",".join(format_number(w) for w in figures.hourly_profile))]
     status = [("import_rows", str(summary.rows_total)), ("import_rejected", str(summary.rows_rejected))]
     return RedirectResponse("/?" + urlencode(pairs + kept + status), status_code=303)
