@@ -29,7 +29,9 @@ from typing import Any, Literal
 
 logger = logging.getLogger("breakeven.charts")  # under the app logger: JSON lines (app/web/observability.py)
 
-RENDERER = f"breakeven-charts-1/vl-convert-{version('vl-convert-python')}"
+# Part of every chart's cache key and ETag: bump the number whenever the drawing changes, so caches and
+# browsers holding an image as immutable fetch the new one (2: issue 16's line styles, keyed labels, legend).
+RENDERER = f"breakeven-charts-2/vl-convert-{version('vl-convert-python')}"
 
 
 class RenderCache:
