@@ -346,3 +346,43 @@ def test_the_hybrid_sizes_self_hosting_as_the_cost_table_by_default(preset: Any)
     assert answer.solved.all_self_hosted.replicas == table.replicas, preset.slug  # type: ignore[union-attr]
     assert answer.solved.all_self_hosted.monthly_cost == pytest.approx(table.monthly_cost)  # type: ignore[union-attr]
     assert answer.replaced_peak_to_average is None  # type: ignore[union-attr]
+
+
+def _quality_scenario(api_model: str) -> ScenarioIn:
+    return ScenarioIn.model_validate(
+        {
+            "workload": {"requests_per_month": 1_000_000, "input_tokens": 1000, "output_tokens": 300},
+            "options": [
+                {"kind": "api", "name": "API", "provider": "openai", "model": api_model},
+                {
+                    "kind": "self_hosted",
+                    "name": "Llama 8B",
+                    "model": "llama-3.1-8b",
+                    "gpu": "l40s",
+                    "pricing": {"kind": "rent", "per_gpu_hour": 1.0},
+                },
+            ],
+            "hosted_alternatives": False,
+        }
+    )
+
+
+def test_the_verdict_puts_capability_beside_cost() -> None:
+    # GPT-5 and Llama 3.1 8B sit more than 100 LMArena points apart (app/catalog/quality.toml): the
+    # verdict names both scores and says they may not do the same job.
+    from app.catalog.quality import score_for_api, score_for_model
+
+    gpt5, llama = score_for_api("openai", "gpt-5"), score_for_model("llama-3.1-8b")
+    assert gpt5 is not None and llama is not None and gpt5.score - llama.score > 100
+    verdict = compute_verdict(evaluate(_quality_scenario("gpt-5"), load_catalog()))
+    assert verdict.quality is not None and verdict.quality.far_apart
+    line = verdict_sentences(verdict).quality
+    assert line is not None
+    assert f"{gpt5.score:,.0f}" in line and f"{llama.score:,.0f}" in line and "Far apart" in line
+    assert gpt5.benchmark.name in line
+
+
+def test_a_model_without_a_public_score_says_so() -> None:
+    verdict = compute_verdict(evaluate(_quality_scenario("gpt-5.6-sol"), load_catalog()))
+    line = verdict_sentences(verdict).quality
+    assert line is not None and "API has no public score" in line and "Far apart" not in line

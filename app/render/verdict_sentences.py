@@ -19,12 +19,15 @@ class VerdictSentences:
     how_sure: str | None
     horizon: str | None  # ends with its price-trend assumption, which the page links to its field
     disagreements: tuple[str, ...]
+    quality: str | None = None  # the two options' public scores: capability beside cost
 
     @property
     def lines(self) -> tuple[str, ...]:
         """Everything after the headline, in reading order."""
         return tuple(
-            line for line in (self.volumes, *self.disagreements, self.how_sure, self.horizon) if line is not None
+            line
+            for line in (self.volumes, *self.disagreements, self.how_sure, self.horizon, self.quality)
+            if line is not None
         )
 
 
@@ -172,6 +175,25 @@ def disagreement(verdict: Verdict, item: Disagreement) -> str:
     )
 
 
+def quality(verdict: Verdict) -> str | None:
+    """ "Quality (LMArena text …, 2025-12): Llama 3.1 8B scores 1,212, Claude Haiku 4.5 1,402: far apart …"."""
+    comparison, runner_up = verdict.quality, verdict.runner_up
+    if comparison is None or runner_up is None:
+        return None
+    winner_score, runner_score = comparison.winner_score, comparison.runner_up_score
+    if winner_score is None and runner_score is None:
+        return f"No public quality score for {verdict.winner.name} or {runner_up.name}: compare their answers yourself."
+    known = winner_score or runner_score
+    assert known is not None
+    parts = []
+    for name, score in ((verdict.winner.name, winner_score), (runner_up.name, runner_score)):
+        parts.append(f"{name} {number(score.score)}" if score is not None else f"{name} has no public score")
+    text = f"Quality ({known.benchmark.name}, {known.as_of}): " + ", ".join(parts) + "."
+    if comparison.far_apart:
+        text += " Far apart: the cheaper option may not do the same job; compare their answers before deciding."
+    return text
+
+
 def verdict_sentences(verdict: Verdict) -> VerdictSentences:
     return VerdictSentences(
         headline=headline(verdict),
@@ -179,6 +201,7 @@ def verdict_sentences(verdict: Verdict) -> VerdictSentences:
         how_sure=how_sure(verdict),
         horizon=horizon(verdict),
         disagreements=tuple(disagreement(verdict, d) for d in verdict.disagreements),
+        quality=quality(verdict),
     )
 
 
@@ -192,6 +215,20 @@ def _mark_json(mark: VolumeMark | None) -> dict[str, Any] | None:
     if mark is None:
         return None
     return {"requests_per_month": mark.requests_per_month, "option": mark.option}
+
+
+def _quality_json(verdict: Verdict) -> dict[str, Any] | None:
+    comparison = verdict.quality
+    if comparison is None:
+        return None
+    known = comparison.winner_score or comparison.runner_up_score
+    return {
+        "winner_score": comparison.winner_score.score if comparison.winner_score else None,
+        "runner_up_score": comparison.runner_up_score.score if comparison.runner_up_score else None,
+        "benchmark": known.benchmark.name if known else None,
+        "as_of": known.as_of if known else None,
+        "far_apart": comparison.far_apart,
+    }
 
 
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
@@ -226,6 +263,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
             "assumption": trend_assumption(outlook),
         },
         "disagreements": [{"source": d.source, "favours": d.favours} for d in verdict.disagreements],
+        "quality": _quality_json(verdict),
         "headline": words.headline,
         "lines": list(words.lines),
     }

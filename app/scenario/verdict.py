@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from app.catalog.quality import QualityScore, far_apart, quality_of
 from app.core import horizon as horizon_core
 from app.core.uncertainty import MonteCarloResult
 from app.scenario.evaluate import ApiResult, ScenarioResult, SelfHostedResult, option_name
@@ -118,6 +119,16 @@ class Disagreement:
 
 
 @dataclass(frozen=True)
+class QualityComparison:
+    """The public scores of the winner and the runner-up (app/catalog/quality.py): capability beside cost.
+    A score is None where there is no public one; `far_apart` only when both exist on one benchmark."""
+
+    winner_score: QualityScore | None
+    runner_up_score: QualityScore | None
+    far_apart: bool
+
+
+@dataclass(frozen=True)
 class Verdict:
     volume: float  # the user's requests/month
     winner: Contender
@@ -133,6 +144,7 @@ class Verdict:
     how_sure: HowSure | None  # None where the Monte Carlo was not run (no headline pair, or not asked)
     horizon: HorizonOutlook | None
     disagreements: tuple[Disagreement, ...]
+    quality: QualityComparison | None = None  # None with a single option
 
 
 def _contender(option: ApiResult | SelfHostedResult) -> Contender:
@@ -211,7 +223,12 @@ def compute_verdict(
     other_side = [o for o in others if _contender(o).side != winner.side]
     has_both_sides = bool(other_side)
     candidates = other_side or others
-    runner_up = _contender(min(candidates, key=lambda o: o.monthly_cost)) if candidates else None
+    runner_up_option = min(candidates, key=lambda o: o.monthly_cost) if candidates else None
+    runner_up = _contender(runner_up_option) if runner_up_option is not None else None
+    quality = None
+    if runner_up_option is not None:
+        scores = quality_of(winner_option), quality_of(runner_up_option)
+        quality = QualityComparison(scores[0], scores[1], far_apart(*scores))
     saving = None
     if runner_up is not None:
         amount = max(0.0, runner_up.monthly_cost - winner.monthly_cost)
@@ -239,4 +256,5 @@ def compute_verdict(
         how_sure=how_sure,
         horizon=outlook,
         disagreements=tuple(disagreements),
+        quality=quality,
     )

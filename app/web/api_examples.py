@@ -499,9 +499,20 @@ BREAKEVEN_RESPONSE_EXAMPLE: dict[str, Any] = {
         "how_sure": None,
         "horizon": None,
         "disagreements": [],
+        "quality": {
+            "winner_score": 1320.0,
+            "runner_up_score": 1320.0,
+            "benchmark": "LMArena text (style control)",
+            "as_of": "2025-12",
+            "far_apart": False,
+        },
         "headline": "Llama 3.3 70B Instruct hosted · Novita (hosted open model) is cheapest at 1M "
         "requests/month: $268/month, $1,192 (82%) less than self-hosting Llama on H100.",
-        "lines": ["Self-hosting is not the cheapest option at any volume."],
+        "lines": [
+            "Self-hosting is not the cheapest option at any volume.",
+            "Quality (LMArena text (style control), 2025-12): Llama 3.3 70B Instruct hosted · "
+            "Novita 1,320, Llama on H100 1,320.",
+        ],
     },
     "breakevens": [
         {

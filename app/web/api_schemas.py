@@ -91,8 +91,14 @@ class ThroughputEstimateOut(ResponseBody):
     requests_per_second: float
     max_concurrency: int = Field(description="From KV memory, the engine's batch cap and the latency SLO.")
     concurrency: int = Field(description="The concurrency the estimate is at.")
-    time_to_first_token_seconds: float
-    time_per_output_token_seconds: float
+    time_to_first_token_seconds: float = Field(
+        description="Queueing (the decode step in flight and the prefill of requests arriving ahead, at the "
+        "estimate's concurrency) plus the request's own prefill."
+    )
+    time_per_output_token_seconds: float = Field(
+        description="TPOT as MLPerf defines it: time between tokens after the first, i.e. the decode step plus "
+        "other requests' prefill interleaved under continuous batching. Tokens/s per user is its inverse."
+    )
     bound: Literal["memory", "compute"]
     weights_gib: float
     kv_cache_gib_available: float
@@ -112,6 +118,35 @@ class ThroughputEstimateOut(ResponseBody):
     )
     prefill_flops_per_request: float
     generated_tokens_per_request: float = Field(description="Visible output + hidden reasoning tokens.")
+    end_to_end_seconds: float = Field(
+        description="One request from arrival to its last token: TTFT + (generated tokens − 1) × TPOT."
+    )
+    queueing_seconds: float = Field(description="The part of TTFT spent waiting before the request's own prefill.")
+    decode_linear_seconds: float = Field(description="Decode step: linear layers, max(weight reads, matmul FLOPs).")
+    decode_attention_seconds: float = Field(description="Decode step: attention, max(KV reads, attention FLOPs).")
+    decode_communication_seconds: float = Field(description="Decode step: tensor-parallel all-reduces.")
+    decode_overhead_seconds: float = Field(description="Decode step: fixed and per-sequence overhead.")
+
+
+class InteractivityPointOut(ResponseBody):
+    """One concurrency of the throughput-vs-interactivity curve (app.scenario.interactivity)."""
+
+    concurrency: int = Field(description="Sequences in flight on one replica.")
+    output_tokens_per_second_per_gpu: float
+    output_tokens_per_second_per_user: float = Field(description="1 / the estimate's time_per_output_token_seconds.")
+    time_to_first_token_seconds: float
+    meets_latency_target: bool = Field(description="True when the request sets no latency target.")
+
+
+class InteractivityOut(ResponseBody):
+    """The estimator swept over concurrency 1, 2, 4, … and the memory/engine cap, without the latency target."""
+
+    points: list[InteractivityPointOut] = Field(description="Ascending concurrency; includes the sized point's.")
+    sized: InteractivityPointOut = Field(description="The concurrency the estimate above is at (target enforced).")
+    max_concurrency: int = Field(description="What KV memory and the engine's batch cap allow, without the target.")
+    gpu_count: int
+    min_output_tokens_per_second_per_user: float | None
+    max_time_to_first_token_seconds: float | None
 
 
 class ThroughputOut(ThroughputEstimateOut):
@@ -126,6 +161,9 @@ class ThroughputOut(ThroughputEstimateOut):
     engine: Engine
     input_tokens: int
     output_tokens: int
+    interactivity: InteractivityOut = Field(
+        description="Output tokens/s per GPU against tokens/s per user as concurrency grows (InferenceX's frontier)."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,6 +472,14 @@ class VerdictDisagreementOut(ResponseBody):
     favours: str
 
 
+class VerdictQualityOut(ResponseBody):
+    winner_score: float | None
+    runner_up_score: float | None
+    benchmark: str | None = Field(description="The benchmark both scores are on (null: neither has one).")
+    as_of: str | None
+    far_apart: bool = Field(description="The scores differ by more than 100 points: not the same job.")
+
+
 class VerdictOut(ResponseBody):
     """The winner at the volume and its saving against the cheapest option of the other side (per-token
     against self-hosted); where self-hosting first becomes and stays cheapest (from the envelope); and,
@@ -449,6 +495,9 @@ class VerdictOut(ResponseBody):
     how_sure: VerdictHowSureOut | None
     horizon: VerdictHorizonOut | None
     disagreements: list[VerdictDisagreementOut]
+    quality: VerdictQualityOut | None = Field(
+        description="The winner's and the runner-up's public quality scores (null: a single option)."
+    )
     headline: str
     lines: list[str]
 
