@@ -98,6 +98,19 @@ class _Row:
     help: str = ""
 
 
+def _option_reasoning_row(when: str) -> _Row:
+    """An option's own reasoning tokens (API and self-hosted rows): blank takes the workload's figure."""
+    return _Row(
+        "reasoning",
+        "reasoning_tokens",
+        "number",
+        "Reasoning tokens (this option)",
+        "per request",
+        short_label="Reasoning tokens",
+        help=f"Empty: the workload's figure if {when}, else 0.",
+    )
+
+
 def _fields(model: type[BaseModel], prefix: tuple[str, ...], rows: list[_Row]) -> tuple[FieldSpec, ...]:
     return tuple(
         FieldSpec(
@@ -274,15 +287,7 @@ API_FIELDS = _fields(
             "%",
             help="Off the whole bill, applied last.",
         ),
-        _Row(
-            "reasoning",
-            "reasoning_tokens",
-            "number",
-            "Reasoning tokens (this option)",
-            "per request",
-            short_label="Reasoning tokens",
-            help="Empty: the workload's figure if the model reasons by default, else 0.",
-        ),
+        _option_reasoning_row("the model reasons by default"),
         _Row(
             "time_of_day",
             "time_of_day",
@@ -341,15 +346,7 @@ SELF_HOSTED_FIELDS = _fields(
             short_label="Utilization",
             help="Share of capacity used at peak.",
         ),
-        _Row(
-            "reasoning",
-            "reasoning_tokens",
-            "number",
-            "Reasoning tokens (this option)",
-            "per request",
-            short_label="Reasoning tokens",
-            help="Empty: the workload's figure if the open model reasons (models.toml), else 0.",
-        ),
+        _option_reasoning_row("the open model reasons (models.toml)"),
         _Row("min_replicas", "min_replicas", "int", "Min replicas"),
         _Row("redundancy", "redundancy", "int", "Spare replicas (N+k)", "N+k", short_label="Spare replicas"),
         _Row(
