@@ -128,13 +128,38 @@ def is_reseller(provider: str) -> bool:
     return provider in EXCLUDED_PROVIDERS or provider.startswith(EXCLUDED_PROVIDER_PREFIXES)
 
 
-def hosted_offers(model: ModelArchitecture) -> tuple[ApiModelEntry, ...]:
-    """Every current snapshot entry that serves exactly `model` (the rule is the module docstring's),
-    in snapshot order. An FP8-served offer's `name` says so ("… (served in FP8)")."""
-    found: list[ApiModelEntry] = []
-    for entry in list_api_models():
-        if entry.deprecated or entry.retired or is_reseller(entry.provider) or not serves(model, entry.model):
+# The listing's current offers by each normalised form of their ids, built once per listing (a listing is
+# the day's snapshot, app.catalog.api_prices.list_api_models): scanning all ~2,000 entries with `serves` took
+# ~8 ms per self-hosted model, twenty times the rest of a break-even. At most two listings are kept (today's
+# and, briefly after midnight or a price refresh, the previous one); each is held so its id stays unique.
+_NAME_INDEXES: dict[int, tuple[tuple[ApiModelEntry, ...], dict[tuple[str, ...], list[int]]]] = {}
+
+
+def _name_index(listing: tuple[ApiModelEntry, ...]) -> dict[tuple[str, ...], list[int]]:
+    cached = _NAME_INDEXES.get(id(listing))
+    if cached is not None and cached[0] is listing:
+        return cached[1]
+    index: dict[tuple[str, ...], list[int]] = {}
+    for position, entry in enumerate(listing):
+        if entry.deprecated or entry.retired or is_reseller(entry.provider):
             continue
+        for form in normalised_names(entry.model)[0]:
+            index.setdefault(form, []).append(position)
+    if len(_NAME_INDEXES) >= 2:
+        _NAME_INDEXES.clear()
+    _NAME_INDEXES[id(listing)] = (listing, index)
+    return index
+
+
+def hosted_offers(model: ModelArchitecture) -> tuple[ApiModelEntry, ...]:
+    """Every current snapshot entry that serves exactly `model` (the rule is the module docstring's: an
+    offer serves it when a normalised form of its id is one of the model's, as `serves` says), in snapshot
+    order. An FP8-served offer's `name` says so ("… (served in FP8)")."""
+    listing = list_api_models()
+    index = _name_index(listing)
+    found: list[ApiModelEntry] = []
+    for position in sorted({p for form in catalog_names(model) for p in index.get(form, ())}):
+        entry = listing[position]
         if serves_fp8(entry) and "fp8" not in entry.name.lower():
             entry = replace(entry, name=f"{entry.name} ({FP8_LABEL})")
         found.append(entry)
