@@ -24,6 +24,7 @@ use_bundled_litellm  # app/catalog/litellm_prices.py: tests/test_price_refresh.p
 read_mode  # app/store.py SqliteStore: tests/test_store_faults.py checks how a read-only store connected
 kv_bytes_per_token  # app/core/memory.py: the whole-model KV formula, pinned by tests/test_throughput.py
 PRESET_MIN_DAYS_BEFORE_RETIREMENT  # app/web/presets.py: tests/test_price_sources.py applies the rule
+serves  # app/catalog/hosted.py: the matching rule for one offer id, pinned by tests/test_hosted.py's tables
 
 # --- Serialised by dataclasses.asdict into JSON bodies (catalog listings, estimates, snapshots) ----
 vendor  # GpuSpec (/api/v1/catalog/gpus) and GpuSpecIn (request documents: the same fields)

@@ -104,6 +104,31 @@ EXPECTED_OFFERS: dict[str, set[tuple[str, str]]] = {
         ("openai", "gpt-oss-20b"),
         ("ovhcloud", "gpt-oss-20b"),
     },
+    # The models issue 15 added, each offer's id read against the model's Hugging Face id (2026-11-26).
+    # First-party hosts (Z.ai, Zhipu, MiniMax, DeepSeek) count: they sell the same open weights per token.
+    "llama-3.2-1b": {
+        ("aws", "meta.llama3-2-1b-instruct-v1:0"),
+        ("cloudflare", "@cf/meta/llama-3.2-1b-instruct"),
+        ("novita", "meta-llama/llama-3.2-1b-instruct"),
+    },
+    "llama-3.2-3b": {
+        ("aws", "meta.llama3-2-3b-instruct-v1:0"),
+        ("cloudflare", "@cf/meta/llama-3.2-3b-instruct"),
+        ("novita", "meta-llama/llama-3.2-3b-instruct"),
+    },
+    "phi-4": {("azure", "phi-4")},
+    "gemma-3-4b": {("aws", "google.gemma-3-4b-it")},
+    "qwen3-coder-480b-a35b": {("aws", "qwen.qwen3-coder-480b-a35b-v1:0")},
+    "glm-4.5": {("zai", "GLM-4.5")},
+    "glm-4.7": {
+        ("fireworks", "glm-4p7"),
+        ("novita", "zai-org/glm-4.7"),
+        ("zai", "GLM-4.7"),
+        ("zhipuai", "GLM-4.7"),
+    },
+    "minimax-m2": {("minimax", "MiniMax-M2")},
+    "kimi-k2-instruct": {("groq", "moonshotai/kimi-k2-instruct"), ("novita", "moonshotai/kimi-k2-instruct")},
+    "deepseek-v3.2": {("deepseek", "deepseek-v3.2"), ("fireworks", "deepseek-v3p2")},
 }
 
 

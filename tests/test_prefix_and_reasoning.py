@@ -463,7 +463,11 @@ class TestProperties:
         light = _estimate_or_reject(replace(base, reasoning_tokens=fewer))
         heavy = _estimate_or_reject(replace(base, reasoning_tokens=more))
         assert heavy.requests_per_second <= light.requests_per_second * (1 + 1e-12)
-        assert heavy.max_concurrency <= light.max_concurrency
+        if max_ttft is None:
+            # KV memory per sequence grows with the reasoning tokens. Under a TTFT target the batch may
+            # grow instead: TTFT queues behind (B − 1)/g arrivals per step (issue 15's queueing model in
+            # app/core/throughput.py), and longer generations mean fewer arrivals per step.
+            assert heavy.max_concurrency <= light.max_concurrency
 
     @given(
         st.floats(0.0, 100.0),

@@ -13,9 +13,14 @@ from app.catalog.loader import CatalogError, load_catalog, parse_models
 
 # Hand-checked against each model card (the comment beside `reasoning = true` in models.toml cites it):
 # R1 always thinks; gpt-oss reasons at low/medium/high effort (default medium); Qwen3's hybrid models
-# think by default. Llama, Mistral, Gemma, Qwen2.5 and DeepSeek-V3 answer directly.
+# think by default. Llama, Mistral, Gemma, Qwen2.5 and DeepSeek-V3 answer directly. Issue 15: Qwen3-Next
+# Thinking is thinking-only; MiniMax-M2 always opens with <think>; GLM-4.7 thinks by default (docs.z.ai);
+# GLM-4.5 (hybrid), DeepSeek-V3.1/V3.2 (non-thinking by default) and Kimi K2 Instruct do not.
 REASONING_MODELS = {
     "deepseek-r1",
+    "glm-4.7",
+    "minimax-m2",
+    "qwen3-next-80b-a3b-thinking",
     "gpt-oss-120b",
     "gpt-oss-20b",
     "qwen3-8b",

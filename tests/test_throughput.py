@@ -218,7 +218,12 @@ class TestStepByHand:
         assert estimate.prefill_seconds_per_request == pytest.approx(prefill)
         # One user: the prefill, then 1,000 steps
         assert estimate.output_tokens_per_second == pytest.approx(1000 / (prefill + 1000 * step))
-        assert estimate.time_per_output_token_seconds == pytest.approx(step + prefill / 1000)
+        # TPOT is the time between tokens after the first: at batch 1 no other request's prefill
+        # interleaves, so it is the step alone (it was step + prefill/1000 when it folded the request's
+        # own prefill in). TTFT is the prefill alone on an idle replica: compute-bound here.
+        assert estimate.time_per_output_token_seconds == pytest.approx(step)
+        assert estimate.time_to_first_token_seconds == pytest.approx(prefill)
+        assert estimate.end_to_end_seconds == pytest.approx(prefill + 999 * step)
 
     def test_large_batch_decode_is_compute_bound(self) -> None:
         estimate = estimate_throughput(setup(model=LLAMA_8B, gpu_count=1, input_tokens=128, output_tokens=128), IDEAL)
@@ -227,7 +232,16 @@ class TestStepByHand:
         memory = (8.03e9 + batch * context * 65_536) / 3.35e12
         compute = batch * (2 * 8.03e9 + 4 * 4096 * 32 * context) / 1978.9e12
         assert estimate.bound == "compute" and compute > memory
-        assert estimate.decode_step_seconds == pytest.approx(compute)
+        # Per phase (issue 15): the linear layers are compute-bound (2·P·B FLOPs over the weight reads),
+        # the attention is bound by its KV reads; the two run one after the other, so they add.
+        linear = max(8.03e9 / 3.35e12, batch * 2 * 8.03e9 / 1978.9e12)
+        attention = max(batch * context * 65_536 / 3.35e12, batch * 4 * 4096 * 32 * context / 1978.9e12)
+        assert linear == batch * 2 * 8.03e9 / 1978.9e12
+        assert attention == batch * context * 65_536 / 3.35e12
+        assert estimate.decode_linear_seconds == pytest.approx(linear)
+        assert estimate.decode_attention_seconds == pytest.approx(attention)
+        assert estimate.decode_step_seconds == pytest.approx(linear + attention)
+        assert estimate.decode_step_seconds > max(memory, compute)  # the old single roofline
 
     def test_max_concurrency_comes_from_kv_memory_at_the_average_context(self) -> None:
         estimate = estimate_throughput(setup(gpu_count=4), IDEAL)
@@ -329,7 +343,8 @@ class TestInputsAndSlo:
         free = estimate_throughput(setup())
         capped = estimate_throughput(setup(min_output_tokens_per_second_per_user=30.0))
         assert capped.max_concurrency < free.max_concurrency
-        assert capped.output_tokens_per_second / capped.concurrency >= 30.0
+        # The target holds on TPOT (tokens/s per user = 1/TPOT, time between tokens after the first).
+        assert 1 / capped.time_per_output_token_seconds >= 30.0
         assert any("SLO" in note for note in capped.notes)
 
     def test_time_to_first_token_slo_caps_concurrency(self) -> None:

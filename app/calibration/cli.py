@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.calibration.fit import Calibration
-from app.calibration.measurements import Measurement, interpret_row
+from app.calibration.measurements import Measurement, from_2026_11_columns, interpret_row
 from app.calibration.predict import predict
 from app.calibration.report import headline, render_report
 from app.calibration.score import Score, score
@@ -66,7 +66,10 @@ def read_measurements(paths: Sequence[Path]) -> tuple[list[dict[str, str]], str]
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise SystemExit(f"{path}: missing columns {', '.join(missing)}")
-        rows.extend(reader)
+        if "model_id" in (reader.fieldnames or []) and "concurrency_or_batch" not in (reader.fieldnames or []):
+            rows.extend(from_2026_11_columns(row) for row in reader)  # the 2026-11 file's own columns
+        else:
+            rows.extend(reader)
     return rows, digest.hexdigest()
 
 

@@ -401,3 +401,22 @@ def interpret_row(raw: Mapping[str, str], gpu_ids: Iterable[str], model_ids: Ite
         skip=skip,
         notes=raw.get("notes", ""),
     )
+
+
+def from_2026_11_columns(raw: Mapping[str, str]) -> dict[str, str]:
+    """A row of ../shared/data/throughput-calibration-2026-11.csv in the columns `interpret_row` reads.
+
+    That file names catalog ids (`model_id`, `gpu_id`, blank where the catalog has none), gives the
+    concurrency as a number or `max`, the expert-parallel degree as `ep`, and per-GPU figures under
+    `output_tok_s_per_gpu` (data README, "throughput-calibration-2026-11.csv")."""
+    row = dict(raw)
+    row["model"] = raw.get("model_id", "").strip() or raw["model"]
+    row["gpu"] = raw.get("gpu_id", "").strip() or raw["gpu"]
+    concurrency = raw.get("concurrency", "").strip()
+    row["concurrency_or_batch"] = f"concurrency {concurrency}" if concurrency.isdigit() else ""
+    ep = raw.get("ep", "").strip()
+    row["ep_dp"] = f"EP={ep}" if ep and ep != "1" else ""
+    if raw["metric"].strip() == "output_tok_s_per_gpu":
+        row["per_gpu_value"] = raw["value"]
+    row["source_group"] = raw.get("source", "")
+    return row

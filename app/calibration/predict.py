@@ -78,7 +78,7 @@ def predict(
             concurrency = 1
             for _ in range(6):
                 est = estimate_throughput(replace(setup, concurrency=concurrency), eff)
-                in_system = est.time_to_first_token_seconds + m.output_tokens * est.time_per_output_token_seconds
+                in_system = est.end_to_end_seconds
                 concurrency = max(1, round(m.request_rate * in_system))
             setup = replace(setup, concurrency=concurrency)
         estimate = estimate_throughput(setup, eff)

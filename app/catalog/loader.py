@@ -347,6 +347,10 @@ def _build_model(e: _Entry) -> ModelArchitecture:
         qk_rope_head_dim=e.count("qk_rope_head_dim", required=False),
         sliding_window=e.count("sliding_window", required=False),
         sliding_window_layers=e.count("sliding_window_layers", required=False),
+        linear_attention_layers=e.count("linear_attention_layers", required=False),
+        linear_attention_state_elements=e.count("linear_attention_state_elements", required=False),
+        sparse_attention_topk=e.count("sparse_attention_topk", required=False),
+        sparse_attention_indexer_dim=e.count("sparse_attention_indexer_dim", required=False),
         native_precision=cast(Precision, e.choice("native_precision", PRECISIONS, required=False, default="bf16")),
         reasoning=e.flag("reasoning"),
         source=e.text("source"),
@@ -402,6 +406,30 @@ def _check_model(e: _Entry, m: ModelArchitecture, moe_intermediate: int, moe_lay
         raise e.error("sliding_window_layers", "sliding_window and sliding_window_layers go together")
     if m.sliding_window_layers > m.num_layers:
         raise e.error("sliding_window_layers", f"{m.sliding_window_layers} exceeds num_layers {m.num_layers}")
+    _check_attention_kinds(e, m)
+
+
+def _check_attention_kinds(e: _Entry, m: ModelArchitecture) -> None:
+    """Linear-attention and sparse-attention fields go in pairs; the estimator models each kind alone."""
+    if bool(m.linear_attention_layers) != bool(m.linear_attention_state_elements):
+        raise e.error(
+            "linear_attention_state_elements", "linear_attention_layers and linear_attention_state_elements go together"
+        )
+    if m.linear_attention_layers + m.sliding_window_layers >= m.num_layers and m.linear_attention_layers:
+        raise e.error(
+            "linear_attention_layers",
+            f"{m.linear_attention_layers} linear + {m.sliding_window_layers} sliding-window layers leave no "
+            f"full-attention layer of {m.num_layers}",
+        )
+    if bool(m.sparse_attention_topk) != bool(m.sparse_attention_indexer_dim):
+        raise e.error(
+            "sparse_attention_indexer_dim", "sparse_attention_topk and sparse_attention_indexer_dim go together"
+        )
+    if m.sparse_attention_topk and (m.sliding_window_layers or m.linear_attention_layers):
+        raise e.error(
+            "sparse_attention_topk",
+            "sparse attention alongside sliding-window or linear-attention layers is not modelled",
+        )
 
 
 def parse_models(text: str, *, file: str = MODELS_FILE) -> dict[str, ModelArchitecture]:

@@ -59,6 +59,16 @@ class ModelArchitecture:
     # `sliding_window` tokens of KV cache.
     sliding_window: int = 0
     sliding_window_layers: int = 0
+    # Linear-attention layers (Qwen3-Next's Gated DeltaNet): `linear_attention_layers` of the layers
+    # hold no KV cache but a fixed recurrent state per sequence of `linear_attention_state_elements`
+    # per layer (recurrent state + short-convolution state), whatever the context length.
+    linear_attention_layers: int = 0
+    linear_attention_state_elements: int = 0
+    # Sparse attention (DeepSeek-V3.2's DSA): each query attends to at most `sparse_attention_topk`
+    # tokens chosen by a lightweight indexer, whose keys (`sparse_attention_indexer_dim` elements
+    # per token per layer) sit in the KV cache beside the attention's own.
+    sparse_attention_topk: int = 0
+    sparse_attention_indexer_dim: int = 0
     # Default weight precision the model is distributed in (e.g. gpt-oss ships MXFP4 experts).
     native_precision: Precision = "bf16"
     # Thinks before it answers, always or by default (DeepSeek-R1, gpt-oss, Qwen3's default thinking mode):
@@ -75,6 +85,14 @@ class ModelArchitecture:
     @property
     def uses_mla(self) -> bool:
         return self.kv_lora_rank > 0
+
+    @property
+    def uses_linear_attention(self) -> bool:
+        return self.linear_attention_layers > 0
+
+    @property
+    def uses_sparse_attention(self) -> bool:
+        return self.sparse_attention_topk > 0
 
 
 @dataclass(frozen=True)

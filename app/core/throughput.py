@@ -12,10 +12,15 @@ measurements (`app/calibration/`) and frozen in `app/catalog/efficiencies.toml`:
   on every TP rank.
 * **Concurrency.** From KV memory at the average in-flight context (input + generated/2), capped
   by the engine's batch limit and by the latency SLO.
-* **Decode step at batch B.**
-  `max(bytes/(N·BW·MBU), flops/(N·F·MFU)) + t_comm(N, B) + t_fixed + B·t_seq`, where bytes are
-  the weights touched (MoE: dense part + routed experts × `1 − (1 − k/E)^B`) plus the KV read,
-  and flops are `2·P_act·B` plus attention.
+* **Decode step at batch B**, phase by phase: the linear layers, the attention, the TP
+  communication and a fixed overhead run one after the other, so the step is their sum, each
+  phase under its own roofline:
+  `max(W_B/(N·BW·MBU), 2·P_act·B/(N·F·MFU)) + max(B·KV/(BW·MBU), B·A/(N·F·MFU))
+  + t_comm(N, B) + t_fixed + B·t_seq`, where `W_B` is the weights touched (MoE: dense part +
+  routed experts × `1 − (1 − k/E)^B`), `KV` one sequence's KV read per GPU and `A` the attention
+  FLOPs per token. On a real H200 (../shared/data/h200-decode-floor.jsonl, 70B FP8, batch 256,
+  context 1k) the two phases measure 37.8 ms + 20.7 ms = 58.6 ms: one max over the whole step
+  (57.2 ms) hides that the attention's KV reads cannot overlap the weight-bound GEMMs.
 * **Prefill per request.** `(2·P_act·s + 2·L·s²·d_attn) / (N·F·MFU_prefill)` plus its share of
   TP communication.
 * **Prefix caching** (vLLM automatic prefix caching, SGLang RadixAttention). With a hit rate `h`
@@ -34,6 +39,23 @@ measurements (`app/calibration/`) and frozen in `app/catalog/efficiencies.toml`:
 * **Throughput at batch B.** `B·g / (B·t_prefill + g·t_step(B))` generated tokens/s (output and
   reasoning alike: a measured output tokens/s is likewise every generated token per second);
   requests/s is that over `g`.
+* **Latency outputs** at batch B, with `t_step = t_step(B)`, `p` the batched prefill of one request
+  and `g` tokens generated per request (the workload's latency target is enforced on these):
+  - `decode_step_seconds` = `t_step`: one decode step, alone.
+  - `time_per_output_token_seconds` (TPOT) = `t_step + (B − 1)·p/g`: the time between tokens after
+    the first, as MLPerf and the engines' benchmark tools define it (`(e2e − TTFT)/(output − 1)`).
+    Under continuous batching each of the other `B − 1` sequences is replaced once per `g` tokens
+    and its prefill runs between this sequence's steps, so it adds its prefill per generated token.
+    The request's own prefill is not in it (it is in TTFT). Only this interleaving term depends on
+    the output length. Tokens/s per user is `1/TPOT`.
+  - `time_to_first_token_seconds` = `queueing + p_alone`. Queueing model: a closed loop at the sized
+    batch B (a new request arrives when one leaves); `B/g` requests arrive per decode step, so a
+    new request waits for the step in flight and for the prefill of the `(B − 1)/g` other arrivals
+    ahead of it (`queueing_seconds` = `t_step + (B − 1)·p/g`, nothing at B = 1), then runs its own
+    prefill at idle-replica latency `p_alone` (it reads every weight at least once).
+  - `end_to_end_seconds` = `TTFT + (g − 1)·TPOT`. With `p_alone = p` and B > 1 this is
+    `g·t_step + B·p`, exactly `B·g / throughput` (Little's law), so latency and throughput agree
+    (at B = 1 it is one step less: the prefill itself yields the first token).
 * **TP communication.** Two all-reduces per layer (after attention and after the MLP), ring
   algorithm: `latency + 2·(N−1)/N · message / (link bandwidth · efficiency)` over NVLink,
   Infinity Fabric or PCIe (GPUs with no scale-up fabric talk over PCIe, which makes them
@@ -67,7 +89,14 @@ from app.core.efficiencies import (
     Regime,
 )
 from app.core.errors import DomainError
-from app.core.memory import check_fit, kv_bytes_per_token_per_gpu, sliding_window_layer_count, weight_bytes
+from app.core.memory import (
+    check_fit,
+    full_attention_layer_count,
+    kv_bytes_per_token_per_gpu,
+    kv_bytes_read_per_decode_step_per_gpu,
+    sliding_window_layer_count,
+    weight_bytes,
+)
 from app.core.specs import GpuSpec, ModelArchitecture
 from app.core.units import BYTES_PER_ELEMENT, GB, GIB, TERA, Precision
 
@@ -124,8 +153,8 @@ class ThroughputEstimate:
     requests_per_second: float  # = output_tokens_per_second / generated_tokens_per_request
     max_concurrency: int  # from KV memory, engine cap and SLO
     concurrency: int  # concurrency the estimate is at
-    time_to_first_token_seconds: float
-    time_per_output_token_seconds: float
+    time_to_first_token_seconds: float  # queueing + own prefill (module docstring, "Latency outputs")
+    time_per_output_token_seconds: float  # TPOT: time between tokens after the first (MLPerf)
     bound: Literal["memory", "compute"]
     weights_gib: float
     kv_cache_gib_available: float
@@ -141,6 +170,13 @@ class ThroughputEstimate:
     cached_prefix_tokens_per_request: float = 0.0  # input tokens whose KV the prefix cache already holds
     prefill_flops_per_request: float = 0.0  # FLOPs of one request's prefill (see `prefill_flops`)
     generated_tokens_per_request: float = 0.0  # output + reasoning tokens generated per request
+    end_to_end_seconds: float = 0.0  # TTFT + (generated − 1) × TPOT, one request from arrival to last token
+    queueing_seconds: float = 0.0  # part of TTFT spent waiting: in-flight step + prefill of arrivals ahead
+    # The decode step's phases at `concurrency` (they sum to decode_step_seconds).
+    decode_linear_seconds: float = 0.0  # linear layers: max(weights / bandwidth, 2·P_act·B / peak)
+    decode_attention_seconds: float = 0.0  # attention: max(KV read / bandwidth, attention FLOPs / peak)
+    decode_communication_seconds: float = 0.0  # tensor-parallel all-reduces
+    decode_overhead_seconds: float = 0.0  # fixed per step + per sequence
 
 
 # ----------------------------------------------------------------------------------------------
@@ -205,10 +241,13 @@ class _Plan:
 
 
 def _attention_context_layers(model: ModelArchitecture, context: int) -> float:
-    """Σ over layers of the context each layer attends to (sliding layers see min(context, window))."""
+    """Σ over layers of the context each layer attends to (sliding layers see min(context, window);
+    sparse-attention layers at most their top-k selected tokens; linear-attention layers none: their
+    fixed-state update per token, ~4·heads·d_k·d_v FLOPs, is negligible beside 2·P_act)."""
     window_layers = sliding_window_layer_count(model)
-    full_layers = model.num_layers - window_layers
-    return float(full_layers * context + window_layers * min(context, model.sliding_window))
+    full_layers = full_attention_layer_count(model)
+    full_context = min(context, model.sparse_attention_topk) if model.uses_sparse_attention else context
+    return float(full_layers * full_context + window_layers * min(context, model.sliding_window))
 
 
 def _attention_width(model: ModelArchitecture) -> float:
@@ -228,10 +267,15 @@ def prefill_tokens_computed(input_tokens: int, prefix_cache_hit_rate: float) -> 
 
 def _causal_attention_sum(model: ModelArchitecture, position: float) -> float:
     """Σ over layers of Σ_{i<position} (context token i attends to): i on full layers, min(i, W) on
-    sliding-window layers; continuous, so Σ_i i ≈ s²/2 and Σ_i min(i, W) ≈ s·W − W²/2 beyond W."""
+    sliding-window layers; continuous, so Σ_i i ≈ s²/2 and Σ_i min(i, W) ≈ s·W − W²/2 beyond W.
+    Linear-attention layers count none; sparse-attention layers see min(i, top-k), like a window."""
     window_layers = sliding_window_layer_count(model)
-    full_layers = model.num_layers - window_layers
-    total = full_layers * position * position / 2.0
+    full_layers = full_attention_layer_count(model)
+    if model.uses_sparse_attention:
+        k = min(position, float(model.sparse_attention_topk))
+        total = full_layers * (position * k - k * k / 2.0)
+    else:
+        total = full_layers * position * position / 2.0
     if window_layers:
         w = min(position, float(model.sliding_window))
         total += window_layers * (position * w - w * w / 2.0)
@@ -270,7 +314,9 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
     dense = model.total_params_b * 1e9 - routed
     generated = setup.generated_tokens
     decode_context = setup.input_tokens + max(generated // 2, 0)
-    kv_token = kv_bytes_per_token_per_gpu(model, setup.kv_cache_precision, n, decode_context)
+    # KV read per decode step: all a sequence stores, but only the top-k selected tokens' entries under
+    # sparse attention (app.core.memory.kv_bytes_read_per_decode_step_per_gpu).
+    kv_read = kv_bytes_read_per_decode_step_per_gpu(model, setup.kv_cache_precision, n, decode_context)
     reserve = min(max(eff.kv_output_reservation, 0.0), 1.0)
     reserved_context = setup.input_tokens + max(round(generated * reserve), 1)
     new_tokens = prefill_tokens_computed(setup.input_tokens, setup.prefix_cache_hit_rate)
@@ -290,7 +336,7 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
         expert_fraction=(model.experts_per_token / model.num_experts) if routed > 0 else 0.0,
         active_params=model.active_params_b * 1e9,
         decode_context=decode_context,
-        kv_bytes_per_sequence_per_gpu=kv_token * decode_context,
+        kv_bytes_per_sequence_per_gpu=kv_read,
         reserved_context=reserved_context,
         kv_reserved_per_sequence_per_gpu=kv_reserved * reserved_context,
         attention_flops_per_token=4.0 * width * _attention_context_layers(model, decode_context),
@@ -305,24 +351,60 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
     )
 
 
-def _decode_parts(plan: _Plan, batch: int) -> tuple[float, float, float]:
-    """(memory seconds, compute seconds, communication + overhead seconds) of one decode step."""
+@dataclass(frozen=True)
+class DecodeStep:
+    """One decode step at a batch, phase by phase (module docstring, "Decode step at batch B").
+
+    The phases run one after the other on the GPU, so the step is their sum; each phase is bound by
+    its own roofline. A further phase (e.g. the all-to-all of expert parallelism) is one more term.
+    """
+
+    linear_memory_s: float  # weights touched / bandwidth
+    linear_compute_s: float  # 2·P_act·B / peak
+    attention_memory_s: float  # KV read / bandwidth
+    attention_compute_s: float  # attention FLOPs / peak
+    communication_s: float  # TP all-reduces
+    overhead_s: float  # fixed per step + per sequence
+
+    @property
+    def linear_s(self) -> float:
+        return max(self.linear_memory_s, self.linear_compute_s)
+
+    @property
+    def attention_s(self) -> float:
+        return max(self.attention_memory_s, self.attention_compute_s)
+
+    @property
+    def memory_s(self) -> float:
+        return self.linear_memory_s + self.attention_memory_s
+
+    @property
+    def compute_s(self) -> float:
+        return self.linear_compute_s + self.attention_compute_s
+
+    @property
+    def total_s(self) -> float:
+        return self.linear_s + self.attention_s + self.communication_s + self.overhead_s
+
+
+def _decode_phases(plan: _Plan, batch: int) -> DecodeStep:
     weights = plan.dense_weight_bytes_per_gpu
     if plan.routed_weight_bytes_per_gpu > 0:
         touched = 1.0 - (1.0 - plan.expert_fraction) ** batch
         weights += plan.routed_weight_bytes_per_gpu * touched
-    memory_s = weights / plan.bandwidth + batch * plan.kv_bytes_per_sequence_per_gpu / plan.kv_bandwidth
-    flops = batch * (2.0 * plan.active_params + plan.attention_flops_per_token) / plan.n
-    compute_s = flops / plan.flops
     message = batch * plan.hidden * ACTIVATION_BYTES
-    comm_s = 2 * plan.layers * (plan.comm_latency_s + message * plan.comm_seconds_per_byte)
-    other_s = comm_s + plan.step_overhead_s + batch * plan.per_sequence_overhead_s
-    return memory_s, compute_s, other_s
+    return DecodeStep(
+        linear_memory_s=weights / plan.bandwidth,
+        linear_compute_s=batch * 2.0 * plan.active_params / plan.n / plan.flops,
+        attention_memory_s=batch * plan.kv_bytes_per_sequence_per_gpu / plan.kv_bandwidth,
+        attention_compute_s=batch * plan.attention_flops_per_token / plan.n / plan.flops,
+        communication_s=2 * plan.layers * (plan.comm_latency_s + message * plan.comm_seconds_per_byte),
+        overhead_s=plan.step_overhead_s + batch * plan.per_sequence_overhead_s,
+    )
 
 
 def _decode_step(plan: _Plan, batch: int) -> float:
-    memory_s, compute_s, other_s = _decode_parts(plan, batch)
-    return max(memory_s, compute_s) + other_s
+    return _decode_phases(plan, batch).total_s
 
 
 def _prefill_batched(plan: _Plan) -> float:
@@ -346,9 +428,30 @@ def _throughput(plan: _Plan, batch: int, prefill_s: float) -> float:
     return batch * plan.generated_tokens / (batch * prefill_s + plan.generated_tokens * _decode_step(plan, batch))
 
 
-def _time_to_first_token(plan: _Plan, batch: int, prefill_alone_s: float) -> float:
-    # A new request waits for the decode step in flight, then runs its prefill.
-    return prefill_alone_s + (_decode_step(plan, batch) if batch > 1 else 0.0)
+@dataclass(frozen=True)
+class Latency:
+    """Per-request latency at a batch (module docstring, "Latency outputs")."""
+
+    decode_step_seconds: float  # one decode step at the batch, alone
+    time_per_output_token_seconds: float  # TPOT: step + other requests' prefill, per generated token
+    queueing_seconds: float  # in-flight step + prefill of the arrivals ahead
+    time_to_first_token_seconds: float  # queueing + own prefill on an idle replica
+    end_to_end_seconds: float  # TTFT + (generated − 1) × TPOT
+
+
+def _latency(plan: _Plan, batch: int, prefill_s: float, prefill_alone_s: float) -> Latency:
+    step_s = _decode_step(plan, batch)
+    others_prefill_s = (batch - 1) * prefill_s / plan.generated_tokens
+    tpot_s = step_s + others_prefill_s
+    queueing_s = (step_s if batch > 1 else 0.0) + others_prefill_s
+    ttft_s = queueing_s + prefill_alone_s
+    return Latency(
+        decode_step_seconds=step_s,
+        time_per_output_token_seconds=tpot_s,
+        queueing_seconds=queueing_s,
+        time_to_first_token_seconds=ttft_s,
+        end_to_end_seconds=ttft_s + (plan.generated_tokens - 1) * tpot_s,
+    )
 
 
 def _largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
@@ -436,6 +539,11 @@ def setup_features(model: ModelArchitecture) -> frozenset[str]:
         features.add("mla")
     if model.sliding_window > 0 and model.sliding_window_layers > 0:
         features.add("sliding_window")
+    # No calibration row has these yet (issue 15's new models): the band widens and says so.
+    if model.uses_linear_attention:
+        features.add("linear_attention")
+    if model.uses_sparse_attention:
+        features.add("sparse_attention")
     return frozenset(features)
 
 
@@ -459,6 +567,13 @@ def error_band_for(setup: ServingSetup, efficiencies: Efficiencies, regime: Regi
         reasons.append(f"no calibration rows for {setup.gpu.id} with {efficiencies.engine}")
     if setup.precision not in coverage.precisions:
         reasons.append(f"no calibration rows for {setup.precision} weights with {efficiencies.engine}")
+    elif setup.precision == "fp4" and setup.gpu.dense_tflops.get("fp4", 0.0) <= 0:
+        # The fp4 rows behind the fit ran on Blackwell's FP4 tensor cores; on Hopper/Ampere MXFP4 is
+        # weight-only dequantisation, which the 2026-11 rows (gpt-oss, TensorRT-LLM, H100/H200) show
+        # 1.9-2.6x slower than Blackwell-fitted figures predict (issue 15).
+        reasons.append(
+            f"fp4 weights on {setup.gpu.id} run weight-only (no FP4 tensor cores); fitted on Blackwell FP4 only"
+        )
     if setup.gpu_count > coverage.max_gpu_count:
         reasons.append(f"no calibration rows above {coverage.max_gpu_count} GPUs per replica")
     for feature in sorted(setup_features(setup.model) - coverage.features):
@@ -532,21 +647,24 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
     slo_rate = setup.min_output_tokens_per_second_per_user
     slo_ttft = setup.max_time_to_first_token_seconds
     if slo_rate is not None or slo_ttft is not None:
-
+        # The target is held on TPOT (tokens/s per user = 1/TPOT) and TTFT as defined above; both grow
+        # with the batch (the step, the interleaved prefill and the queue all do), so a binary search finds
+        # the largest batch that meets them.
         def meets_slo(batch: int) -> bool:
-            if slo_rate is not None and _throughput(plan, batch, prefill_s) / batch < slo_rate:
+            latency = _latency(plan, batch, prefill_s, prefill_alone_s)
+            if slo_rate is not None and latency.time_per_output_token_seconds * slo_rate > 1.0:
                 return False
-            return slo_ttft is None or _time_to_first_token(plan, batch, prefill_alone_s) <= slo_ttft
+            return slo_ttft is None or latency.time_to_first_token_seconds <= slo_ttft
 
         if not meets_slo(1):
-            if slo_ttft is not None and _time_to_first_token(plan, 1, prefill_alone_s) > slo_ttft:
-                best = _time_to_first_token(plan, 1, prefill_alone_s)
+            alone = _latency(plan, 1, prefill_s, prefill_alone_s)
+            if slo_ttft is not None and alone.time_to_first_token_seconds > slo_ttft:
                 raise DomainError(
-                    f"time to first token is at least {best:.3g} s for {setup.input_tokens} input tokens on "
-                    f"{n} × {gpu.id}, above the {slo_ttft:g} s limit",
+                    f"time to first token is at least {alone.time_to_first_token_seconds:.3g} s for "
+                    f"{setup.input_tokens} input tokens on {n} × {gpu.id}, above the {slo_ttft:g} s limit",
                     field=("max_time_to_first_token_seconds",),
                 )
-            best = _throughput(plan, 1, prefill_s)
+            best = 1.0 / alone.time_per_output_token_seconds
             raise DomainError(
                 f"one user gets at most {best:.3g} output tokens/s on {n} × {gpu.id}, below the "
                 f"{slo_rate:g} tokens/s required",
@@ -567,11 +685,11 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
             )
 
     tokens_per_second = _throughput(plan, batch, prefill_s)
-    memory_s, compute_s, other_s = _decode_parts(plan, batch)
-    step_s = max(memory_s, compute_s) + other_s
-    comm_s = other_s - plan.step_overhead_s - batch * plan.per_sequence_overhead_s
-    if n > 1 and comm_s > 0.5 * step_s:
-        notes.append(f"tensor-parallel communication takes {comm_s / step_s:.0%} of each decode step")
+    latency = _latency(plan, batch, prefill_s, prefill_alone_s)
+    phases = _decode_phases(plan, batch)
+    step_s = phases.total_s
+    if n > 1 and phases.communication_s > 0.5 * step_s:
+        notes.append(f"tensor-parallel communication takes {phases.communication_s / step_s:.0%} of each decode step")
 
     weights = weight_bytes(model, setup.precision)
     return ThroughputEstimate(
@@ -580,9 +698,9 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
         requests_per_second=tokens_per_second / plan.generated_tokens,
         max_concurrency=max_concurrency,
         concurrency=batch,
-        time_to_first_token_seconds=_time_to_first_token(plan, batch, prefill_alone_s),
-        time_per_output_token_seconds=batch / tokens_per_second,
-        bound="memory" if memory_s >= compute_s else "compute",
+        time_to_first_token_seconds=latency.time_to_first_token_seconds,
+        time_per_output_token_seconds=latency.time_per_output_token_seconds,
+        bound="memory" if phases.memory_s >= phases.compute_s else "compute",
         weights_gib=weights / GIB,
         kv_cache_gib_available=free_per_gpu * n / GIB,
         kv_bytes_per_token=plan.kv_bytes_per_sequence_per_gpu / plan.decode_context * n,
@@ -597,4 +715,10 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
         cached_prefix_tokens_per_request=cached_prefix,
         prefill_flops_per_request=plan.prefill_flops_per_request,
         generated_tokens_per_request=float(plan.generated_tokens),
+        end_to_end_seconds=latency.end_to_end_seconds,
+        queueing_seconds=latency.queueing_seconds,
+        decode_linear_seconds=phases.linear_s,
+        decode_attention_seconds=phases.attention_s,
+        decode_communication_seconds=phases.communication_s,
+        decode_overhead_seconds=phases.overhead_s,
     )

@@ -13,6 +13,9 @@ Kinds:
 - "tornado": the break-even volume (requests/month, log axis) with each uncertain input alone at the
   low and high end of its range, widest swing first; from POST /api/v1/uncertainty's answer
   (`tornado_spec`).
+- "interactivity": output tokens/s per GPU vs tokens/s per user as concurrency grows, one line per
+  estimated self-hosted option, the sized point and the latency target marked (issue 15; built in
+  app/render/interactivity.py from app/scenario/interactivity.py's curves).
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from app.scenario.evaluate import ScenarioResult
 from app.scenario.horizon import HorizonAnswer
 from app.scenario.uncertainty import UncertaintyAnswer
 
-ChartKind = Literal["cost", "cost_per_mtok", "horizon", "tornado"]
+ChartKind = Literal["cost", "cost_per_mtok", "horizon", "tornado", "interactivity"]
 Theme = Literal["light", "dark"]
-CHART_KINDS: tuple[ChartKind, ...] = ("cost", "cost_per_mtok", "horizon", "tornado")
+CHART_KINDS: tuple[ChartKind, ...] = ("cost", "cost_per_mtok", "horizon", "tornado", "interactivity")
 # Kinds drawn for the headline pair (cheapest API vs cheapest self-hosted) from a beyond-crossover answer.
 PAIR_CHART_KINDS: tuple[ChartKind, ...] = ("horizon", "tornado")
 
@@ -76,6 +79,7 @@ CHART_TITLES: dict[ChartKind, str] = {
     "cost_per_mtok": "Cost per million tokens vs volume",
     "horizon": "Cumulative cost over time",
     "tornado": "What moves the break-even volume",
+    "interactivity": "Throughput vs interactivity",
 }
 
 

@@ -142,6 +142,17 @@ def _serving_lines(resolved: ResolvedSelfHosted, estimate: ThroughputEstimate, w
                 f"{number(estimate.prefill_tokens_per_request)} tokens",
             )
         )
+    lines.append(
+        WorkLine(
+            "Decode step",
+            f"linear layers {estimate.decode_linear_seconds * 1000:.3g} ms + attention "
+            f"{estimate.decode_attention_seconds * 1000:.3g} ms + communication "
+            f"{estimate.decode_communication_seconds * 1000:.3g} ms + fixed overhead "
+            f"{estimate.decode_overhead_seconds * 1000:.3g} ms, each phase at the slower of its memory and compute "
+            f"time, at {estimate.concurrency:,} requests in flight",
+            f"{estimate.decode_step_seconds * 1000:.3g} ms",
+        )
+    )
     per_user = 1 / estimate.time_per_output_token_seconds
     target = "no latency target (offline)"
     if w.min_output_tokens_per_second_per_user is not None or w.max_time_to_first_token_seconds is not None:

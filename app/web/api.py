@@ -17,9 +17,11 @@ from app.catalog.loader import get_model
 from app.catalog.quality import FAR_APART_POINTS, load_quality
 from app.core.efficiencies import Engine
 from app.core.units import Precision
+from app.render.interactivity import interactivity_json
 from app.render.result_json import estimate_json, result_to_json
 from app.scenario.evaluate import evaluate
 from app.scenario.inputs import GpuSpecIn, ModelArchitectureIn, ScenarioIn, StrictInput
+from app.scenario.interactivity import interactivity_curve
 from app.scenario.resolve import estimate_replica_throughput, resolve_gpu, serving_precision, serving_setup
 from app.web.api_catalog_schemas import (
     API_MODELS_RESPONSE_EXAMPLE,
@@ -151,6 +153,7 @@ def estimate_throughput_endpoint(
         body.max_time_to_first_token_seconds,
     )
     estimate = estimate_replica_throughput(setup)
+    interactivity = interactivity_curve(setup, estimate.efficiencies, sized=estimate)
     return FiniteJSONResponse(
         {
             "model": model.id,
@@ -163,6 +166,7 @@ def estimate_throughput_endpoint(
             "input_tokens": body.input_tokens,
             "output_tokens": body.output_tokens,
             **estimate_json(estimate),
+            "interactivity": interactivity_json(interactivity),
         }
     )
 

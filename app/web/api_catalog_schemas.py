@@ -60,6 +60,18 @@ class ModelArchitectureOut(ResponseBody):
     qk_rope_head_dim: int
     sliding_window: int
     sliding_window_layers: int
+    linear_attention_layers: int = Field(
+        default=0, description="Layers with linear attention: a fixed recurrent state per sequence, no KV cache."
+    )
+    linear_attention_state_elements: int = Field(
+        default=0, description="Recurrent-state elements per sequence per linear-attention layer."
+    )
+    sparse_attention_topk: int = Field(
+        default=0, description="Sparse attention: most tokens each query attends to (0 = dense attention)."
+    )
+    sparse_attention_indexer_dim: int = Field(
+        default=0, description="Sparse attention: indexer key elements cached per token per layer."
+    )
     native_precision: Precision
     reasoning: bool = Field(
         description="Thinks before it answers, always or by default: hidden reasoning tokens billed as output."
@@ -247,6 +259,10 @@ MODELS_RESPONSE_EXAMPLE: dict[str, Any] = {
             "qk_rope_head_dim": 0,
             "sliding_window": 0,
             "sliding_window_layers": 0,
+            "linear_attention_layers": 0,
+            "linear_attention_state_elements": 0,
+            "sparse_attention_topk": 0,
+            "sparse_attention_indexer_dim": 0,
             "native_precision": "bf16",
             "reasoning": False,
             "source": "https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct config.json",

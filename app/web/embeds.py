@@ -39,16 +39,18 @@ from app.render.chart_spec import (
     tornado_spec,
 )
 from app.render.csv_export import result_csv
+from app.render.interactivity import interactivity_spec
 from app.render.page_view import alt_text, rerun_banner, result_view, saved_banner, verdict
 from app.render.result_json import result_to_json
 from app.render.snippets import EmbedLinks
 from app.scenario.beyond import headline_evaluated, headline_pair
 from app.scenario.evaluate import ScenarioResult, evaluate, snapshot_for
 from app.scenario.inputs import STORED_DOCUMENT, ScenarioIn
+from app.scenario.interactivity import scenario_curves
 from app.settings import Settings
 from app.store import USER_MESSAGE, SavedScenario, ScenarioStore, StoreUnavailable
 from app.web.api import BREAKEVEN_EXAMPLE, FiniteJSONResponse
-from app.web.api_examples import SAVED_SCENARIO_CREATED_EXAMPLE, SAVED_SCENARIO_RESPONSE_EXAMPLE
+from app.web.api_saved_examples import SAVED_SCENARIO_CREATED_EXAMPLE, SAVED_SCENARIO_RESPONSE_EXAMPLE
 from app.web.api_schemas import SavedScenarioCreatedOut, SavedScenarioOut, documented
 from app.web.beyond_view import headline_uncertainty, horizon_data
 from app.web.deps import SettingsDep
@@ -295,6 +297,13 @@ def _chart_render(
         try:
             spec = resolved.pair_spec(params)
         except (ValueError, DomainError) as error:
+            raise _query_error("kind", str(error)) from None
+    elif params.kind == "interactivity":
+        result = resolved.evaluate()
+        try:
+            curves = scenario_curves(result, resolved.scenario)
+            spec = interactivity_spec(curves, width=params.width, height=params.height, theme=params.theme)
+        except ValueError as error:  # no estimated self-hosted option to draw
             raise _query_error("kind", str(error)) from None
     else:
         result = resolved.evaluate()
