@@ -386,3 +386,21 @@ def test_a_model_without_a_public_score_says_so() -> None:
     verdict = compute_verdict(evaluate(_quality_scenario("gpt-5.6-sol"), load_catalog()))
     line = verdict_sentences(verdict).quality
     assert line is not None and "API has no public score" in line and "Far apart" not in line
+
+
+def test_a_hosted_winner_is_set_against_the_cheapest_closed_api() -> None:
+    # The agent preset: Qwen3 235B hosted on Fireworks wins; the headline still says what the cheapest closed
+    # API the user chose costs beside it (the mission's question is open against closed).
+    from app.web.presets import presets
+
+    agent = next(p for p in presets() if p.slug == "agent-platform")
+    result = evaluate(agent.scenario, load_catalog())
+    verdict = compute_verdict(result)
+    assert verdict.winner.kind == "hosted" and verdict.closed_api is not None
+    closed = [o for o in result.options if isinstance(o, ApiResult) and o.origin == "user"]
+    cheapest_closed = min(closed, key=lambda o: o.monthly_cost)
+    assert verdict.closed_api.name == option_name(cheapest_closed)
+    head = verdict_sentences(verdict).headline
+    assert f"The cheapest closed API, {verdict.closed_api.name}, costs" in head
+    ratio = cheapest_closed.monthly_cost / verdict.winner.monthly_cost
+    assert f"{ratio:.1f}× as much" in head

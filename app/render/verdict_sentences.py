@@ -66,8 +66,25 @@ def headline(verdict: Verdict) -> str:
     assert runner_up is not None and saving is not None  # both sides present
     head = f"{_capitalised(_called(winner))} is cheapest at {at}: {money(winner.monthly_cost)}/month"
     if saving.usd_per_month < 0.005:  # less than a cent a month: a tie as the figures read
-        return head + f", the same as {_called(runner_up)}."
-    return head + f", {money(saving.usd_per_month)} ({_share(saving.fraction)}) less than {_called(runner_up)}."
+        return head + f", the same as {_called(runner_up)}." + _against_closed(verdict)
+    return (
+        head
+        + f", {money(saving.usd_per_month)} ({_share(saving.fraction)}) less than {_called(runner_up)}."
+        + _against_closed(verdict)
+    )
+
+
+def _against_closed(verdict: Verdict) -> str:
+    """When a hosted open model wins: what the cheapest closed API the user chose costs beside it."""
+    closed = verdict.closed_api
+    if closed is None:
+        return ""
+    winner = verdict.winner
+    if winner.monthly_cost > 0 and closed.monthly_cost >= 2 * winner.monthly_cost:
+        ratio = f", {closed.monthly_cost / winner.monthly_cost:.1f}× as much"
+    else:
+        ratio = ""
+    return f" The cheapest closed API, {closed.name}, costs {money(closed.monthly_cost)}/month{ratio}."
 
 
 def _named(mark: VolumeMark) -> str:
@@ -263,6 +280,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
             "assumption": trend_assumption(outlook),
         },
         "disagreements": [{"source": d.source, "favours": d.favours} for d in verdict.disagreements],
+        "closed_api": _contender_json(verdict.closed_api),
         "quality": _quality_json(verdict),
         "headline": words.headline,
         "lines": list(words.lines),

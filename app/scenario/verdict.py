@@ -145,6 +145,9 @@ class Verdict:
     horizon: HorizonOutlook | None
     disagreements: tuple[Disagreement, ...]
     quality: QualityComparison | None = None  # None with a single option
+    # The cheapest API option the user gave (a closed model, or prices typed in), when a hosted open model
+    # wins: the mission's question is open against closed, and the runner-up above is the other side.
+    closed_api: Contender | None = None
 
 
 def _contender(option: ApiResult | SelfHostedResult) -> Contender:
@@ -245,6 +248,11 @@ def compute_verdict(
     # The draws point the other way when the runner-up is cheaper in most of them.
     if how_sure is not None and runner_up is not None and how_sure.winner_cheaper_share < 0.5:
         disagreements.append(Disagreement("monte_carlo", runner_up.name))
+    closed_api = None
+    if winner.kind == "hosted":
+        closed = [o for o in options if isinstance(o, ApiResult) and o.origin == "user"]
+        if closed:
+            closed_api = _contender(min(closed, key=lambda o: o.monthly_cost))
     return Verdict(
         volume=result.workload.requests_per_month,
         winner=winner,
@@ -257,4 +265,5 @@ def compute_verdict(
         horizon=outlook,
         disagreements=tuple(disagreements),
         quality=quality,
+        closed_api=closed_api,
     )

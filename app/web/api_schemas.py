@@ -498,6 +498,9 @@ class VerdictOut(ResponseBody):
     quality: VerdictQualityOut | None = Field(
         description="The winner's and the runner-up's public quality scores (null: a single option)."
     )
+    closed_api: VerdictOptionOut | None = Field(
+        description="When a hosted open model wins: the cheapest API option the user gave, for comparison."
+    )
     headline: str
     lines: list[str]
 
