@@ -56,8 +56,7 @@ rows_fitted  # app/catalog/efficiencies.py FitInfo: the [fit] table of efficienc
 deprecation_source  # app/catalog/litellm_prices.py SecondSource: LiteLLM's record of a retirement
 
 # --- Read by Jinja templates (templates/*.html) ----------------------------------------------------
-form_label  # _macros.html field/choice: FieldSpec.form_label, the text beside a form control
-options_selecting  # _macros.html select: Menu.options_selecting, a menu's pre-rendered options with one selected
+text_input  # _macros.html input: app/web/form_controls.text_input, through the `controls` global
 expression  # _results.html: a worked line's formula
 cost_per_mtok  # _results.html, _embed.html
 capacity_note  # _results.html

@@ -4,7 +4,8 @@ Weights `P·b_w` must fit in `N · memory · f_mem` with room for the KV cache o
 at its full context; otherwise `DoesNotFit` says how much is needed. KV bytes per token are
 `2·L·n_kv·d_h·b_kv` (MLA: `L·(kv_lora_rank + rope_dim)·b_kv`); sliding-window layers hold
 `min(context, window)` tokens. Under TP each GPU holds `max(n_kv/N, 1)` KV heads; the MLA latent is
-replicated on every rank. Linear-attention layers (Gated DeltaNet) hold no KV cache but a fixed
+replicated on every rank (under attention data-parallelism, on every GPU of one rank's TP group only:
+`app.core.parallelism`). Linear-attention layers (Gated DeltaNet) hold no KV cache but a fixed
 recurrent state per sequence; sparse-attention layers (DeepSeek DSA) also cache the indexer's keys,
 and a decode step reads the attention's entries of the top-k selected tokens only. Pure: no I/O.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from app.core.efficiencies import DEFAULT_MEMORY_FRACTION
 from app.core.errors import DoesNotFit
+from app.core.parallelism import Parallelism, weight_bytes_per_gpu
 from app.core.specs import GpuSpec, ModelArchitecture
 from app.core.units import BYTES_PER_ELEMENT, GB, GIB, Precision
 
@@ -145,12 +147,23 @@ def check_fit(
     kv_cache_precision: Precision,
     context_tokens: int,
     memory_fraction: float,
+    parallelism: Parallelism | None = None,
 ) -> float:
     """Raise DoesNotFit unless weights plus one full-context request fit; return KV bytes free per GPU.
 
     `context_tokens` is input + generated (output and hidden reasoning) tokens. A prefix-cached share
-    of the input counts in full: the sequence attends to it, so its KV must be resident."""
+    of the input counts in full: the sequence attends to it, so its KV must be resident. Without
+    `parallelism` the replica is plain TP over `gpu_count`; with attention data-parallelism each GPU
+    holds the dense weights of its rank (`app.core.parallelism`), so the weights it stores exceed
+    `P·b_w / N`, and one request's KV sits on the `tensor_parallel` GPUs of one rank."""
+    parallelism = parallelism or Parallelism(gpu_count)
     weights = weight_bytes(model, precision)
+    # Replicated dense weights (attention DP) count once per rank: what the GPUs hold together.
+    stored_weights = (
+        weights
+        if parallelism.is_plain_tensor_parallel
+        else weight_bytes_per_gpu(model, precision, parallelism) * gpu_count
+    )
     usable = usable_memory_bytes(gpu, gpu_count, memory_fraction)
     where = (
         f"{gpu_count} × {gpu.id} has {usable / GIB:.1f} GiB usable "
@@ -166,15 +179,26 @@ def check_fit(
             ),
             field=("gpu_count",),
         )
-    kv_one_request = kv_bytes_per_token_per_gpu(model, kv_cache_precision, gpu_count, context_tokens) * context_tokens
-    free_per_gpu = (usable - weights) / gpu_count
+    if not parallelism.is_plain_tensor_parallel and stored_weights > usable:
+        raise DoesNotFit(
+            required_gib=stored_weights / GIB,
+            available_gib=usable / GIB,
+            detail=(
+                f"{model.id} in {precision} with its dense part copied on {parallelism.attention_data_parallel} "
+                f"attention data-parallel ranks needs ~{stored_weights / GIB:.1f} GiB of weights but {where}"
+            ),
+            field=("attention_data_parallel",),
+        )
+    tp = parallelism.tensor_parallel
+    kv_one_request = kv_bytes_per_token_per_gpu(model, kv_cache_precision, tp, context_tokens) * context_tokens
+    free_per_gpu = (usable - stored_weights) / gpu_count
     if kv_one_request > free_per_gpu:
-        required = weights + kv_one_request * gpu_count
+        required = stored_weights + kv_one_request * gpu_count
         raise DoesNotFit(
             required_gib=required / GIB,
             available_gib=usable / GIB,
             detail=(
-                f"{model.id} in {precision} needs ~{weights / GIB:.1f} GiB of weights plus "
+                f"{model.id} in {precision} needs ~{stored_weights / GIB:.1f} GiB of weights plus "
                 f"~{kv_one_request * gpu_count / GIB:.1f} GiB of {kv_cache_precision} KV cache for one "
                 f"request of {context_tokens} tokens (~{required / GIB:.1f} GiB in all) but {where}"
             ),

@@ -1,6 +1,8 @@
 """Serving-throughput estimator: a roofline with calibrated efficiencies (DESIGN §3.4).
 
-One replica is one copy of the model on `gpu_count` GPUs in tensor parallel (TP). The estimate is
+One replica is one copy of the model on `gpu_count` GPUs, in tensor parallel (TP) or, for
+mixture-of-experts models, with attention data-parallelism and expert parallelism (weights and KV per
+GPU, batch per rank, all-to-all and all-reduce traffic: `app.core.parallelism`). The estimate is
 built from a handful of physical quantities and a few efficiencies that are fitted on published
 measurements (`app/calibration/`) and frozen in `app/catalog/efficiencies.toml`:
 
@@ -56,7 +58,8 @@ measurements (`app/calibration/`) and frozen in `app/catalog/efficiencies.toml`:
   - `end_to_end_seconds` = `TTFT + (g − 1)·TPOT`. With `p_alone = p` and B > 1 this is
     `g·t_step + B·p`, exactly `B·g / throughput` (Little's law), so latency and throughput agree
     (at B = 1 it is one step less: the prefill itself yields the first token).
-* **TP communication.** Two all-reduces per layer (after attention and after the MLP), ring
+* **TP communication.** Two all-reduces per layer (after attention, within its TP group, and after
+  the MLP; under EP an all-to-all dispatch and combine instead), ring
   algorithm: `latency + 2·(N−1)/N · message / (link bandwidth · efficiency)` over NVLink,
   Infinity Fabric or PCIe (GPUs with no scale-up fabric talk over PCIe, which makes them
   communication-bound at TP ≥ 4).
@@ -81,13 +84,16 @@ from app.core.efficiencies import (
     DEFAULT_COMM,
     DEFAULT_EFFICIENCIES,
     ENGINES,
-    UNCALIBRATED_BAND,
     CommKind,
     Efficiencies,
     Engine,
     ErrorBand,
-    Regime,
 )
+
+# Re-exported: the error bands moved to app.core.error_bands; callers still import them from here.
+from app.core.error_bands import error_band_for as error_band_for
+from app.core.error_bands import regime_of as regime_of
+from app.core.error_bands import setup_features as setup_features
 from app.core.errors import DomainError
 from app.core.memory import (
     check_fit,
@@ -97,14 +103,20 @@ from app.core.memory import (
     sliding_window_layer_count,
     weight_bytes,
 )
+from app.core.parallelism import (
+    ACTIVATION_BYTES,
+    Parallelism,
+    all_to_all_bytes_per_layer,
+    dense_weight_bytes_per_gpu,
+    routed_weight_bytes_per_gpu,
+    validate_parallelism,
+)
 from app.core.specs import GpuSpec, ModelArchitecture
-from app.core.units import BYTES_PER_ELEMENT, GB, GIB, TERA, Precision
+from app.core.units import GB, GIB, TERA, Precision
 
 # Per-GPU, per-direction bandwidth assumed when a GPU without a scale-up fabric gives no link
 # figure: PCIe Gen4 x16 is 32 GB/s each way (64 GB/s bidirectional, L40S datasheet).
 DEFAULT_PCIE_GB_S = 32.0
-# Activations exchanged by the TP all-reduces are 16-bit in every engine we model.
-ACTIVATION_BYTES = 2.0
 
 # Compute precision to try, in order, for each weight precision: the weight precision itself when
 # the GPU has tensor cores for it, else the next wider one. INT4 is served weight-only (AWQ/GPTQ
@@ -124,7 +136,7 @@ _COMPUTE_PRECISION_ORDER: dict[Precision, tuple[Precision, ...]] = {
 class ServingSetup:
     model: ModelArchitecture
     gpu: GpuSpec
-    gpu_count: int  # tensor-parallel degree of one replica
+    gpu_count: int  # GPUs of one replica (= attention_data_parallel × tensor_parallel)
     precision: Precision  # weight precision
     kv_cache_precision: Precision
     engine: Engine
@@ -138,6 +150,19 @@ class ServingSetup:
     prefix_cache_hit_rate: float = 0.0
     # Hidden reasoning tokens a reasoning model generates per request on top of output_tokens.
     reasoning_tokens: int = 0
+    # How the replica's GPUs split the model (app.core.parallelism): None = gpu_count / attention DP.
+    # The core's default is plain TP; app.scenario.resolve applies the model family's default.
+    tensor_parallel: int | None = None
+    expert_parallel: int = 1
+    attention_data_parallel: int = 1
+    parallelism_reason: str = ""  # "chosen", or the default's rule and its source
+
+    @property
+    def parallelism(self) -> Parallelism:
+        tp = (
+            self.tensor_parallel if self.tensor_parallel is not None else self.gpu_count // self.attention_data_parallel
+        )
+        return Parallelism(tp, self.attention_data_parallel, self.expert_parallel, self.parallelism_reason)
 
     @property
     def generated_tokens(self) -> int:
@@ -175,8 +200,10 @@ class ThroughputEstimate:
     # The decode step's phases at `concurrency` (they sum to decode_step_seconds).
     decode_linear_seconds: float = 0.0  # linear layers: max(weights / bandwidth, 2·P_act·B / peak)
     decode_attention_seconds: float = 0.0  # attention: max(KV read / bandwidth, attention FLOPs / peak)
-    decode_communication_seconds: float = 0.0  # tensor-parallel all-reduces
+    decode_communication_seconds: float = 0.0  # tensor-parallel all-reduces (attention TP group; MoE TP)
     decode_overhead_seconds: float = 0.0  # fixed per step + per sequence
+    decode_all_to_all_seconds: float = 0.0  # expert-parallel dispatch and combine
+    parallelism: Parallelism = Parallelism(1)  # how the replica's GPUs split the model
 
 
 # ----------------------------------------------------------------------------------------------
@@ -216,6 +243,7 @@ class _Plan:
     """Constants of one setup, computed once; the step functions below are cheap arithmetic."""
 
     n: int
+    attention_dp: int  # attention data-parallel ranks: each holds and reads only its B/D sequences' KV
     layers: int
     bandwidth: float  # per GPU, bytes/s, times MBU and the precision factor (weight reads)
     kv_bandwidth: float  # per GPU, bytes/s, times MBU (KV-cache reads)
@@ -230,8 +258,12 @@ class _Plan:
     reserved_context: int  # tokens of KV a sequence in flight holds, for the memory limit
     kv_reserved_per_sequence_per_gpu: float
     attention_flops_per_token: float  # decode attention FLOPs per generated token
-    comm_latency_s: float
-    comm_seconds_per_byte: float  # ring all-reduce, per byte of message
+    comm_latency_s: float  # per collective, 0 on one GPU
+    attention_comm_seconds_per_byte: float  # ring all-reduce within the attention TP group, per byte
+    mlp_comm_seconds_per_byte: float  # MoE/MLP all-reduce over the whole replica (0 under EP), per byte
+    all_to_all_latency_s: float  # per EP dispatch or combine, 0 without EP
+    all_to_all_seconds_per_byte: float  # one GPU's EP traffic over its link, per byte
+    all_to_all_bytes_per_token: float  # one GPU's bytes per batch token per dispatch (app.core.parallelism)
     hidden: int
     step_overhead_s: float
     per_sequence_overhead_s: float
@@ -293,47 +325,43 @@ def prefill_flops(model: ModelArchitecture, input_tokens: float, cached_prefix_t
     return linear + 4.0 * _attention_width(model) * attention
 
 
-def _routed_params(model: ModelArchitecture) -> float:
-    """Parameters in routed experts; derived from P, P_act, k, E when the catalog gives none."""
-    if not model.is_moe or model.experts_per_token <= 0:
-        return 0.0
-    if model.routed_expert_params_b > 0:
-        return model.routed_expert_params_b * 1e9
-    share = model.experts_per_token / model.num_experts
-    if share >= 1.0:
-        return 0.0
-    return max(model.total_params_b - model.active_params_b, 0.0) * 1e9 / (1.0 - share)
-
-
 def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precision) -> _Plan:
     model, gpu, n = setup.model, setup.gpu, setup.gpu_count
+    par = setup.parallelism
+    tp = par.tensor_parallel
     factor = eff.precision_factor.get(setup.precision, 1.0)
     peak = gpu.dense_tflops[compute_precision] * TERA
-    bytes_per_weight = BYTES_PER_ELEMENT[setup.precision]
-    routed = _routed_params(model)
-    dense = model.total_params_b * 1e9 - routed
+    routed_per_gpu = routed_weight_bytes_per_gpu(model, setup.precision, par)
     generated = setup.generated_tokens
     decode_context = setup.input_tokens + max(generated // 2, 0)
     # KV read per decode step: all a sequence stores, but only the top-k selected tokens' entries under
     # sparse attention (app.core.memory.kv_bytes_read_per_decode_step_per_gpu).
-    kv_read = kv_bytes_read_per_decode_step_per_gpu(model, setup.kv_cache_precision, n, decode_context)
+    # Under attention DP a sequence's KV lives on the TP GPUs of its own rank only (app.core.parallelism).
+    kv_read = kv_bytes_read_per_decode_step_per_gpu(model, setup.kv_cache_precision, tp, decode_context)
     reserve = min(max(eff.kv_output_reservation, 0.0), 1.0)
     reserved_context = setup.input_tokens + max(round(generated * reserve), 1)
     new_tokens = prefill_tokens_computed(setup.input_tokens, setup.prefix_cache_hit_rate)
-    kv_reserved = kv_bytes_per_token_per_gpu(model, setup.kv_cache_precision, n, reserved_context)
+    kv_reserved = kv_bytes_per_token_per_gpu(model, setup.kv_cache_precision, tp, reserved_context)
     width = _attention_width(model)
     comm = eff.tp_comm.get(comm_kind_for(gpu), DEFAULT_COMM[comm_kind_for(gpu)])
-    ring = 2.0 * (n - 1) / n if n > 1 else 0.0
+    link = link_bytes_per_second(gpu) * comm.bandwidth_efficiency
+    ep = par.expert_parallel
+    # Ring all-reduce moves 2·(g−1)/g of the message per GPU of a group of g. The attention's runs within
+    # its TP group; the MLP's over all N GPUs unless EP exchanges the tokens all-to-all instead (the
+    # EP all-to-all uses the same link and its fitted efficiency and latency: no EP rows fitted them yet).
+    attention_ring = 2.0 * (tp - 1) / tp
+    mlp_ring = 2.0 * (n - 1) / n if ep == 1 else 0.0
     return _Plan(
         n=n,
+        attention_dp=par.attention_data_parallel,
         layers=model.num_layers,
         bandwidth=gpu.memory_bandwidth_tb_s * 1e12 * eff.decode_mbu * factor,
         kv_bandwidth=gpu.memory_bandwidth_tb_s * 1e12 * eff.decode_mbu,
         flops=peak * eff.decode_mfu * factor,
         prefill_flops=peak * eff.prefill_mfu * factor,
-        dense_weight_bytes_per_gpu=dense * bytes_per_weight / n,
-        routed_weight_bytes_per_gpu=routed * bytes_per_weight / n,
-        expert_fraction=(model.experts_per_token / model.num_experts) if routed > 0 else 0.0,
+        dense_weight_bytes_per_gpu=dense_weight_bytes_per_gpu(model, setup.precision, par),
+        routed_weight_bytes_per_gpu=routed_per_gpu,
+        expert_fraction=(model.experts_per_token / model.num_experts) if routed_per_gpu > 0 else 0.0,
         active_params=model.active_params_b * 1e9,
         decode_context=decode_context,
         kv_bytes_per_sequence_per_gpu=kv_read,
@@ -341,7 +369,11 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
         kv_reserved_per_sequence_per_gpu=kv_reserved * reserved_context,
         attention_flops_per_token=4.0 * width * _attention_context_layers(model, decode_context),
         comm_latency_s=comm.latency_s if n > 1 else 0.0,
-        comm_seconds_per_byte=ring / (link_bytes_per_second(gpu) * comm.bandwidth_efficiency) if n > 1 else 0.0,
+        attention_comm_seconds_per_byte=attention_ring / link,
+        mlp_comm_seconds_per_byte=mlp_ring / link,
+        all_to_all_latency_s=comm.latency_s if ep > 1 else 0.0,
+        all_to_all_seconds_per_byte=1.0 / link,
+        all_to_all_bytes_per_token=all_to_all_bytes_per_layer(model, 1.0, par),
         hidden=model.hidden_size,
         step_overhead_s=eff.step_overhead_s,
         per_sequence_overhead_s=eff.per_sequence_overhead_s,
@@ -365,6 +397,7 @@ class DecodeStep:
     attention_compute_s: float  # attention FLOPs / peak
     communication_s: float  # TP all-reduces
     overhead_s: float  # fixed per step + per sequence
+    all_to_all_s: float = 0.0  # EP dispatch + combine
 
     @property
     def linear_s(self) -> float:
@@ -384,7 +417,25 @@ class DecodeStep:
 
     @property
     def total_s(self) -> float:
-        return self.linear_s + self.attention_s + self.communication_s + self.overhead_s
+        return self.linear_s + self.attention_s + self.communication_s + self.all_to_all_s + self.overhead_s
+
+
+def _all_reduce_seconds(plan: _Plan, tokens: float, latency_s: float) -> float:
+    """All-reduces of `tokens` tokens' activations, per layer: the attention's within its TP group on its
+    rank's `tokens/D`, the MLP's over the replica (none under EP), each with `latency_s` when it runs."""
+    message = tokens * plan.hidden * ACTIVATION_BYTES
+    attention = message / plan.attention_dp * plan.attention_comm_seconds_per_byte
+    mlp = message * plan.mlp_comm_seconds_per_byte
+    latencies = (latency_s if plan.attention_comm_seconds_per_byte > 0 else 0.0) + (
+        latency_s if plan.mlp_comm_seconds_per_byte > 0 else 0.0
+    )
+    return plan.layers * (attention + mlp + latencies)
+
+
+def _all_to_all_seconds(plan: _Plan, tokens: float, latency_s: float) -> float:
+    """EP dispatch and combine of `tokens` tokens, every layer (DeepSeek-V3: 58 of 61 are MoE; counted all)."""
+    per_gpu = tokens * plan.all_to_all_bytes_per_token
+    return 2 * plan.layers * (latency_s + per_gpu * plan.all_to_all_seconds_per_byte) if per_gpu > 0 else 0.0
 
 
 def _decode_phases(plan: _Plan, batch: int) -> DecodeStep:
@@ -392,14 +443,15 @@ def _decode_phases(plan: _Plan, batch: int) -> DecodeStep:
     if plan.routed_weight_bytes_per_gpu > 0:
         touched = 1.0 - (1.0 - plan.expert_fraction) ** batch
         weights += plan.routed_weight_bytes_per_gpu * touched
-    message = batch * plan.hidden * ACTIVATION_BYTES
     return DecodeStep(
         linear_memory_s=weights / plan.bandwidth,
         linear_compute_s=batch * 2.0 * plan.active_params / plan.n / plan.flops,
-        attention_memory_s=batch * plan.kv_bytes_per_sequence_per_gpu / plan.kv_bandwidth,
+        # Each attention-DP rank reads the KV of its own B/D sequences (its ranks run side by side).
+        attention_memory_s=batch / plan.attention_dp * plan.kv_bytes_per_sequence_per_gpu / plan.kv_bandwidth,
         attention_compute_s=batch * plan.attention_flops_per_token / plan.n / plan.flops,
-        communication_s=2 * plan.layers * (plan.comm_latency_s + message * plan.comm_seconds_per_byte),
+        communication_s=_all_reduce_seconds(plan, batch, plan.comm_latency_s),
         overhead_s=plan.step_overhead_s + batch * plan.per_sequence_overhead_s,
+        all_to_all_s=_all_to_all_seconds(plan, batch, plan.all_to_all_latency_s),
     )
 
 
@@ -410,16 +462,18 @@ def _decode_step(plan: _Plan, batch: int) -> float:
 def _prefill_batched(plan: _Plan) -> float:
     """Seconds of replica time one request's prefill takes when batched with others under load."""
     compute_s = plan.prefill_flops_per_request / plan.n / plan.prefill_flops
-    message = plan.prefill_tokens * plan.hidden * ACTIVATION_BYTES
-    return compute_s + 2 * plan.layers * message * plan.comm_seconds_per_byte
+    tokens = plan.prefill_tokens
+    return compute_s + _all_reduce_seconds(plan, tokens, 0.0) + _all_to_all_seconds(plan, tokens, 0.0)
 
 
 def _prefill_alone(plan: _Plan) -> float:
     """Latency of one request's prefill on an idle replica (reads every weight at least once)."""
     compute_s = plan.prefill_flops_per_request / plan.n / plan.prefill_flops
     memory_s = (plan.dense_weight_bytes_per_gpu + plan.routed_weight_bytes_per_gpu) / plan.bandwidth
-    message = plan.prefill_tokens * plan.hidden * ACTIVATION_BYTES
-    comm_s = 2 * plan.layers * (plan.comm_latency_s + message * plan.comm_seconds_per_byte)
+    tokens = plan.prefill_tokens
+    comm_s = _all_reduce_seconds(plan, tokens, plan.comm_latency_s) + _all_to_all_seconds(
+        plan, tokens, plan.all_to_all_latency_s
+    )
     return max(compute_s, memory_s) + comm_s + plan.step_overhead_s
 
 
@@ -482,13 +536,7 @@ def _validate(setup: ServingSetup) -> None:
             f"{gpu.id} scale-up domain; multi-node serving is not modelled (use more replicas)",
             field=("gpu_count",),
         )
-    if model.num_attention_heads % setup.gpu_count != 0:
-        divisors = ", ".join(str(d) for d in (1, 2, 4, 8, 16, 32, 64) if model.num_attention_heads % d == 0)
-        raise DomainError(
-            f"tensor parallelism splits {model.id}'s {model.num_attention_heads} attention heads evenly "
-            f"over the GPUs; gpu_count {setup.gpu_count} does not divide them (try {divisors})",
-            field=("gpu_count",),
-        )
+    validate_parallelism(model, setup.gpu_count, setup.parallelism)
     if setup.input_tokens < 1:
         raise DomainError("input_tokens must be at least 1", field=("input_tokens",))
     if setup.output_tokens < 1:
@@ -528,71 +576,6 @@ def _validate(setup: ServingSetup) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Error bands
-
-
-def setup_features(model: ModelArchitecture) -> frozenset[str]:
-    features = set()
-    if model.is_moe:
-        features.add("moe")
-    if model.uses_mla:
-        features.add("mla")
-    if model.sliding_window > 0 and model.sliding_window_layers > 0:
-        features.add("sliding_window")
-    # No calibration row has these yet (issue 15's new models): the band widens and says so.
-    if model.uses_linear_attention:
-        features.add("linear_attention")
-    if model.uses_sparse_attention:
-        features.add("sparse_attention")
-    return frozenset(features)
-
-
-def regime_of(setup: ServingSetup) -> Regime:
-    return "max_throughput" if setup.concurrency is None else "fixed_concurrency"
-
-
-def error_band_for(setup: ServingSetup, efficiencies: Efficiencies, regime: Regime | None = None) -> ErrorBand:
-    """The fitted error band for this setup's engine and regime, widened and flagged when extrapolating."""
-    regime = regime or regime_of(setup)
-    coverage = efficiencies.coverage
-    if coverage is None or not efficiencies.error_bands:
-        return UNCALIBRATED_BAND
-    band = efficiencies.error_bands.get(regime) or efficiencies.error_bands.get("max_throughput")
-    if band is None:
-        return UNCALIBRATED_BAND
-    reasons: list[str] = list(band.reasons)
-    if band.rows == 0:
-        reasons.append(f"no {regime.replace('_', ' ')} calibration rows for {efficiencies.engine}")
-    if setup.gpu.id not in coverage.gpus:
-        reasons.append(f"no calibration rows for {setup.gpu.id} with {efficiencies.engine}")
-    if setup.precision not in coverage.precisions:
-        reasons.append(f"no calibration rows for {setup.precision} weights with {efficiencies.engine}")
-    elif setup.precision == "fp4" and setup.gpu.dense_tflops.get("fp4", 0.0) <= 0:
-        # The fp4 rows behind the fit ran on Blackwell's FP4 tensor cores; on Hopper/Ampere MXFP4 is
-        # weight-only dequantisation, which the 2026-11 rows (gpt-oss, TensorRT-LLM, H100/H200) show
-        # 1.9-2.6x slower than Blackwell-fitted figures predict (issue 15).
-        reasons.append(
-            f"fp4 weights on {setup.gpu.id} run weight-only (no FP4 tensor cores); fitted on Blackwell FP4 only"
-        )
-    if setup.gpu_count > coverage.max_gpu_count:
-        reasons.append(f"no calibration rows above {coverage.max_gpu_count} GPUs per replica")
-    for feature in sorted(setup_features(setup.model) - coverage.features):
-        reasons.append(f"no calibration rows for {feature.replace('_', '-')} models")
-    if not reasons:
-        return band
-    # Each reason to extrapolate widens the band by a further 25% on each side.
-    widen = 1.25 ** max(len(reasons) - len(band.reasons), 1)
-    return ErrorBand(
-        low_factor=band.low_factor / widen,
-        high_factor=band.high_factor * widen,
-        median_abs_pct_error=band.median_abs_pct_error,
-        rows=band.rows,
-        extrapolated=True,
-        reasons=tuple(dict.fromkeys(reasons)),
-    )
-
-
-# ----------------------------------------------------------------------------------------------
 # The estimate
 
 
@@ -614,21 +597,29 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
             )
 
     full_context = setup.input_tokens + setup.generated_tokens
+    par = setup.parallelism
     free_per_gpu = check_fit(
-        model, gpu, n, setup.precision, setup.kv_cache_precision, full_context, eff.memory_fraction
+        model, gpu, n, setup.precision, setup.kv_cache_precision, full_context, eff.memory_fraction, par
     )
     plan = _make_plan(setup, eff, compute_precision)
 
-    kv_limit = max(int(free_per_gpu // plan.kv_reserved_per_sequence_per_gpu), 1)
+    # Each attention-DP rank fills its own GPUs' free memory with its own sequences.
+    kv_limit = max(int(free_per_gpu // plan.kv_reserved_per_sequence_per_gpu), 1) * par.attention_data_parallel
     max_concurrency = min(kv_limit, eff.max_batch)
     if kv_limit <= eff.max_batch:
         notes.append(f"KV-cache memory holds ~{kv_limit} sequences of {plan.reserved_context} reserved tokens")
     else:
         notes.append(f"the engine's batch cap of {eff.max_batch} sequences limits concurrency")
-    if model.num_kv_heads < n and not model.uses_mla:
-        notes.append(f"{model.num_kv_heads} KV heads over {n} GPUs: KV heads are replicated")
-    if model.uses_mla and n > 1:
+    tp = par.tensor_parallel
+    if model.num_kv_heads < tp and not model.uses_mla:
+        notes.append(f"{model.num_kv_heads} KV heads over {tp} GPUs: KV heads are replicated")
+    if model.uses_mla and tp > 1:
         notes.append("the MLA latent KV cache is replicated on every tensor-parallel GPU")
+    if not par.is_plain_tensor_parallel:
+        notes.append(
+            f"attention data-parallel {par.attention_data_parallel} × tensor-parallel {tp}, expert-parallel "
+            f"{par.expert_parallel}: each rank holds its own sequences' KV and a copy of the dense weights"
+        )
 
     prefill_s = _prefill_batched(plan)
     prefill_alone_s = _prefill_alone(plan)
@@ -688,8 +679,9 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
     latency = _latency(plan, batch, prefill_s, prefill_alone_s)
     phases = _decode_phases(plan, batch)
     step_s = phases.total_s
-    if n > 1 and phases.communication_s > 0.5 * step_s:
-        notes.append(f"tensor-parallel communication takes {phases.communication_s / step_s:.0%} of each decode step")
+    if n > 1 and phases.communication_s + phases.all_to_all_s > 0.5 * step_s:
+        share = (phases.communication_s + phases.all_to_all_s) / step_s
+        notes.append(f"communication between GPUs takes {share:.0%} of each decode step")
 
     weights = weight_bytes(model, setup.precision)
     return ThroughputEstimate(
@@ -703,7 +695,7 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
         bound="memory" if phases.memory_s >= phases.compute_s else "compute",
         weights_gib=weights / GIB,
         kv_cache_gib_available=free_per_gpu * n / GIB,
-        kv_bytes_per_token=plan.kv_bytes_per_sequence_per_gpu / plan.decode_context * n,
+        kv_bytes_per_token=plan.kv_bytes_per_sequence_per_gpu / plan.decode_context * tp,
         error_band=error_band_for(setup, eff),
         efficiencies=eff,
         notes=tuple(notes),
@@ -721,4 +713,6 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
         decode_attention_seconds=phases.attention_s,
         decode_communication_seconds=phases.communication_s,
         decode_overhead_seconds=phases.overhead_s,
+        decode_all_to_all_seconds=phases.all_to_all_s,
+        parallelism=par,
     )

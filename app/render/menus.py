@@ -6,7 +6,7 @@ the catalog defaults shown as placeholders. Pure builders; app/web/pages.py keep
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -57,6 +57,10 @@ class Menu:
 
     choices: tuple[Choice, ...]
     html: Markup
+    # The list with one value selected, by that value, kept once built: every view of a page selects the
+    # same few. Only values the menu lists are kept (at most one list per choice: the largest menu, rental
+    # offers, is ~12 kB), never a value typed into the query.
+    _selecting: dict[str, SelectedOptions] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Choice]:
         return iter(self.choices)
@@ -64,13 +68,17 @@ class Menu:
     def options_selecting(self, current: str) -> SelectedOptions:
         """The option list with every option whose value is `current` selected; `found`: whether one is (or
         nothing is chosen), else the form shows `current` apart as "not in the catalog"."""
+        kept = self._selecting.get(current)
+        if kept is not None:
+            return kept
         unselected = f'<option value="{escape(current)}">'
         if unselected not in self.html:
             return SelectedOptions(self.html, not current)
         # Safe: both strings are built from escaped values, as the rendered list itself. (Markup.replace
         # would escape its arguments: the replacing is done on the plain string.)
         html = Markup(str(self.html).replace(unselected, unselected[:-1] + " selected>"))  # noqa: S704
-        return SelectedOptions(html, True)
+        selected = self._selecting[current] = SelectedOptions(html, True)  # the same answer if two views race
+        return selected
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,9 @@ def _serving_lines(resolved: ResolvedSelfHosted, estimate: ThroughputEstimate, w
     lines: list[WorkLine] = []
     if resolved.precision_reason != "chosen":
         lines.append(WorkLine("Precision (default)", resolved.precision_reason, resolved.precision))
+    if not (par := estimate.parallelism).is_plain_tensor_parallel:
+        split = f"attention DP {par.attention_data_parallel} × TP {par.tensor_parallel}, EP {par.expert_parallel}"
+        lines.append(WorkLine("Parallelism" + (" (default)" if par.reason != "chosen" else ""), par.reason, split))
     cached = estimate.cached_prefix_tokens_per_request
     if cached > 0:
         lines.append(
@@ -142,12 +145,15 @@ def _serving_lines(resolved: ResolvedSelfHosted, estimate: ThroughputEstimate, w
                 f"{number(estimate.prefill_tokens_per_request)} tokens",
             )
         )
+    all_to_all = ""
+    if estimate.decode_all_to_all_seconds > 0:
+        all_to_all = f" + expert all-to-all {estimate.decode_all_to_all_seconds * 1000:.3g} ms"
     lines.append(
         WorkLine(
             "Decode step",
             f"linear layers {estimate.decode_linear_seconds * 1000:.3g} ms + attention "
             f"{estimate.decode_attention_seconds * 1000:.3g} ms + communication "
-            f"{estimate.decode_communication_seconds * 1000:.3g} ms + fixed overhead "
+            f"{estimate.decode_communication_seconds * 1000:.3g} ms{all_to_all} + fixed overhead "
             f"{estimate.decode_overhead_seconds * 1000:.3g} ms, each phase at the slower of its memory and compute "
             f"time, at {estimate.concurrency:,} requests in flight",
             f"{estimate.decode_step_seconds * 1000:.3g} ms",

@@ -372,6 +372,29 @@ class SelfHostedOptionIn(StrictInput):
     gpu_count: int | Literal["auto"] | None = Field(
         None, description="GPUs per replica (tensor parallel); null or 'auto' = smallest that fits."
     )
+    tensor_parallel: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Attention tensor-parallel GPUs per attention data-parallel rank; null = the model family's "
+        "default (attention_data_parallel × tensor_parallel = gpu_count).",
+    )
+    expert_parallel: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="Expert-parallel degree (divides the routed experts and gpu_count); null = the model family's "
+        "default: MLA mixture-of-experts models (DeepSeek-V3/R1, Kimi K2) on 8+ GPUs run EP over all GPUs, "
+        "others 1.",
+    )
+    attention_data_parallel: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Attention data-parallel ranks, each holding its own sequences' KV cache; null = the model "
+        "family's default (gpu_count for MLA mixture-of-experts models on 8+ GPUs, as the engines' recipes "
+        "serve them; else 1).",
+    )
     precision: Precision | Literal["auto"] = Field(
         "auto",
         description="Weight precision; 'auto' = how the model is served: its native precision where it ships in a "

@@ -136,6 +136,9 @@ def option_setup(spec: SelfHostedOptionIn, resolved: ResolvedSelfHosted, workloa
         workload.max_time_to_first_token_seconds,
         round(resolved.reasoning_tokens),
         workload.self_hosted_prefix_cache_hit_rate,
+        spec.tensor_parallel,
+        spec.expert_parallel,
+        spec.attention_data_parallel,
     )
 
 

@@ -31,6 +31,7 @@ from app.core.api_cost import (
 from app.core.efficiencies import Efficiencies, Engine
 from app.core.errors import DoesNotFit, DomainError
 from app.core.memory import smallest_fitting_gpu_count
+from app.core.parallelism import chosen_parallelism
 from app.core.self_hosted import BuyPricing, Pricing, RentPricing, SelfHostedOption
 from app.core.specs import Catalog, GpuSpec, ModelArchitecture, PurchaseOffer, RentalOffer
 from app.core.throughput import ServingSetup, ThroughputEstimate, estimate_throughput
@@ -284,6 +285,9 @@ def resolve_self_hosted(
                 workload.max_time_to_first_token_seconds,
                 round(reasoning_tokens),
                 workload.self_hosted_prefix_cache_hit_rate,
+                spec.tensor_parallel,
+                spec.expert_parallel,
+                spec.attention_data_parallel,
             )
         except DoesNotFit as error:
             raise _with_what_fits(error, model, gpu, precision.precision, workload, catalog) from None
@@ -458,7 +462,7 @@ def _estimate_meeting_target(
     count = setup.gpu_count * 2
     while count <= max(setup.gpu.max_gpus_per_node, 1):
         if setup.model.num_attention_heads % count == 0:
-            wider = replace(setup, gpu_count=count)
+            wider = _with_gpu_count(setup, count)
             try:
                 estimate = estimate_replica_throughput(wider, efficiencies)
             except DomainError as error:
@@ -479,6 +483,26 @@ def _estimate_meeting_target(
     )
 
 
+def _with_gpu_count(setup: ServingSetup, count: int) -> ServingSetup:
+    """The setup on `count` GPUs: the family's default split again, or the user's attention DP and EP with
+    attention TP taking the rest of the GPUs."""
+    if setup.parallelism_reason == "chosen":
+        par = setup.parallelism
+        return replace(setup, gpu_count=count, tensor_parallel=max(count // par.attention_data_parallel, 1))
+    context = setup.input_tokens + setup.generated_tokens
+    par = chosen_parallelism(
+        setup.model, count, None, None, None, setup.gpu, setup.precision, setup.kv_cache_precision, context
+    )
+    return replace(
+        setup,
+        gpu_count=count,
+        tensor_parallel=par.tensor_parallel,
+        expert_parallel=par.expert_parallel,
+        attention_data_parallel=par.attention_data_parallel,
+        parallelism_reason=par.reason,
+    )
+
+
 def serving_setup(
     model: ModelArchitecture,
     gpu: GpuSpec,
@@ -493,15 +517,32 @@ def serving_setup(
     max_time_to_first_token_seconds: float | None = None,
     reasoning_tokens: int = 0,
     prefix_cache_hit_rate: float = 0.0,
+    tensor_parallel: int | None = None,
+    expert_parallel: int | None = None,
+    attention_data_parallel: int | None = None,
 ) -> ServingSetup:
-    """A replica's serving setup, with the defaults filled in: KV precision from the weights', and
-    a missing or "auto" GPU count as the smallest power of two that fits the model (with room for
-    one request's whole context: input, reasoning and output)."""
+    """A replica's serving setup, with the defaults filled in: KV precision from the weights', a
+    missing or "auto" GPU count as the smallest power of two that fits the model (with room for
+    one request's whole context: input, reasoning and output), and a missing split of the GPUs as
+    the model family's default (app.core.parallelism.default_parallelism: attention DP + EP for MLA
+    mixture-of-experts models on 8+ GPUs, as the engines' recipes serve them; else plain TP)."""
     kv_precision = kv_cache_precision or default_kv_precision(precision)
     if not isinstance(gpu_count, int):
         gpu_count = smallest_fitting_gpu_count(
             model, gpu, precision, kv_precision, input_tokens, output_tokens + reasoning_tokens
         )
+    context = input_tokens + output_tokens + reasoning_tokens
+    parallelism = chosen_parallelism(
+        model,
+        gpu_count,
+        tensor_parallel,
+        expert_parallel,
+        attention_data_parallel,
+        gpu,
+        precision,
+        kv_precision,
+        context,
+    )
     return ServingSetup(
         model=model,
         gpu=gpu,
@@ -516,6 +557,10 @@ def serving_setup(
         max_time_to_first_token_seconds=max_time_to_first_token_seconds,
         reasoning_tokens=reasoning_tokens,
         prefix_cache_hit_rate=prefix_cache_hit_rate,
+        tensor_parallel=parallelism.tensor_parallel,
+        expert_parallel=parallelism.expert_parallel,
+        attention_data_parallel=parallelism.attention_data_parallel,
+        parallelism_reason=parallelism.reason,
     )
 
 

@@ -87,6 +87,19 @@ class ThroughputIn(StrictInput):
     concurrency: int | None = Field(None, ge=1, le=100_000, description="null = maximum throughput.")
     min_output_tokens_per_second_per_user: float | None = Field(None, gt=0, le=10_000)
     max_time_to_first_token_seconds: float | None = Field(None, gt=0, le=3600)
+    tensor_parallel: int | None = Field(
+        None, ge=1, le=64, description="Attention TP per attention-DP rank; null = the model family's default."
+    )
+    expert_parallel: int | None = Field(
+        None, ge=1, le=1024, description="Expert-parallel degree; null = the model family's default."
+    )
+    attention_data_parallel: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Attention data-parallel ranks; null = the model family's default (gpu_count for MLA "
+        "mixture-of-experts models on 8+ GPUs, else 1).",
+    )
 
 
 THROUGHPUT_EXAMPLE = {
@@ -151,6 +164,9 @@ def estimate_throughput_endpoint(
         body.concurrency,
         body.min_output_tokens_per_second_per_user,
         body.max_time_to_first_token_seconds,
+        tensor_parallel=body.tensor_parallel,
+        expert_parallel=body.expert_parallel,
+        attention_data_parallel=body.attention_data_parallel,
     )
     estimate = estimate_replica_throughput(setup)
     interactivity = interactivity_curve(setup, estimate.efficiencies, sized=estimate)

@@ -83,6 +83,15 @@ class EfficienciesOut(ResponseBody):
     source: str
 
 
+class ParallelismOut(ResponseBody):
+    """How one replica's GPUs split the model (app.core.parallelism.Parallelism)."""
+
+    tensor_parallel: int = Field(description="Attention tensor-parallel GPUs per attention data-parallel rank.")
+    attention_data_parallel: int = Field(description="Attention data-parallel ranks, each with its own sequences.")
+    expert_parallel: int = Field(description="Expert-parallel degree the routed experts are split over.")
+    reason: str = Field(description="'chosen', or the model family's default and its source.")
+
+
 class ThroughputEstimateOut(ResponseBody):
     """One replica's estimated serving throughput (app.core.throughput.ThroughputEstimate)."""
 
@@ -126,6 +135,8 @@ class ThroughputEstimateOut(ResponseBody):
     decode_attention_seconds: float = Field(description="Decode step: attention, max(KV reads, attention FLOPs).")
     decode_communication_seconds: float = Field(description="Decode step: tensor-parallel all-reduces.")
     decode_overhead_seconds: float = Field(description="Decode step: fixed and per-sequence overhead.")
+    decode_all_to_all_seconds: float = Field(description="Decode step: expert-parallel dispatch and combine.")
+    parallelism: ParallelismOut
 
 
 class InteractivityPointOut(ResponseBody):

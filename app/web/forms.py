@@ -29,6 +29,8 @@ allowed (the options are taken in order of N), so rows can be added and removed 
     sh.N.   name, model, gpu (catalog ids), gpu_count (blank = smallest that fits; "auto"),
             precision (auto (default) | bf16 | fp8 | ...), kv_precision, engine,
             output_tps (measured output tokens/s of one replica), reasoning (as on API rows),
+            tensor_parallel, expert_parallel, attention_dp (the replica's split; blank = the family's
+            default: attention DP + EP for MLA mixture-of-experts models on 8+ GPUs, else TP),
             concurrency, utilization_pct, min_replicas, redundancy, ops_fte,
             ops_usd_per_fte_year, platform_usd_per_month, pricing (rent | buy; default rent)
       rent: offer (rental offer id), term (on_demand | spot | reserved_1y | reserved_3y),

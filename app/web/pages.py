@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
+import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +40,7 @@ from app.render.snippets import EmbedLinks
 from app.scenario.evaluate import ScenarioResult
 from app.scenario.inputs import ApiOptionIn, ScenarioIn
 from app.scenario.usage_import import UsageImporter, form_figures, why_no_workload
+from app.web import form_controls
 from app.web.api import FiniteJSONResponse
 from app.web.beyond_view import BeyondView, HeadlineAnswers, beyond_view, headline_answers, page_verdict
 from app.web.deps import CatalogDep, SettingsDep
@@ -164,6 +168,12 @@ def static_url(path: str) -> str:
 
 
 templates.env.globals.update(
+    # The form's controls (app/web/form_controls.py): the option rows and the workload call them directly,
+    # templates/_macros.html through `controls`, whose macros of the same names would shadow them there.
+    controls=form_controls,
+    field=form_controls.field,
+    choice=form_controls.choice,
+    message=form_controls.message,
     inline_values=inline_values,
     static_url=static_url,
     default_of=default_of,
@@ -262,9 +272,80 @@ def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> R
     # Evaluated once, here, for the whole page; its chart images and JSON twin find it in the cache.
     evaluation = evaluate_form_once(state, catalog, settings.max_options, get_evaluation_cache(request))
     result = evaluation.result if evaluation is not None else None
-    view = result_view(state.usable, result, catalog) if result is not None and state.usable else None
+    view = evaluated_view(state.usable, evaluation, catalog) if evaluation is not None and state.usable else None
     query = urlencode(cleaned)
     return render_page(request, state, scenario, result, view, catalog, query, partial=partial, evaluation=evaluation)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a page derives from an evaluation, kept with it: the same query's next view renders it again
+# instead of computing it again (issue 13: "compute once, render many")
+
+
+@dataclass(frozen=True)
+class _ViewOf:
+    """An evaluation's result view (app/render/page_view.py), for the catalog it was built with."""
+
+    catalog: Catalog
+    view: ResultView
+
+
+@dataclass(frozen=True)
+class _AnswersOf:
+    """The headline pair's answers for one evaluation, one view of it and one set of "Over time" settings:
+    the verdict's horizon and Monte Carlo (`answers`), the view with that verdict, and the blocks."""
+
+    catalog: Catalog
+    base_view: ResultView
+    answers: HeadlineAnswers | None
+    view: ResultView
+    beyond: BeyondView | None
+
+
+# By evaluation, so an entry lives exactly as long as the evaluation cache (app/web/evaluation_cache.py)
+# keeps its evaluation: everything here is a function of the evaluated scenario, which keys that cache
+# (with the data fingerprint and the day), of the catalog (kept and compared by identity) and of the
+# page's "Over time" settings (keyed below). The threadpool's workers share them under one lock.
+_VIEWS: weakref.WeakKeyDictionary[Evaluation, _ViewOf] = weakref.WeakKeyDictionary()
+_ANSWERS: weakref.WeakKeyDictionary[Evaluation, dict[tuple[str, str], _AnswersOf]] = weakref.WeakKeyDictionary()
+_DERIVED_LOCK = threading.Lock()
+MAX_SETTINGS_PER_EVALUATION = 8  # "Over time" settings tried on one scenario; more start the list afresh
+
+
+def evaluated_view(scenario: ScenarioIn, evaluation: Evaluation, catalog: Catalog) -> ResultView:
+    """`result_view` of the evaluation's result, computed once per evaluation and catalog. `scenario`: the
+    evaluated one (the form's usable part), part of what keys the evaluation."""
+    with _DERIVED_LOCK:
+        kept = _VIEWS.get(evaluation)
+    if kept is not None and kept.catalog is catalog:
+        return kept.view
+    view = result_view(scenario, evaluation.result, catalog)
+    with _DERIVED_LOCK:
+        _VIEWS[evaluation] = _ViewOf(catalog, view)
+    return view
+
+
+def _page_answers(
+    state: FormState, view: ResultView, catalog: Catalog, evaluation: Evaluation | None, beyond_chart_base: str
+) -> tuple[HeadlineAnswers | None, ResultView, BeyondView | None]:
+    """The headline pair's answers, `view` with their verdict, and the blocks beyond one crossover, for a
+    live page (today's catalog); kept with `evaluation` when `view` is its kept view (`evaluated_view`)."""
+    assert state.usable is not None and evaluation is not None  # as the caller checked
+    result = evaluation.result
+    key = (state.beyond.model_dump_json(), beyond_chart_base)
+    with _DERIVED_LOCK:
+        kept = _ANSWERS.get(evaluation, {}).get(key)
+    if kept is not None and kept.catalog is catalog and kept.base_view is view:
+        return kept.answers, kept.view, kept.beyond
+    answers = headline_answers(state.usable, result, state.beyond, catalog, None, evaluation)
+    with_answers = with_verdict(view, result, page_verdict(result, answers))
+    beyond = beyond_view(state.usable, result, state.beyond, catalog, beyond_chart_base, None, evaluation, answers)
+    with _DERIVED_LOCK:
+        settings = _ANSWERS.setdefault(evaluation, {})
+        if len(settings) >= MAX_SETTINGS_PER_EVALUATION:
+            settings.clear()
+        settings[key] = _AnswersOf(catalog, view, answers, with_answers, beyond)
+    return answers, with_answers, beyond
 
 
 def render_page(
@@ -288,7 +369,12 @@ def render_page(
 ) -> Response:
     base = link_base(request)  # never the raw Host header: app/web/security.py
     answers: HeadlineAnswers | None = None
-    if view is not None and result is not None and state.usable is not None:
+    beyond: BeyondView | None = None
+    kept = view is not None and evaluation is not None and evaluation.result is result and sources is None
+    if kept and view is not None and state.usable is not None:
+        # A live page: the answers and blocks kept with its evaluation, computed on its first view.
+        answers, view, beyond = _page_answers(state, view, catalog, evaluation, beyond_chart_base)
+    elif view is not None and result is not None and state.usable is not None:
         # The headline pair's horizon and Monte Carlo (one a view), computed once: the verdict reads them,
         # then the blocks show them. A saved scenario's use its frozen figures (`sources`).
         beyond_catalog = sources.catalog if sources is not None else catalog
@@ -307,8 +393,7 @@ def render_page(
     if chart_src is None and view is not None and state.usable is not None:
         # The chart is the server-rendered Vega-Lite spec (app/render/chart_spec.py) of exactly what was evaluated.
         chart_src = "/chart.svg?" + scenario_to_query(state.usable)
-    beyond: BeyondView | None = None
-    if view is not None and result is not None and state.usable is not None:
+    if not kept and view is not None and result is not None and state.usable is not None:
         # A saved scenario's blocks use its frozen figures (`sources`); the form's menus, today's catalog.
         beyond_catalog = sources.catalog if sources is not None else catalog
         beyond = beyond_view(
