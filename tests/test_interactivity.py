@@ -196,7 +196,7 @@ def test_a_scenario_draws_its_estimated_options_at_the_setup_they_were_sized_wit
     ]
     spec = scenario.options[2]
     assert isinstance(spec, SelfHostedOptionIn)
-    rebuilt = option_setup(spec, option.resolved, result.workload)
+    rebuilt = option_setup(option.resolved)
     assert rebuilt is not None and option.resolved.estimate is not None
     # The rebuilt setup gives the very estimate the option was priced with (auto GPU count, the target).
     assert estimate_throughput(rebuilt, option.resolved.estimate.efficiencies) == option.resolved.estimate

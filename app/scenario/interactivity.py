@@ -19,10 +19,9 @@ from dataclasses import dataclass, replace
 
 from app.core.efficiencies import Efficiencies
 from app.core.throughput import ServingSetup, ThroughputEstimate, estimate_throughput
-from app.core.workload import Workload
 from app.scenario.evaluate import ScenarioResult, SelfHostedResult
 from app.scenario.inputs import ScenarioIn, SelfHostedOptionIn
-from app.scenario.resolve import ResolvedSelfHosted, serving_setup
+from app.scenario.resolve import ResolvedSelfHosted
 
 # A point meets the target when it is within this relative tolerance of it: the estimator checks its
 # target on tokens/s ÷ batch, the curve reads 1 / TPOT (= batch ÷ tokens/s), and the two roundings may
@@ -115,31 +114,10 @@ def interactivity_curve(
     )
 
 
-def option_setup(spec: SelfHostedOptionIn, resolved: ResolvedSelfHosted, workload: Workload) -> ServingSetup | None:
-    """The serving setup a resolved self-hosted option was estimated with (None without an estimate).
-
-    Rebuilt as app.scenario.resolve.resolve_self_hosted builds it, at the GPU count it settled on (a
-    default count may have grown to meet the latency target)."""
-    if resolved.model is None or resolved.gpu is None or resolved.estimate is None:
-        return None
-    return serving_setup(
-        resolved.model,
-        resolved.gpu,
-        resolved.option.gpu_count,
-        resolved.precision,
-        spec.kv_cache_precision,
-        resolved.engine,
-        max(1, round(workload.input_tokens)),
-        max(1, round(workload.output_tokens)),
-        spec.concurrency,
-        workload.min_output_tokens_per_second_per_user,
-        workload.max_time_to_first_token_seconds,
-        round(resolved.reasoning_tokens),
-        workload.self_hosted_prefix_cache_hit_rate,
-        spec.tensor_parallel,
-        spec.expert_parallel,
-        spec.attention_data_parallel,
-    )
+def option_setup(resolved: ResolvedSelfHosted) -> ServingSetup | None:
+    """The serving setup a resolved self-hosted option was estimated with (None without an estimate), as
+    app.scenario.resolve settled it (a default GPU count may have grown to meet the latency target)."""
+    return resolved.setup if resolved.estimate is not None else None
 
 
 def scenario_curves(result: ScenarioResult, scenario: ScenarioIn) -> tuple[OptionCurve, ...]:
@@ -152,7 +130,7 @@ def scenario_curves(result: ScenarioResult, scenario: ScenarioIn) -> tuple[Optio
             continue
         assert isinstance(spec, SelfHostedOptionIn)
         estimate = option.resolved.estimate
-        setup = option_setup(spec, option.resolved, result.workload)
+        setup = option_setup(option.resolved)
         if setup is None or estimate is None:
             continue
         curve = interactivity_curve(setup, estimate.efficiencies, sized=estimate)

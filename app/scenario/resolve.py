@@ -70,6 +70,9 @@ class ResolvedSelfHosted:
     precision_reason: str = "chosen"
     # Hidden reasoning tokens each request generates on top of its visible output.
     reasoning_tokens: float = 0.0
+    # The serving setup `estimate` was made with (None without an estimate): its GPU count and split as
+    # settled, e.g. grown to meet the latency target. The interactivity curve sweeps it.
+    setup: ServingSetup | None = None
 
 
 def _with_field_prefix(error: DomainError, prefix: tuple[str | int, ...]) -> DomainError:
@@ -264,6 +267,7 @@ def resolve_self_hosted(
     if gpu is None and offer_gpu is not None:
         gpu = get_gpu(catalog, offer_gpu)
     estimate: ThroughputEstimate | None = None
+    estimated_setup: ServingSetup | None = None
     gpu_count = spec.gpu_count if isinstance(spec.gpu_count, int) else 1
     precision = serving_precision(spec.precision, model, gpu)
     reasoning_tokens = spec.reasoning_tokens
@@ -293,6 +297,7 @@ def resolve_self_hosted(
             raise _with_what_fits(error, model, gpu, precision.precision, workload, catalog) from None
         try:
             setup, estimate = _estimate_meeting_target(setup, spec.gpu_count, efficiencies)
+            estimated_setup = setup
         except DoesNotFit as error:
             if spec.output_tokens_per_second is None:
                 raise _with_what_fits(error, model, gpu, precision.precision, workload, catalog) from None
@@ -337,6 +342,7 @@ def resolve_self_hosted(
         pricing_label=_pricing_label(pricing),
         precision_reason=precision.reason,
         reasoning_tokens=reasoning_tokens,
+        setup=estimated_setup,
         **_price_trust(pricing, catalog),
     )
 
