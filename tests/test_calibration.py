@@ -9,15 +9,17 @@ from __future__ import annotations
 import csv
 import math
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from app.calibration import measurements
 from app.calibration.cli import DEFAULT_CSV, main, render_toml
 from app.calibration.fit import ParameterSpace, calibrate, fit_engine, nelder_mead
-from app.calibration.measurements import Measurement, interpret_row
-from app.calibration.predict import Prediction, predict
-from app.calibration.score import fold_of, score
+from app.calibration.measurements import Measurement, from_2026_11_columns, interpret_row, parallel_split
+from app.calibration.predict import Prediction, predict, setup_for
+from app.calibration.score import coverage_of, fold_of, score
 from app.catalog.efficiencies import (
     EFFICIENCIES_PATH,
     efficiencies_for,
@@ -28,6 +30,7 @@ from app.catalog.efficiencies import (
 )
 from app.catalog.loader import load_catalog
 from app.core.efficiencies import DEFAULT_EFFICIENCIES, ENGINES
+from app.core.error_bands import EXPERT_PARALLEL_FEATURE
 from app.core.throughput import ServingSetup, estimate_throughput
 
 REPO = Path(__file__).resolve().parent.parent
@@ -229,6 +232,89 @@ class TestInterpretRow:
 
     def test_folds_group_configurations(self) -> None:
         assert fold_of(row("M0091"), 5) == fold_of(row("M0110"), 5)  # same model/GPU/TP/precision
+
+
+# --- each row's parallel split (issue 15) -----------------------------------------------------------
+
+
+def row_2026_11(row_id: str) -> Measurement:
+    with NEWER_CSV.open(encoding="utf-8") as handle:
+        raw = next(r for r in csv.DictReader(handle) if r["id"] == row_id)
+    return interpret_row(from_2026_11_columns(raw), CATALOG.gpus, CATALOG.models)
+
+
+NEWER_CSV = REPO.parent / "shared" / "data" / "throughput-calibration-2026-11.csv"
+
+
+@pytest.mark.parametrize(
+    ("ep_dp", "replica", "split"),
+    [
+        ("", 8, (1, 1)),
+        ("EP=1", 8, (1, 1)),
+        ("EP=4", 8, (1, 4)),  # expert parallel only: attention stays tensor-parallel over the 8
+        ("EP=8 + attention DP", 8, (8, 8)),  # DEP8: attention data-parallel over every GPU
+        ("EP=2 + attention DP", 2, (2, 2)),
+        ("EP/attention-DP per MoE recipe", 8, (1, 1)),  # degrees not given: plain TP, as the fit scores it
+        ("PD disaggregation + EP", 96, (1, 1)),  # skipped as multi-node anyway
+    ],
+)
+def test_parallel_split_reads_the_ep_dp_text(ep_dp: str, replica: int, split: tuple[int, int]) -> None:
+    assert parallel_split(ep_dp, replica) == split
+
+
+def test_recipe_rows_as_attention_dp_and_ep_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(measurements, "RECIPE_ROWS_AS_ATTENTION_DP_AND_EP", True)
+    assert parallel_split("EP/attention-DP per MoE recipe", 8) == (8, 8)
+    assert parallel_split("EP/attention-DP per MoE recipe", 1) == (1, 1)  # one GPU: nothing to split
+    m = row("M0360")  # Qwen3-235B-A22B, 8 × H200
+    assert (m.tensor_parallel, m.attention_data_parallel, m.expert_parallel) == (8, 8, 8)
+    assert "modelled as attention DP 8, EP 8" in m.parallelism_note
+
+
+class TestRowsKeepTheirSplit:
+    def test_older_recipe_rows_are_plain_tp_with_a_note(self) -> None:
+        m = row("M0360")  # "EP/attention-DP per MoE recipe": no degrees given
+        assert (m.tensor_parallel, m.attention_data_parallel, m.expert_parallel) == (8, 1, 1)
+        assert "modelled as plain TP" in m.parallelism_note
+
+    def test_plain_tp_rows_stay_plain(self) -> None:
+        m = row("M0091")
+        assert (m.attention_data_parallel, m.expert_parallel, m.parallelism_note) == (1, 1, "")
+        s = setup_for(m, CATALOG.gpus[m.gpu_id], CATALOG.models[m.model_id])
+        assert s.parallelism.is_plain_tensor_parallel and s.parallelism.tensor_parallel == 8
+
+    @pytest.mark.skipif(not NEWER_CSV.exists(), reason="reference data not mounted")
+    def test_2026_11_dep_rows_reach_the_setup(self) -> None:
+        m = row_2026_11("X005")  # DeepSeek-R1 8 × H200, tp 8, ep 8, notes "DEP = attention data-parallel ..."
+        s = setup_for(m, CATALOG.gpus[m.gpu_id], CATALOG.models[m.model_id])
+        assert (s.gpu_count, s.parallelism.tensor_parallel) == (8, 1)
+        assert (s.parallelism.attention_data_parallel, s.parallelism.expert_parallel) == (8, 8)
+        inferencex = row_2026_11("X048")  # same model and GPUs, ep 1, no DEP note: plain TP8
+        assert (inferencex.attention_data_parallel, inferencex.expert_parallel) == (1, 1)
+
+    @pytest.mark.skipif(not NEWER_CSV.exists(), reason="reference data not mounted")
+    def test_coverage_records_expert_parallel_only_when_a_fitted_row_ran_it(self) -> None:
+        ep_row, plain_row = row_2026_11("X005"), row("M0091")
+        assert EXPERT_PARALLEL_FEATURE in coverage_of([ep_row, plain_row], CATALOG.gpus, CATALOG.models).features
+        assert EXPERT_PARALLEL_FEATURE not in coverage_of([plain_row], CATALOG.gpus, CATALOG.models).features
+        flagged = replace(ep_row, flag="anomalous")  # left out of the fit: covers nothing
+        assert EXPERT_PARALLEL_FEATURE not in coverage_of([flagged, plain_row], CATALOG.gpus, CATALOG.models).features
+
+    def test_committed_coverage_says_whether_the_fit_saw_attention_dp_or_ep(self) -> None:
+        fitted = [row(i) for i in RAW]
+        ran_split = any(
+            m.engine == "tensorrt-llm"
+            and not m.skip
+            and not m.flag
+            and (m.attention_data_parallel > 1 or m.expert_parallel > 1)
+            for m in fitted
+        )
+        coverage = efficiencies_for("tensorrt-llm").coverage
+        assert coverage is not None
+        assert (EXPERT_PARALLEL_FEATURE in coverage.features) == ran_split
+        dep8 = setup("deepseek-r1", "h200-sxm", 8, tensor_parallel=1, attention_data_parallel=8, expert_parallel=8)
+        flagged = any("expert-parallel" in reason for reason in error_band_for(dep8).reasons)
+        assert flagged == (not ran_split)
 
 
 # --- the fit --------------------------------------------------------------------------------------

@@ -133,7 +133,9 @@ class Measurement:
     precision: Precision
     kv_cache_precision: Precision
     gpu_count: int
-    tensor_parallel: int | None  # None: the submission's choice; use the smallest that fits
+    # The CSV's TP column: GPUs of one replica (None: the submission's choice; use the smallest that fits).
+    # Under attention data-parallelism it is the whole DP × TP group, as the sources write it.
+    tensor_parallel: int | None
     input_tokens: int
     output_tokens: int
     fixed_length: bool
@@ -146,7 +148,9 @@ class Measurement:
     request_rate: float | None = None  # Poisson arrivals, requests/s
     slo_ttft_s: float | None = None
     slo_tpot_s: float | None = None
-    parallelism_note: str = ""  # e.g. expert parallel / attention data parallel (not modelled)
+    attention_data_parallel: int = 1  # attention data-parallel ranks of the replica, as run
+    expert_parallel: int = 1  # expert-parallel groups of the routed experts, as run
+    parallelism_note: str = ""  # the row's expert parallel / attention data parallel, as the source gives it
     caveat: str = ""  # what about the measurement makes it less than a steady-state figure
     flag: str = ""  # non-empty: anomalous in the source; reported, not fitted
     skip: str = ""  # non-empty: not estimable; counted, not scored
@@ -275,6 +279,33 @@ def _source_flag(raw: Mapping[str, str], gpu_id: str, tp: int | None) -> str:
     return ""
 
 
+# How the older file's TensorRT-LLM perf-overview v1.0 MoE rows ran: its `ep_dp` column says only
+# "EP/attention-DP per MoE recipe", not the degrees. Decision: plain TP (False), as the committed fit scores
+# them. The likely recipe is the max-throughput DEP configuration the 1.2 doc names for the same models
+# (`enable_attention_dp`, `moe_expert_parallel_size` = the GPUs; rows X030/X031/X043-X045 of
+# throughput-calibration-2026-11.csv), and True models them so; a refit with True on 2026-11-26 made the
+# held-out fixed-length median on this file 10.1% -> 12.3% (TP8 rows 11.1% -> 18.2%), so it was not kept
+# (docs/estimator-accuracy.md, "Issue 15: refit with each row's own parallel split").
+RECIPE_ROWS_AS_ATTENTION_DP_AND_EP = False
+_RECIPE_TEXT = "ep/attention-dp per moe recipe"
+
+
+def parallel_split(ep_dp: str, replica_gpus: int) -> tuple[int, int]:
+    """(attention data-parallel ranks, expert-parallel groups) of a row's `ep_dp` text over its replica.
+
+    `EP=<n>` alone: expert parallel over n, attention tensor parallel; `EP=<n> + attention DP` (the 2026-11
+    file's DEP rows): attention data-parallel over every GPU of the replica; the v1.0 recipe text: see
+    RECIPE_ROWS_AS_ATTENTION_DP_AND_EP. Anything else (blank, `EP=1`): plain tensor parallelism."""
+    text = ep_dp.strip().lower()
+    if text == _RECIPE_TEXT:
+        return (replica_gpus, replica_gpus) if RECIPE_ROWS_AS_ATTENTION_DP_AND_EP else (1, 1)
+    found = re.fullmatch(r"ep=(\d+)( \+ attention dp)?", text)
+    if found is None:
+        return 1, 1
+    expert_parallel = int(found.group(1))
+    return (replica_gpus if found.group(2) else 1), expert_parallel
+
+
 def interpret_row(raw: Mapping[str, str], gpu_ids: Iterable[str], model_ids: Iterable[str]) -> Measurement:
     """One CSV row as a Measurement; `skip` says why it cannot be scored, `flag` why it is not fitted."""
     gpu_id = catalog_gpu_id(raw["gpu"])
@@ -367,9 +398,13 @@ def interpret_row(raw: Mapping[str, str], gpu_ids: Iterable[str], model_ids: Ite
         # tail at low batch is part of the figure, so it understates steady-state throughput.
         caveat = "one burst of variable-length prompts, timed to the last (drain tail included)"
         weight *= BURST_WEIGHT
+    attention_data_parallel, expert_parallel = parallel_split(ep_dp, tensor_parallel or gpu_count)
     parallelism = ""
     if ep_dp and ep_dp.lower() not in ("ep=1",):
-        parallelism = f"{ep_dp} (modelled as plain TP)"
+        if expert_parallel > 1:
+            parallelism = f"{ep_dp} (modelled as attention DP {attention_data_parallel}, EP {expert_parallel})"
+        else:
+            parallelism = f"{ep_dp} (modelled as plain TP)"
     return Measurement(
         id=raw["id"],
         source_group=raw.get("source_group", ""),
@@ -395,6 +430,8 @@ def interpret_row(raw: Mapping[str, str], gpu_ids: Iterable[str], model_ids: Ite
         request_rate=request_rate,
         slo_ttft_s=slo[0] if slo else None,
         slo_tpot_s=slo[1] if slo else None,
+        attention_data_parallel=attention_data_parallel,
+        expert_parallel=expert_parallel,
         parallelism_note=parallelism,
         caveat=caveat,
         flag=_source_flag(raw, gpu_id, tensor_parallel),
@@ -415,7 +452,10 @@ def from_2026_11_columns(raw: Mapping[str, str]) -> dict[str, str]:
     concurrency = raw.get("concurrency", "").strip()
     row["concurrency_or_batch"] = f"concurrency {concurrency}" if concurrency.isdigit() else ""
     ep = raw.get("ep", "").strip()
-    row["ep_dp"] = f"EP={ep}" if ep and ep != "1" else ""
+    # The notes say when attention ran data-parallel ("DEP = attention data-parallel + expert-parallel over
+    # all GPUs (enable_attention_dp)", data README): then over the whole replica, as `parallel_split` reads it.
+    attention_dp = " + attention DP" if "attention data-parallel" in raw.get("notes", "").lower() else ""
+    row["ep_dp"] = f"EP={ep}{attention_dp}" if ep and ep != "1" else ""
     if raw["metric"].strip() == "output_tok_s_per_gpu":
         row["per_gpu_value"] = raw["value"]
     row["source_group"] = raw.get("source", "")

@@ -1,7 +1,8 @@
 """One calibration row through the throughput estimator: the figure it predicts, in the row's unit.
 
 Pure logic, no I/O. A row that gives no TP degree gets the smallest that fits (capped by the GPUs it
-used); a row measured under Poisson arrivals gets its concurrency from Little's law.
+used); a row that ran attention data-parallel or expert-parallel is estimated with that split
+(app/core/parallelism.py); a row measured under Poisson arrivals gets its concurrency from Little's law.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Prediction:
     estimate: ThroughputEstimate | None
     predicted: float  # in the measurement's unit; 0 when not estimable
     error: str = ""  # why it could not be estimated
-    tensor_parallel: int = 0  # TP degree the estimate used
+    tensor_parallel: int = 0  # GPUs of the replica the estimate used (attention DP × TP)
 
     @property
     def ratio(self) -> float:
@@ -37,7 +38,8 @@ class Prediction:
         return abs(self.predicted - self.measurement.measured) / self.measurement.measured * 100.0
 
 
-def _setup_for(m: Measurement, gpu: GpuSpec, model: ModelArchitecture) -> ServingSetup:
+def setup_for(m: Measurement, gpu: GpuSpec, model: ModelArchitecture) -> ServingSetup:
+    """The setup a row ran: its replica, precisions, lengths, concurrency or SLO, and its parallel split."""
     tp = m.tensor_parallel
     if tp is None:
         tp = min(
@@ -56,6 +58,11 @@ def _setup_for(m: Measurement, gpu: GpuSpec, model: ModelArchitecture) -> Servin
         concurrency=m.concurrency,
         min_output_tokens_per_second_per_user=(1.0 / m.slo_tpot_s) if m.slo_tpot_s else None,
         max_time_to_first_token_seconds=m.slo_ttft_s,
+        # The row's own split: its attention DP ranks share the replica's GPUs (T = N / D).
+        tensor_parallel=tp // m.attention_data_parallel,
+        expert_parallel=m.expert_parallel,
+        attention_data_parallel=m.attention_data_parallel,
+        parallelism_reason="as measured",
     )
 
 
@@ -72,7 +79,7 @@ def predict(
     if m.engine_batch_cap is not None:
         eff = replace(eff, max_batch=m.engine_batch_cap)
     try:
-        setup = _setup_for(m, gpus[m.gpu_id], models[m.model_id])
+        setup = setup_for(m, gpus[m.gpu_id], models[m.model_id])
         if m.request_rate is not None:
             # Poisson arrivals: concurrency ≈ rate × time in system (Little's law), iterated.
             concurrency = 1

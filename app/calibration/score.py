@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from app.calibration.measurements import GPU_FAMILIES, Measurement
 from app.calibration.predict import Prediction
 from app.core.efficiencies import REGIMES, Coverage, ErrorBand, Regime
+from app.core.error_bands import EXPERT_PARALLEL_FEATURE
 from app.core.specs import GpuSpec, ModelArchitecture
 from app.core.throughput import setup_features
 
@@ -178,6 +179,9 @@ def coverage_of(
     features: set[str] = set()
     for m in usable:
         features |= setup_features(models[m.model_id])
+        if m.attention_data_parallel > 1 or m.expert_parallel > 1:
+            # Fitted with its split as run (predict.py): attention-DP / EP setups are covered.
+            features.add(EXPERT_PARALLEL_FEATURE)
     return Coverage(
         gpus=frozenset(m.gpu_id for m in usable),
         precisions=frozenset(m.precision for m in usable),

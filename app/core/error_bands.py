@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from app.core.efficiencies import UNCALIBRATED_BAND, Efficiencies, ErrorBand, Regime
 from app.core.specs import ModelArchitecture
 
-# The coverage feature a fit that models its expert-parallel rows as such would record.
+# The coverage feature a fit records when it modelled its expert-parallel / attention-DP rows as run.
 EXPERT_PARALLEL_FEATURE = "expert_parallel"
 
 if TYPE_CHECKING:
@@ -66,9 +66,10 @@ def error_band_for(setup: ServingSetup, efficiencies: Efficiencies, regime: Regi
     for feature in sorted(setup_features(setup.model) - coverage.features):
         reasons.append(f"no calibration rows for {feature.replace('_', '-')} models")
     if not setup.parallelism.is_plain_tensor_parallel and EXPERT_PARALLEL_FEATURE not in coverage.features:
-        # The fit scores expert-parallel rows as plain TP (app/calibration/predict.py), so its efficiencies
-        # were never fitted to the all-to-all or per-rank KV; scored as measured, those rows come out
-        # ~1.6x optimistic (docs/estimator-accuracy.md, "Expert parallelism").
+        # Only a fit with rows estimated as run with attention DP / EP (app/calibration/predict.py passes each
+        # row's split) records EXPERT_PARALLEL_FEATURE. The committed fit has none: the older file's EP-recipe
+        # rows give no degrees and are scored as plain TP, and scored as DEP those rows come out ~1.6x
+        # optimistic (docs/estimator-accuracy.md, "Issue 15: refit with each row's own parallel split").
         reasons.append("no calibration rows fitted with attention data-parallel / expert-parallel serving")
     if not reasons:
         return band
