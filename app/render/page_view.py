@@ -263,7 +263,15 @@ def readouts(
     part (None while there is none), whose options are the rows `row_keys`, in order; `volume_unit`: the
     unit the volume was typed in, so the readout gives the other one."""
     out: dict[str, str] = {}
+    keys = list(row_keys)
+    # A row the result evaluated is read out from its resolved option below: resolving it again here (a
+    # price look-up per API row, every view) would be overwritten. Its place is kept, so the readouts
+    # keep their order (the page's script reads them in it); it resolved, so it would have had one.
+    evaluated = frozenset(keys) if result is not None else frozenset()
     for key, spec in api_specs.items():
+        if key in evaluated:
+            out[key] = ""
+            continue
         try:
             out[key] = _api_readout(resolve_api(spec).option.prices)
         except DomainError:
@@ -276,7 +284,6 @@ def readouts(
     else:
         out["volume"] = f"= {volume(w.tokens_per_month)} tokens/month"
     # The form's rows come first; hosted alternatives (issue 14) follow them and have no row to read out.
-    keys = list(row_keys)
     for key, option in zip(keys, result.options[: len(keys)], strict=True):
         if isinstance(option, ApiResult):
             out[key] = _api_readout(option.resolved.option.prices)

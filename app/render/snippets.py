@@ -15,6 +15,8 @@ _INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u
 # URL characters with no meaning in Markdown, HTML, Confluence or MediaWiki markup; the rest are
 # percent-encoded (an already-encoded %XX stays as it is).
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:/?#@&+=%")
+# The characters outside _URL_SAFE, found in one pass (a page's five URLs are ~1,650 characters, nearly all safe).
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9\-._:/?#@&+=%]+")
 # CommonMark: any ASCII punctuation may be backslash-escaped, and then is literal. Escaped here: what
 # means something inside a link's text: [ ] (link), ! (image), ` (code span), < > (HTML, autolink),
 # & (entity), * _ ~ (emphasis), | (GFM table cell), $ (math extensions), ( ) { } and \ itself.
@@ -29,8 +31,13 @@ def one_line(text: str) -> str:
     return _INVISIBLE.sub(" ", text).strip()
 
 
+def _percent_encoded(unsafe: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in unsafe[0].encode())
+
+
 def markup_url(url: str) -> str:
-    return "".join(c if c in _URL_SAFE else "".join(f"%{b:02X}" for b in c.encode()) for c in url)
+    """`url` with every character outside _URL_SAFE percent-encoded (its UTF-8 bytes, upper-case hex)."""
+    return _URL_UNSAFE.sub(_percent_encoded, url)
 
 
 def markdown_text(text: str) -> str:

@@ -348,6 +348,60 @@ def _page_answers(
     return answers, with_answers, beyond
 
 
+@dataclass(frozen=True)
+class _ResultsHtmlOf:
+    """A live page's rendered results section (templates/_results.html) for one view of its evaluation."""
+
+    view: ResultView
+    beyond: BeyondView | None
+    html: Markup
+
+
+# By evaluation, as _ANSWERS; within one, by everything else the section reads (`_results_key`).
+_RESULTS_HTML: weakref.WeakKeyDictionary[Evaluation, dict[tuple[object, ...], _ResultsHtmlOf]] = (
+    weakref.WeakKeyDictionary()
+)
+# A section is 15-70 kB (the presets' pages): with the evaluation cache's 256 entries, at most ≈36 MB. One
+# deployment has one link base (PUBLIC_BASE_URL or its trusted host); two leave room for a second host or
+# a changed "Over time" setting; a third starts the list afresh.
+MAX_RESULTS_PER_EVALUATION = 2
+
+
+def _results_key(context: dict[str, Any]) -> tuple[object, ...]:
+    """What templates/_results.html reads besides the evaluation's result, for a page with no banner and
+    nothing to say about its fields (no errors, no notices: `state` then shows nothing of its own). The
+    view and the blocks by identity (kept with the evaluation and the "Over time" settings: `_page_answers`;
+    the entry holds them, so their ids are not reused while it lives), the links by value, and the day:
+    "retires on …" notes (`api_model_status`) follow today's date."""
+    return (
+        id(context["view"]),
+        id(context["beyond"]),
+        context["query"],
+        context["chart_src"],
+        context["embed"],
+        context["profile_label"],
+        litellm_today(),
+    )
+
+
+def _results_html(request: Request, context: dict[str, Any], evaluation: Evaluation) -> Markup:
+    """templates/_results.html for a live page, rendered once per evaluation and `_results_key` (≈0.9 ms a
+    view, issue 13); the page's templates put it in place of rendering the section again."""
+    key = _results_key(context)
+    with _DERIVED_LOCK:
+        kept = _RESULTS_HTML.get(evaluation, {}).get(key)
+    if kept is not None and kept.view is context["view"] and kept.beyond is context["beyond"]:
+        return kept.html
+    # Safe: the output of an autoescaping template, as the page's own.
+    html = Markup(templates.get_template("_results.html").render({**context, "request": request}))  # noqa: S704
+    with _DERIVED_LOCK:
+        sections = _RESULTS_HTML.setdefault(evaluation, {})
+        if len(sections) >= MAX_RESULTS_PER_EVALUATION:
+            sections.clear()
+        sections[key] = _ResultsHtmlOf(context["view"], context["beyond"], html)
+    return html
+
+
 def render_page(
     request: Request,
     state: FormState,
@@ -390,16 +444,22 @@ def render_page(
             alt=view.verdict,
             saved=False,
         )
+    usable_query = None
     if chart_src is None and view is not None and state.usable is not None:
         # The chart is the server-rendered Vega-Lite spec (app/render/chart_spec.py) of exactly what was evaluated.
-        chart_src = "/chart.svg?" + scenario_to_query(state.usable)
+        usable_query = scenario_to_query(state.usable)
+        chart_src = "/chart.svg?" + usable_query
     if not kept and view is not None and result is not None and state.usable is not None:
         # A saved scenario's blocks use its frozen figures (`sources`); the form's menus, today's catalog.
         beyond_catalog = sources.catalog if sources is not None else catalog
         beyond = beyond_view(
             state.usable, result, state.beyond, beyond_catalog, beyond_chart_base, sources, evaluation, answers
         )
-    canonical = scenario_to_query(scenario) if scenario is not None and state.valid else None
+    canonical: str | None = None
+    if scenario is not None and state.valid:
+        # A valid form evaluated whole: its scenario is the chart's, encoded above already.
+        encoded = usable_query is not None and scenario is state.usable
+        canonical = usable_query if encoded else scenario_to_query(scenario)
     active = next((p.slug for p in presets() if canonical is not None and p.query == canonical), None)
     context = {
         "state": state,
@@ -424,6 +484,8 @@ def render_page(
     context["page_title"] = page_title(view, preset_title, saved_name)
     if saved_id is not None and saved_name is not None and view is not None:
         context["social"] = saved_social_card(view, saved_name, base, saved_id)
+    if kept and banner is None and evaluation is not None and not state.errors and not state.notices:
+        context["results_html"] = _results_html(request, context, evaluation)
     if partial:  # a fragment for the page's script: it carries its own messages
         return templates.TemplateResponse(request, "_live.html", context)
     status = status_code or (422 if state.submitted and not state.valid else 200)
