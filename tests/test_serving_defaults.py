@@ -154,3 +154,64 @@ def test_a_fixed_gpu_count_that_misses_the_target_says_so() -> None:
     workload = {**CHAT, "min_output_tokens_per_second_per_user": 30}
     with pytest.raises(Exception, match="below the 30 tokens/s required"):
         _self_hosted(_scenario(workload, model="llama-3.1-8b", gpu="l4", gpu_count=1))
+
+
+LEGACY_SAVED = {
+    # A scenario saved before issue 14 (what `model_dump(mode="json", exclude_none=True)` wrote then): no
+    # latency_target, no prefix_cache_hit_rate, no gpus_per_instance, no hosted_alternatives.
+    "workload": {
+        "requests_per_month": 3_000_000.0,
+        "input_tokens": 4000.0,
+        "output_tokens": 400.0,
+        "cached_input_fraction": 0.3,
+        "cache_write_fraction": 0.0,
+        "batchable_fraction": 0.0,
+        "peak_to_average": 2.5,
+    },
+    "options": [
+        {
+            "kind": "self_hosted",
+            "name": "Llama 3.3 70B on 2×H100",
+            "model": "llama-3.3-70b",
+            "gpu": "h100-sxm",
+            "gpu_count": 2,
+            "precision": "fp8",
+            "engine": "vllm",
+            "pricing": {"kind": "rent", "offer": "nebius-h100-sxm-8x", "term": "on_demand"},
+            "target_utilization": 0.8,
+            "min_replicas": 2,
+            "redundancy": 0,
+            "ops_fte": 0.5,
+            "platform_usd_per_month": 0.0,
+        }
+    ],
+}
+
+
+def test_a_scenario_saved_before_the_new_defaults_keeps_its_meaning() -> None:
+    # Saved scenarios never change: what the old document left out meant no latency target, no self-hosted
+    # prefix caching, GPUs billed one by one, plain tensor parallelism and no hosted offers.
+    from app.scenario.inputs import STORED_DOCUMENT
+
+    saved = ScenarioIn.model_validate(LEGACY_SAVED, context=STORED_DOCUMENT)
+    assert saved.hosted_alternatives is False
+    assert saved.workload.latency_target == "offline" and saved.workload.prefix_cache_hit_rate == 0.0
+    option = saved.options[0]
+    assert option.kind == "self_hosted" and option.pricing.gpus_per_instance == 1
+    result = evaluate(saved, CATALOG)
+    (self_hosted,) = result.options
+    assert isinstance(self_hosted, SelfHostedResult)
+    assert self_hosted.resolved.option.gpus_per_instance == 1
+    assert self_hosted.resolved.estimate is not None
+    assert self_hosted.resolved.estimate.cached_prefix_tokens_per_request == 0
+    # The same document typed in today takes today's defaults.
+    today = ScenarioIn.model_validate(LEGACY_SAVED)
+    assert today.hosted_alternatives and today.workload.latency_target == "interactive"
+
+
+def test_a_scenario_saved_today_reads_back_as_saved() -> None:
+    from app.scenario.inputs import STORED_DOCUMENT
+
+    scenario = ScenarioIn.model_validate(LEGACY_SAVED)
+    stored = scenario.model_dump(mode="json", exclude_none=True)
+    assert ScenarioIn.model_validate(stored, context=STORED_DOCUMENT) == scenario

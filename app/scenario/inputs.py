@@ -6,7 +6,7 @@ no catalog lookups."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
@@ -437,6 +437,36 @@ class SelfHostedOptionIn(StrictInput):
 OptionIn = Annotated[ApiOptionIn | SelfHostedOptionIn, Field(discriminator="kind")]
 
 
+def _as_saved_before_issue_14(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored scenario saved before issue 14's defaults (2026-11-26), read as it was evaluated then.
+
+    Such a document has no `hosted_alternatives` key (every later save writes it: a bool is never left out
+    by `exclude_none`). What it left out meant: no latency target unless a limit was given, no prefix
+    caching on the self-hosted side, GPUs billed one by one, plain tensor parallelism, no hosted offers.
+    Without this, a saved scenario's answer would move with today's defaults (saved scenarios never change;
+    a change of the estimator's own code still moves estimated capacity, and the page says figures are frozen,
+    not formulas)."""
+    legacy = dict(document)
+    legacy["hosted_alternatives"] = False
+    workload = dict(legacy.get("workload") or {})
+    if "latency_target" not in workload:
+        limits = ("min_output_tokens_per_second_per_user", "max_time_to_first_token_seconds")
+        workload["latency_target"] = "interactive" if any(workload.get(k) is not None for k in limits) else "offline"
+    workload.setdefault("prefix_cache_hit_rate", 0.0)
+    legacy["workload"] = workload
+    options = []
+    for option in legacy.get("options") or []:
+        if isinstance(option, dict) and option.get("kind") == "self_hosted":
+            option = dict(option)
+            option.setdefault("precision", "bf16")
+            option.setdefault("attention_data_parallel", 1)  # with TP and EP unset: plain TP over the GPUs
+            if isinstance(option.get("pricing"), dict):
+                option["pricing"] = {"gpus_per_instance": 1, **option["pricing"]}
+        options.append(option)
+    legacy["options"] = options
+    return legacy
+
+
 class ScenarioIn(StrictInput):
     workload: WorkloadIn
     options: list[OptionIn] = Field(..., min_length=1, max_length=256)
@@ -446,3 +476,15 @@ class ScenarioIn(StrictInput):
         "at this workload's token mix (up to 3 a model, 6 in all; genai-prices snapshot) as API options with "
         "origin 'hosted' (app/catalog/hosted.py says which offers count as the same model).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def saved_before_issue_14(cls, data: Any, info: ValidationInfo) -> Any:
+        if (
+            info.context
+            and info.context.get("stored_document")
+            and isinstance(data, dict)
+            and "hosted_alternatives" not in data
+        ):
+            return _as_saved_before_issue_14(data)
+        return data
