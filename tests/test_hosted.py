@@ -488,3 +488,21 @@ def test_hosted_additions_are_cheapest_first_and_fit(input_tokens: int, output_t
                 + workload.output_tokens * entry.output_per_mtok
             ) / 1e6
             assert per_request * 1e6 >= costs[-1] * (1 - 1e-9)
+
+
+def test_kept_offer_prices_follow_the_workload_and_repeat_exactly(catalog: Catalog) -> None:
+    # The priced offers are kept per (model, workload) for live prices: the same question gives the same
+    # options, and another token mix is priced afresh (cheapest first at its own mix), never served stale.
+    from app.scenario import hosted as hosted_module
+
+    hosted_module._PRICED.clear()
+    first = _hosted(evaluate(_scenario(True), catalog).options)
+    again = _hosted(evaluate(_scenario(True), catalog).options)
+    assert [(o.resolved.option.name, o.monthly_cost) for o in first] == [
+        (o.resolved.option.name, o.monthly_cost) for o in again
+    ]
+    assert len(hosted_module._PRICED) == 1
+    long_prompts = _hosted(evaluate(_scenario(True, input_tokens=6000), catalog).options)
+    assert len(hosted_module._PRICED) == 2
+    costs = [o.monthly_cost for o in long_prompts]
+    assert costs == sorted(costs) and costs != [o.monthly_cost for o in first]

@@ -9,9 +9,11 @@ expanded (a saved one stores its expansion) is recognised: it is not expanded tw
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
-from app.catalog.api_prices import ApiModelEntry
+from app.catalog.api_prices import ApiModelEntry, list_api_models, resolve_api_prices
 from app.catalog.hosted import hosted_offers, serves_fp8
 from app.catalog.loader import get_model
 from app.catalog.sources import Sources
@@ -69,6 +71,41 @@ def _taken(scenario: ScenarioIn, sources: Sources) -> set[tuple[str, str]]:
     return taken
 
 
+# A model's priced hosted offers at a workload's mix, cheapest first, kept for live prices: they change only
+# with the day's price listing (held in the entry, so a new listing never meets an old entry), and pricing
+# them was ~0.8 ms of a 1.1 ms break-even. At most _PRICED_MAX (model, workload) pairs are kept, least
+# recently used first out; a saved scenario's frozen prices are priced afresh each time.
+_PRICED_MAX = 256
+_PRICED: OrderedDict[tuple[object, ...], tuple[tuple[ApiModelEntry, ...], tuple[_Candidate, ...]]] = OrderedDict()
+_PRICED_LOCK = threading.Lock()
+
+
+def _priced_offers(model: ModelArchitecture, workload: Workload, sources: Sources) -> tuple[_Candidate, ...]:
+    reasoning = _reasoning_tokens(model, workload)
+
+    def priced() -> tuple[_Candidate, ...]:
+        found = [c for entry in hosted_offers(model) if (c := _priced(entry, workload, sources, reasoning)) is not None]
+        found.sort(key=lambda c: (c.cost_per_request, c.entry.provider, c.entry.model))
+        return tuple(found)
+
+    if sources.label != "live" or sources.api_prices is not resolve_api_prices:
+        return priced()
+    listing = list_api_models()
+    key = (model, workload, reasoning)
+    with _PRICED_LOCK:
+        cached = _PRICED.get(key)
+        if cached is not None and cached[0] is listing:
+            _PRICED.move_to_end(key)
+            return cached[1]
+    candidates = priced()
+    with _PRICED_LOCK:
+        _PRICED[key] = (listing, candidates)
+        _PRICED.move_to_end(key)
+        while len(_PRICED) > _PRICED_MAX:
+            _PRICED.popitem(last=False)
+    return candidates
+
+
 def _reasoning_tokens(model: ModelArchitecture, workload: Workload) -> float:
     """A hosted open model reasons as the model itself does (models.toml `reasoning`): the host's price
     list cannot say so (LiteLLM flags only the first-party APIs)."""
@@ -123,11 +160,9 @@ def with_hosted_alternatives(scenario: ScenarioIn, sources: Sources, per_model: 
     for model in _self_hosted_models(scenario, sources):
         candidates = [
             candidate
-            for entry in hosted_offers(model)
-            if (entry.provider.lower(), entry.model.lower()) not in taken
-            and (candidate := _priced(entry, workload, sources, _reasoning_tokens(model, workload))) is not None
+            for candidate in _priced_offers(model, workload, sources)
+            if (candidate.entry.provider.lower(), candidate.entry.model.lower()) not in taken
         ]
-        candidates.sort(key=lambda c: (c.cost_per_request, c.entry.provider, c.entry.model))
         providers: set[str] = set()
         for candidate in candidates:
             if len(providers) >= per_model or len(added) >= HOSTED_LIMIT:
