@@ -251,10 +251,26 @@ def test_extreme_but_valid_inputs_answer_finite_numbers(
     assert result["options"][1]["replicas"] >= 1
 
 
-@pytest.mark.parametrize(
-    "path",
-    ["/api/v1/breakeven", "/api/v1/throughput", "/api/v1/hybrid", "/api/v1/horizon", "/api/v1/uncertainty"],
-)
+def test_the_breakeven_evaluates_off_the_event_loop(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The endpoint is async (a repeated body is answered from memory on the loop: app/web/answer_cache.py),
+    # but a new body is evaluated in the threadpool, where no event loop runs (issue 12).
+    import asyncio
+
+    real_evaluate, loops = api.evaluate, []
+
+    def recording_evaluate(*args: object, **kwargs: object) -> object:
+        try:
+            loops.append(asyncio.get_running_loop())
+        except RuntimeError:
+            loops.append(None)
+        return real_evaluate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "evaluate", recording_evaluate)
+    assert client.post("/api/v1/breakeven", json=FLAT_VS_H100).status_code == 200
+    assert loops == [None]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/throughput", "/api/v1/hybrid", "/api/v1/horizon", "/api/v1/uncertainty"])
 def test_evaluating_endpoints_run_off_the_event_loop(path: str) -> None:
     # A plain `def` endpoint runs in the threadpool: however long one evaluation takes, the event
     # loop keeps answering every other request, /healthz included (issue 12).

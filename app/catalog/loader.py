@@ -34,6 +34,7 @@ from app.core.specs import (
     ModelArchitecture,
     PurchaseOffer,
     RentalOffer,
+    attention_kinds_problem,
 )
 from app.core.units import PRECISIONS, Precision
 
@@ -410,26 +411,8 @@ def _check_model(e: _Entry, m: ModelArchitecture, moe_intermediate: int, moe_lay
 
 
 def _check_attention_kinds(e: _Entry, m: ModelArchitecture) -> None:
-    """Linear-attention and sparse-attention fields go in pairs; the estimator models each kind alone."""
-    if bool(m.linear_attention_layers) != bool(m.linear_attention_state_elements):
-        raise e.error(
-            "linear_attention_state_elements", "linear_attention_layers and linear_attention_state_elements go together"
-        )
-    if m.linear_attention_layers + m.sliding_window_layers >= m.num_layers and m.linear_attention_layers:
-        raise e.error(
-            "linear_attention_layers",
-            f"{m.linear_attention_layers} linear + {m.sliding_window_layers} sliding-window layers leave no "
-            f"full-attention layer of {m.num_layers}",
-        )
-    if bool(m.sparse_attention_topk) != bool(m.sparse_attention_indexer_dim):
-        raise e.error(
-            "sparse_attention_indexer_dim", "sparse_attention_topk and sparse_attention_indexer_dim go together"
-        )
-    if m.sparse_attention_topk and (m.sliding_window_layers or m.linear_attention_layers):
-        raise e.error(
-            "sparse_attention_topk",
-            "sparse attention alongside sliding-window or linear-attention layers is not modelled",
-        )
+    if (problem := attention_kinds_problem(m)) is not None:
+        raise e.error(*problem)
 
 
 def parse_models(text: str, *, file: str = MODELS_FILE) -> dict[str, ModelArchitecture]:

@@ -95,6 +95,31 @@ class ModelArchitecture:
         return self.sparse_attention_topk > 0
 
 
+def attention_kinds_problem(model: ModelArchitecture) -> tuple[str, str] | None:
+    """The field and the rule a model's linear- or sparse-attention fields break, or None. They go in pairs
+    (a linear layer without its state, or a top-k without its indexer, would under-count memory), and the
+    estimator (app/core/memory.py) models each kind alone, with at least one full-attention layer."""
+    m = model
+    if bool(m.linear_attention_layers) != bool(m.linear_attention_state_elements):
+        return (
+            "linear_attention_state_elements",
+            "linear_attention_layers and linear_attention_state_elements go together",
+        )
+    if m.linear_attention_layers and m.linear_attention_layers + m.sliding_window_layers >= m.num_layers:
+        return "linear_attention_layers", (
+            f"{m.linear_attention_layers} linear + {m.sliding_window_layers} sliding-window layers leave no "
+            f"full-attention layer of {m.num_layers}"
+        )
+    if bool(m.sparse_attention_topk) != bool(m.sparse_attention_indexer_dim):
+        return "sparse_attention_indexer_dim", "sparse_attention_topk and sparse_attention_indexer_dim go together"
+    if m.sparse_attention_topk and (m.sliding_window_layers or m.linear_attention_layers):
+        return (
+            "sparse_attention_topk",
+            "sparse attention alongside sliding-window or linear-attention layers is not modelled",
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class RentalOffer:
     id: str

@@ -16,7 +16,7 @@ from app.core.api_cost import (
 )
 from app.core.efficiencies import Engine
 from app.core.self_hosted import RentalTerm
-from app.core.specs import GpuSpec, ModelArchitecture
+from app.core.specs import GpuSpec, ModelArchitecture, attention_kinds_problem
 from app.core.units import Precision
 from app.core.workload import Workload
 
@@ -64,6 +64,7 @@ RENT_PRICE_REQUIRED = "rent_price_required"
 BUY_PRICE_REQUIRED = "buy_price_required"
 CAPACITY_SOURCE_REQUIRED = "capacity_source_required"
 OFFLINE_HAS_NO_LATENCY_TARGET = "offline_has_no_latency_target"
+ATTENTION_KINDS_INCOMPLETE = "attention_kinds_incomplete"
 
 
 def _rule_broken(error_type: str, message: str) -> PydanticCustomError:
@@ -355,6 +356,27 @@ class ModelArchitectureIn(StrictInput):
     qk_rope_head_dim: int = Field(0, ge=0, le=100_000)
     sliding_window: int = Field(0, ge=0, le=100_000_000)
     sliding_window_layers: int = Field(0, ge=0, le=2000)
+    # Hybrid and sparse attention (issue 15), as app/core/specs.ModelArchitecture documents them; the
+    # estimator uses each (KV and state memory, attention reads).
+    linear_attention_layers: int = Field(
+        0, ge=0, le=2000, description="Layers with linear attention (Qwen3-Next's Gated DeltaNet): no KV cache."
+    )
+    linear_attention_state_elements: int = Field(
+        0, ge=0, le=10**10, description="Recurrent-state elements per sequence per linear-attention layer."
+    )
+    sparse_attention_topk: int = Field(
+        0, ge=0, le=100_000_000, description="Tokens each query attends to (DeepSeek-V3.2's DSA); 0 = dense."
+    )
+    sparse_attention_indexer_dim: int = Field(
+        0, ge=0, le=100_000, description="Indexer key elements per token per layer, cached beside the KV."
+    )
+
+    @model_validator(mode="after")
+    def attention_kinds_complete(self) -> ModelArchitectureIn:
+        if (problem := attention_kinds_problem(self.to_core())) is not None:
+            field, rule = problem
+            raise _rule_broken(ATTENTION_KINDS_INCOMPLETE, f"{field}: {rule}")
+        return self
 
     def to_core(self) -> ModelArchitecture:
         values = self.model_dump()

@@ -7,15 +7,17 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 import pydantic_core
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from app.catalog.api_prices import GENAI_PRICES_VERSION, list_api_models, snapshot_age
 from app.catalog.loader import get_model
 from app.catalog.quality import FAR_APART_POINTS, load_quality
 from app.core.efficiencies import Engine
+from app.core.specs import Catalog
 from app.core.units import Precision
 from app.render.interactivity import interactivity_json
 from app.render.result_json import estimate_json, result_to_json
@@ -23,6 +25,7 @@ from app.scenario.evaluate import evaluate
 from app.scenario.inputs import GpuSpecIn, ModelArchitectureIn, ScenarioIn, StrictInput
 from app.scenario.interactivity import interactivity_curve
 from app.scenario.resolve import estimate_replica_throughput, resolve_gpu, serving_precision, serving_setup
+from app.web.answer_cache import answer_key, get_answer_cache
 from app.web.api_catalog_schemas import (
     API_MODELS_RESPONSE_EXAMPLE,
     GPUS_RESPONSE_EXAMPLE,
@@ -193,12 +196,25 @@ def estimate_throughput_endpoint(
     summary="Compare options and solve the break-evens",
     responses={200: documented(BreakevenOut, "Cost per option, break-evens, envelope", BREAKEVEN_RESPONSE_EXAMPLE)},
 )
-def breakeven_endpoint(
+async def breakeven_endpoint(
+    request: Request,
     body: Annotated[ScenarioIn, Body(openapi_examples={"design-example": {"value": BREAKEVEN_EXAMPLE}})],
     catalog: CatalogDep,
     settings: SettingsDep,
-) -> FiniteJSONResponse:
-    return FiniteJSONResponse(result_to_json(evaluate(body, catalog, settings.max_options)))
+) -> Response:
+    # The same body asked again is answered from its finished bytes on the event loop (app/web/answer_cache.py);
+    # a new one is evaluated in the threadpool, so a slow evaluation never holds up other requests (issue 12).
+    answers = get_answer_cache(request)
+    key = answer_key("breakeven", await request.body(), str(settings.max_options))
+    if (answered := answers.get(key)) is not None:
+        return Response(answered, media_type=FiniteJSONResponse.media_type)
+    response = await run_in_threadpool(_breakeven_response, body, catalog, settings.max_options)
+    answers.put(key, bytes(response.body))
+    return response
+
+
+def _breakeven_response(body: ScenarioIn, catalog: Catalog, max_options: int) -> FiniteJSONResponse:
+    return FiniteJSONResponse(result_to_json(evaluate(body, catalog, max_options)))
 
 
 def _entries(items: list[Any]) -> dict[str, Any]:

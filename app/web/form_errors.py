@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from app.scenario.inputs import (
+    ATTENTION_KINDS_INCOMPLETE,
     BUY_PRICE_REQUIRED,
     CACHE_SHARES_OVER_TOTAL,
     CAPACITY_SOURCE_REQUIRED,
@@ -57,6 +58,11 @@ CROSS_FIELD_RULES: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
     RENT_PRICE_REQUIRED: lambda doc: ("per_gpu_hour", "pick a rental offer or type a price per GPU-hour"),
     BUY_PRICE_REQUIRED: lambda doc: ("price_per_gpu", "pick a purchase offer or type a price per GPU"),
     CAPACITY_SOURCE_REQUIRED: _missing_capacity,
+    ATTENTION_KINDS_INCOMPLETE: lambda doc: (
+        "model",
+        "the typed-in architecture's linear-attention layers need their state size, sparse attention its indexer "
+        "size, and at least one layer must attend in full",
+    ),
     OFFLINE_HAS_NO_LATENCY_TARGET: lambda doc: (
         "min_tokens_per_second"
         if doc.get("workload", {}).get("min_output_tokens_per_second_per_user") is not None

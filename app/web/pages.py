@@ -40,7 +40,9 @@ from app.render.snippets import EmbedLinks
 from app.scenario.evaluate import ScenarioResult
 from app.scenario.inputs import ApiOptionIn, ScenarioIn
 from app.scenario.usage_import import UsageImporter, form_figures, why_no_workload
+from app.settings import Settings
 from app.web import form_controls
+from app.web.answer_cache import answer_key, get_answer_cache
 from app.web.api import FiniteJSONResponse
 from app.web.beyond_view import BeyondView, HeadlineAnswers, beyond_view, headline_answers, page_verdict
 from app.web.deps import CatalogDep, SettingsDep
@@ -251,7 +253,22 @@ def form_readouts(state: FormState, result: ScenarioResult | None) -> dict[str, 
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
+async def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
+    # A live page asked again with the same query is answered from its finished bytes on the event loop
+    # (app/web/answer_cache.py); anything else is built in the threadpool, off the event loop.
+    answers = get_answer_cache(request)
+    key = answer_key("page", request.scope["query_string"], link_base(request), str(settings.max_options))
+    if (answered := answers.get(key)) is not None:
+        return HTMLResponse(answered)
+    response, complete = await run_in_threadpool(_home_page, request, catalog, settings)
+    if complete:
+        answers.put(key, bytes(response.body))
+    return response
+
+
+def _home_page(request: Request, catalog: Catalog, settings: Settings) -> tuple[Response, bool]:
+    """The page for this query, and whether it is a complete live answer (a 200 with results and no
+    errors, notices or banner: a function of the query, the data and the day alone, fit to keep)."""
     raw = list(request.query_params.multi_items())
     partial = request.query_params.get("partial") == "1"
     cleaned = clean_pairs(raw)
@@ -262,7 +279,7 @@ def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> R
     if not partial and not nothing_given and (given != cleaned or any(k == "remove" for k, _ in raw)):
         # A plain form submit sends every field, blank or default; the permalink keeps what matters.
         adds = [(k, v) for k, v in raw if k == "add"]
-        return RedirectResponse("/?" + urlencode(cleaned + adds), status_code=303)
+        return RedirectResponse("/?" + urlencode(cleaned + adds), status_code=303), False
 
     # An empty submit reads as the form it is, every field blank: each required field says so (422).
     scenario, state = parse_query([("volume_unit", "requests")] if nothing_given else raw)
@@ -274,7 +291,9 @@ def read_home(request: Request, catalog: CatalogDep, settings: SettingsDep) -> R
     result = evaluation.result if evaluation is not None else None
     view = evaluated_view(state.usable, evaluation, catalog) if evaluation is not None and state.usable else None
     query = urlencode(cleaned)
-    return render_page(request, state, scenario, result, view, catalog, query, partial=partial, evaluation=evaluation)
+    page = render_page(request, state, scenario, result, view, catalog, query, partial=partial, evaluation=evaluation)
+    complete = view is not None and not state.errors and not state.notices and page.status_code == 200
+    return page, complete
 
 
 # ---------------------------------------------------------------------------------------------
