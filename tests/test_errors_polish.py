@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from app.core.errors import UnknownId
 from app.main import create_app
 from app.render.format import money, money_per_request, volume
-from app.scenario.usage_import import UsageImporter, form_figures
+from app.render.usage_import import form_figures
+from app.scenario.usage_import import UsageImporter
 from app.settings import Settings
 from app.web.api import BREAKEVEN_EXAMPLE
 from app.web.presets import presets

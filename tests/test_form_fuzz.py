@@ -32,8 +32,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
+from app.render.usage_import import summary_json
 from app.scenario.usage_formats import FORMATS
-from app.scenario.usage_import import ImportFailed, UsageImporter, summary_json
+from app.scenario.usage_import import ImportFailed, UsageImporter
 from app.settings import Settings
 from app.web.form_fields import (
     ALL_FIELDS,

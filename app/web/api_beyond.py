@@ -18,13 +18,14 @@ from app.render.beyond_json import (
     requirements_catalog_json,
     uncertainty_json,
 )
+from app.render.usage_import import formats_json, summary_json
 from app.scenario.beyond_inputs import FactorsIn, HorizonIn, HybridIn, UncertaintyIn
 from app.scenario.factors import evaluate_factors
 from app.scenario.horizon import evaluate_horizon
 from app.scenario.hybrid import evaluate_hybrid
 from app.scenario.uncertainty import evaluate_uncertainty
 from app.scenario.usage_formats import FormatChoice
-from app.scenario.usage_import import UsageImporter, UsageSummary, formats_json, summary_json
+from app.scenario.usage_import import UsageImporter, UsageSummary
 from app.web.api import FLAT_API_EXAMPLE, LLAMA_ON_H100_EXAMPLE, FiniteJSONResponse
 from app.web.api_beyond_schemas import (
     FactorsOut,

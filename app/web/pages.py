@@ -37,9 +37,10 @@ from app.render.menus import PROFILE_LABELS, Menu, api_choices, catalog_choices
 from app.render.page_view import PageBanner, ResultView, readouts, result_view, with_verdict
 from app.render.result_json import result_to_json
 from app.render.snippets import EmbedLinks
+from app.render.usage_import import form_figures, why_no_workload
 from app.scenario.evaluate import ScenarioResult
 from app.scenario.inputs import ApiOptionIn, ScenarioIn
-from app.scenario.usage_import import UsageImporter, form_figures, why_no_workload
+from app.scenario.usage_import import UsageImporter
 from app.settings import Settings
 from app.web import form_controls
 from app.web.answer_cache import answer_key, get_answer_cache
