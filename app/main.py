@@ -20,7 +20,6 @@ from app.render.chart_render import RenderCache, shutdown_renderer
 from app.settings import Settings, get_settings
 from app.store import ManagedStore, StoreUnavailable
 from app.web import api, api_beyond, embeds
-from app.web.answer_cache import ANSWER_CACHE_BYTES
 from app.web.api_examples import HEALTH_RESPONSE_EXAMPLE, NOT_READY_RESPONSE_EXAMPLE, READY_RESPONSE_EXAMPLE
 from app.web.api_schemas import HealthOut, NotReadyOut, ReadyOut, documented
 from app.web.docs import install_docs
@@ -82,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # One evaluation per question: the page, its charts and its JSON twin share it (issue 13).
     app.state.evaluation_cache = EvaluationCache()
     # A repeat of the same live page or break-even body, answered from its finished bytes (issue 13).
-    app.state.answer_cache = RenderCache(ANSWER_CACHE_BYTES)
+    app.state.answer_cache = RenderCache(settings.answer_cache_bytes)
     app.include_router(embeds.router)
 
     @app.get(

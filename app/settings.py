@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     chart_cache_bytes: int = Field(
         64 * 1024 * 1024, ge=0, description="Bytes of rendered charts kept in memory per process (LRU)."
     )
+    # Pages are 40-160 kB and break-even answers 4-40 kB: 32 MiB keeps a few hundred of the latest.
+    answer_cache_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        description="Bytes of finished pages and break-even answers kept in memory per process (LRU), so the same "
+        "question asked again is answered without computing it again; 0 = off.",
+    )
     rate_limit_per_minute: int = Field(
         120,
         ge=1,

@@ -117,3 +117,11 @@ def test_a_failed_breakeven_is_never_kept(client: TestClient, builds: list[str])
     assert first.status_code == second.status_code == 422
     assert first.json() == second.json()
     assert builds == ["breakeven", "breakeven"]
+
+
+def test_a_zero_size_keeps_nothing(tmp_path: Any, builds: list[str]) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", answer_cache_bytes=0))) as client:
+        assert (
+            client.post("/api/v1/breakeven", json=BODY).content == client.post("/api/v1/breakeven", json=BODY).content
+        )
+    assert builds == ["breakeven", "breakeven"]

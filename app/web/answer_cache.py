@@ -10,8 +10,9 @@ the break-even API with the same body; each of those answers is a pure function 
   price catalogs' own clocks, as `app.web.evaluation_cache.live_key` reads them);
 - what absolute links start with (`link_base`: PUBLIC_BASE_URL or a trusted Host), and the app's limits.
 
-so the finished bytes are kept in a size-bounded LRU (`RenderCache`, the chart cache's class) and a
-repeat is answered without evaluating, rendering or leaving the event loop. Only complete, successful
+so the finished bytes are kept in a size-bounded LRU (`RenderCache`, the chart cache's class; its size is
+the ANSWER_CACHE_BYTES setting) and a repeat is answered without evaluating, rendering or leaving the
+event loop. Only complete, successful
 answers are kept: a page with field errors, notices or a banner, and any error response, is computed
 every time (its messages stay exactly as they are). Saved scenarios have their own caching (frozen
 figures, ETags) and never come here.
@@ -25,10 +26,6 @@ from fastapi import Request
 
 from app.catalog import api_prices, litellm_prices
 from app.render.chart_render import RenderCache, live_data_fingerprint
-
-# Pages are 40-160 kB and break-even answers 4-40 kB: 32 MiB keeps a few hundred of the most recent
-# answers, a small share of the memory one evaluation cache of 256 results already holds.
-ANSWER_CACHE_BYTES = 32 << 20
 
 
 def answer_key(kind: str, asked: bytes, *context: str) -> str:
