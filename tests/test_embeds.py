@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
+from app.render import chart_render
 from app.render.csv_export import safe_cell
 from app.render.snippets import EmbedLinks, one_line
 from app.scenario.inputs import ScenarioIn
@@ -265,6 +266,14 @@ def test_pair_charts_need_an_api_and_a_self_hosted_option(client: TestClient) ->
     for kind in ("horizon", "tornado"):
         assert_error_shape(client.get("/chart.svg?" + query(api_only, kind=kind)), field="kind")
     assert_error_shape(client.get("/chart.svg?" + query(PAIR, kind="horizon") + "&h.months=0"), field="h.months")
+
+
+def test_a_new_renderer_changes_a_saved_chart_s_etag(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = save(client)["links"]["chart_svg"]
+    before = client.get(url).headers["etag"]
+    monkeypatch.setattr(chart_render, "RENDERER", chart_render.RENDERER + "-next")
+    after = client.get(url, headers={"If-None-Match": before})
+    assert after.status_code == 200 and after.headers["etag"] != before
 
 
 def test_saved_pair_charts_and_horizon_settings_change_the_etag(client: TestClient) -> None:

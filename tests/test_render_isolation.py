@@ -25,6 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 from app.catalog.loader import load_catalog
 from app.render import chart_render
 from app.render.chart_render import RendererPool, RendererUnavailable, xml_safe
+from app.render.chart_spec import CHART_KINDS
 from app.scenario.evaluate import evaluate, snapshot_for
 from app.scenario.inputs import NOT_DISPLAYABLE, STORED_DOCUMENT, DisplayText, ScenarioIn
 from app.web import embeds
@@ -33,7 +34,6 @@ from tests.test_embeds import SCENARIO, png_size, query
 
 # Each aborted the server process through /chart.svg before the fix (issue 12).
 CRASHING = ["\x00", "\x01", "\x0b", "\x1f", "\ufffe", "\uffff"]
-CHART_KINDS = ["cost", "cost_per_mtok", "horizon", "tornado"]
 # The issue's repro, less the name: one flat-priced API and one H100.
 REPRO = (
     "volume=1000000&input_tokens=500&output_tokens=500&api.0.input_per_mtok=1&api.0.output_per_mtok=1"
@@ -154,9 +154,17 @@ def test_a_saved_name_with_a_control_character_still_renders(client: TestClient,
 
 
 def test_every_face_of_a_poisoned_saved_scenario_answers(client: TestClient) -> None:
-    scenario_id = store_unvalidated(client, with_api_name("a\x01b"))
+    scenario = with_api_name("a\x01b")
+    # Every chart kind: the self-hosted option estimated (interactivity draws only estimated options) and
+    # poisoned too, so its name reaches the interactivity chart's legend.
+    self_hosted = scenario["options"][2]
+    del self_hosted["output_tokens_per_second"]
+    self_hosted["name"] = "c\x01d"
+    scenario_id = store_unvalidated(client, scenario)
     for kind in CHART_KINDS:
-        svg_root(client.get(f"/s/{scenario_id}/chart.svg?kind={kind}"))
+        texts = "".join(svg_root(client.get(f"/s/{scenario_id}/chart.svg?kind={kind}")).itertext())
+        if kind == "interactivity":
+            assert "c\ufffdd" in texts
     assert png_size(client.get(f"/s/{scenario_id}/chart.png?scale=1").content) == (720, 400)
     for face in ("", "/embed", "/data.csv"):
         assert client.get(f"/s/{scenario_id}{face}").status_code == 200, face

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.catalog.loader import load_catalog
 from app.catalog.sources import frozen_sources
 from app.core.errors import DomainError
+from app.render import chart_render
 from app.render.chart_render import (
     RenderCache,
     RendererUnavailable,
@@ -268,6 +269,9 @@ def _chart_lookup(
 ) -> ChartLookup:
     etag = make_etag(
         resolved.identity,
+        # A saved scenario's identity is its id alone: a new way of drawing (the renderer's version) must still
+        # change its ETag, or a client revalidating an immutable saved chart keeps the old drawing (a 304).
+        chart_render.RENDERER,
         fmt,
         params.kind,
         params.width,
