@@ -160,6 +160,32 @@ def test_the_batch_the_kv_memory_holds_grows_by_about_the_dp_degree() -> None:
     assert 5.0 < dep.kv_concurrency_limit / tp.kv_concurrency_limit < 8.0
 
 
+def test_attention_dp_runs_at_most_the_recipe_batch_per_rank() -> None:
+    # The KV memory holds 518 sequences per rank (above), but TensorRT-LLM's DeepSeek-R1 recipe runs
+    # max_batch_size 128 per rank on H200 and 384 on B200 (app.core.parallelism): 8 × 128 = 1,024 and
+    # 8 × 384 = 3,072 sequences. Plain TP is not capped by it (727, from memory).
+    dep = estimate_throughput(_setup(DEP8), UNCAPPED)
+    assert dep.kv_concurrency_limit == 518 * 8
+    assert dep.max_concurrency == dep.concurrency == 8 * 128
+    assert any("128 sequences per attention data-parallel rank" in note for note in dep.notes)
+    blackwell_like = replace(H200, dense_tflops={**H200.dense_tflops, "fp4": 3957.8})
+    assert estimate_throughput(_setup(DEP8, gpu=blackwell_like), UNCAPPED).concurrency == 8 * 384
+    assert estimate_throughput(_setup(TP8), UNCAPPED).concurrency == 727
+    # The engine's own cap still applies when lower.
+    assert estimate_throughput(_setup(DEP8), replace(UNCAPPED, max_batch=600)).concurrency == 600
+
+
+def test_mla_decode_attention_is_compute_bound_at_the_16_bit_peak() -> None:
+    # Absorbed MLA: 4 · 128 heads · (512 + 64/2) = 278,528 FLOPs per layer per context token; at batch 256,
+    # context 1024 + 1024/2 = 1,536 and 61 layers: 256 · 278,528 · 61 · 1,536 = 6.681e12 FLOPs over 8 GPUs,
+    # at H200's bf16 peak 989.4 TFLOP/s (FlashMLA computes in bf16, not FP8) times decode MFU.
+    eff = UNCAPPED
+    est = estimate_throughput(replace(_setup(DEP8), concurrency=256), eff)
+    flops = 256 * 4 * 128 * (512 + 32) * 61 * 1536
+    assert flops == pytest.approx(6.681e12, rel=1e-3)
+    assert est.decode_attention_seconds == pytest.approx(flops / 8 / (989.4e12 * eff.decode_mfu))
+
+
 def test_all_to_all_bytes_by_hand() -> None:
     # 256 tokens × 7168 hidden × 8 experts × 2 bytes = 29,360,128 B dispatched by the replica; each of the 8
     # GPUs sends 1/8 of it (3,670,016 B), 7/8 of which goes to experts on the other GPUs: 3,211,264 B.

@@ -292,10 +292,26 @@ class TestPrecision:
         assert estimate.compute_precision == "fp4"
         assert not any("weight-only" in note for note in estimate.notes)
 
-    def test_fp4_on_hopper_falls_back_to_fp8_compute(self) -> None:
+    def test_fp4_on_hopper_is_weight_only_at_16_bit_compute(self) -> None:
+        # MXFP4 on Hopper runs W4A16 (app.core.precision): the multiplies run at bf16, the bytes stay 4.25 bits.
         estimate = estimate_throughput(setup(precision="fp4"))
-        assert estimate.compute_precision == "fp8"
+        assert estimate.compute_precision == "bf16"
         assert any("no fp4 tensor cores" in note for note in estimate.notes)
+        assert estimate.weights_gib == pytest.approx(70.6e9 * (4.25 / 8) / GIB)
+
+    def test_weight_only_fp4_ignores_the_blackwell_fp4_factor(self) -> None:
+        # The fitted fp4 precision factor measures Blackwell's FP4 tensor cores; weight-only fp4 takes 1.0.
+        base = replace(DEFAULT_EFFICIENCIES["vllm"], precision_factor={})
+        slowed = replace(base, precision_factor={"fp4": 0.5})
+        one = setup(precision="fp4", concurrency=1)
+        assert (
+            estimate_throughput(one, slowed).decode_step_seconds == estimate_throughput(one, base).decode_step_seconds
+        )
+        on_b200 = setup(gpu=B200, gpu_count=1, precision="fp4", kv_cache_precision="fp8", concurrency=1)
+        assert (
+            estimate_throughput(on_b200, slowed).decode_step_seconds
+            > estimate_throughput(on_b200, base).decode_step_seconds
+        )
 
     def test_precision_with_no_tensor_path_is_a_domain_error(self) -> None:
         with pytest.raises(DomainError) as caught:

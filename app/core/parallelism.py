@@ -12,7 +12,8 @@ and `N`; each expert is further split over `N/EP` GPUs). Plain tensor parallelis
   `T` GPUs as under plain TP (`max(n_kv/T, 1)` heads; the MLA latent whole on each of the `T`): an
   MLA model's latent is no longer copied onto all `N` GPUs, so the replica holds ~`D` times more
   sequences in the same free memory (less the replicated dense weights).
-* **Batch.** The replica's batch `B` is spread over the ranks: `B/D` sequences per rank.
+* **Batch.** The replica's batch `B` is spread over the ranks: `B/D` sequences per rank, at most the
+  engines' recipe batch per rank (`ATTENTION_DP_MAX_BATCH_PER_RANK_*`), however much KV memory is free.
 * **Communication per decode step.** Attention's all-reduce runs within its `T` GPUs only, on the
   rank's `B/D` tokens. The MoE layers exchange tokens: with `EP > 1`, an all-to-all dispatch of each
   token's hidden state to its top-k experts and a combine back, `B·h·k·b_act` bytes each for the
@@ -61,6 +62,26 @@ TENSOR_PARALLEL_MEMORY_SOURCE = (
     "tensor parallel over all GPUs: with attention data-parallelism each GPU would hold a copy of the dense "
     "weights, leaving less room for KV cache than tensor parallelism does on these GPUs"
 )
+
+
+# Sequences one attention data-parallel rank runs at most in a maximum-throughput decode step. TensorRT-LLM's
+# "How to get best performance on DeepSeek-R1 in TensorRT-LLM" (docs/source/blogs/Best_perf_practice_on_
+# DeepSeek-R1_in_TensorRT-LLM.md, the recipe behind its perf tables): `--max_batch_size` is "Max batch size in
+# each rank", 128 on H200 (DEP8, CUDA graphs captured at batch 128) and 384 on B200 (graphs up to 384). An engine
+# runs no more sequences than its captured graphs and scheduler allow, however much KV memory is free, so under
+# attention DP the replica's batch is at most D times this (the engine's own cap still applies). Keyed by
+# whether the GPU has FP4 tensor cores (Blackwell and later: the B200 figure; Hopper and older: the H200 one).
+ATTENTION_DP_MAX_BATCH_PER_RANK_HOPPER = 128
+ATTENTION_DP_MAX_BATCH_PER_RANK_BLACKWELL = 384
+
+
+def attention_dp_batch_cap(gpu: GpuSpec, parallelism: Parallelism) -> int | None:
+    """The replica's batch cap from the per-rank recipe batch under attention DP; None under plain TP."""
+    if parallelism.attention_data_parallel <= 1:
+        return None
+    blackwell = gpu.dense_tflops.get("fp4", 0.0) > 0
+    per_rank = ATTENTION_DP_MAX_BATCH_PER_RANK_BLACKWELL if blackwell else ATTENTION_DP_MAX_BATCH_PER_RANK_HOPPER
+    return per_rank * parallelism.attention_data_parallel
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,9 @@ measurements (`app/calibration/`) and frozen in `app/catalog/efficiencies.toml`:
 * **Precision.** Compute runs at the weight precision when the GPU has a tensor-core path for it,
   otherwise at the next wider precision it has (FP8 on A100 is weight-only: it halves the bytes
   read, not the FLOPs). INT4 weights are served weight-only (W4A16). FP4 on Blackwell uses the
-  FP4 tensor cores.
+  FP4 tensor cores; FP4 (MXFP4) on Hopper/Ampere is weight-only W4A16: 4.25 bits per weight read,
+  multiplies at the 16-bit peak, and not the Blackwell-fitted fp4 factor. Decode attention computes
+  at the 16-bit peak whatever the weights (`app.core.precision`).
 
 Everything here is pure: no I/O. Efficiencies come in as values; when none are passed the
 documented uncalibrated defaults in `app.core.efficiencies.DEFAULT_EFFICIENCIES` are used. The
@@ -107,29 +109,19 @@ from app.core.parallelism import (
     ACTIVATION_BYTES,
     Parallelism,
     all_to_all_bytes_per_layer,
+    attention_dp_batch_cap,
     dense_weight_bytes_per_gpu,
     routed_weight_bytes_per_gpu,
     validate_parallelism,
 )
+from app.core.precision import attention_peak_flops as attention_peak_flops
+from app.core.precision import compute_precision_for as compute_precision_for
 from app.core.specs import GpuSpec, ModelArchitecture
 from app.core.units import GB, GIB, TERA, Precision
 
 # Per-GPU, per-direction bandwidth assumed when a GPU without a scale-up fabric gives no link
 # figure: PCIe Gen4 x16 is 32 GB/s each way (64 GB/s bidirectional, L40S datasheet).
 DEFAULT_PCIE_GB_S = 32.0
-
-# Compute precision to try, in order, for each weight precision: the weight precision itself when
-# the GPU has tensor cores for it, else the next wider one. INT4 is served weight-only (AWQ/GPTQ
-# W4A16 kernels), so it computes at 16 bits even where INT4 tensor cores exist.
-_COMPUTE_PRECISION_ORDER: dict[Precision, tuple[Precision, ...]] = {
-    "fp4": ("fp4", "fp8", "bf16", "fp16"),
-    "int4": ("bf16", "fp16"),
-    "fp8": ("fp8", "bf16", "fp16"),
-    "int8": ("int8", "bf16", "fp16"),
-    "bf16": ("bf16", "fp16"),
-    "fp16": ("fp16", "bf16"),
-    "fp32": ("fp32",),
-}
 
 
 @dataclass(frozen=True)
@@ -210,18 +202,6 @@ class ThroughputEstimate:
 # Precision and links
 
 
-def compute_precision_for(gpu: GpuSpec, precision: Precision) -> Precision:
-    """The precision matrix multiplies run at: the weight precision or the next wider one supported."""
-    for candidate in _COMPUTE_PRECISION_ORDER[precision]:
-        if gpu.dense_tflops.get(candidate, 0.0) > 0:
-            return candidate
-    raise DomainError(
-        f"{gpu.id} has no tensor-core path for {precision} weights or any wider precision we model "
-        f"(it lists {', '.join(sorted(gpu.dense_tflops)) or 'none'}); choose another precision",
-        field=("precision",),
-    )
-
-
 def comm_kind_for(gpu: GpuSpec) -> CommKind:
     if gpu.interconnect in ("nvlink", "infinity_fabric", "ethernet"):
         return gpu.interconnect
@@ -248,6 +228,7 @@ class _Plan:
     bandwidth: float  # per GPU, bytes/s, times MBU and the precision factor (weight reads)
     kv_bandwidth: float  # per GPU, bytes/s, times MBU (KV-cache reads)
     flops: float  # per GPU, FLOP/s, times decode MFU
+    attention_flops: float  # per GPU, FLOP/s at the 16-bit peak attention runs at, times decode MFU
     prefill_flops: float  # per GPU, FLOP/s, times prefill MFU
     dense_weight_bytes_per_gpu: float
     routed_weight_bytes_per_gpu: float
@@ -329,7 +310,10 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
     model, gpu, n = setup.model, setup.gpu, setup.gpu_count
     par = setup.parallelism
     tp = par.tensor_parallel
-    factor = eff.precision_factor.get(setup.precision, 1.0)
+    weight_only_fp4 = setup.precision == "fp4" and compute_precision != "fp4"
+    # The fitted fp4 factor measures Blackwell's FP4 tensor cores; weight-only FP4 runs other kernels (W4A16),
+    # so it takes the FP8 reference (1.0) rather than borrow it.
+    factor = 1.0 if weight_only_fp4 else eff.precision_factor.get(setup.precision, 1.0)
     peak = gpu.dense_tflops[compute_precision] * TERA
     routed_per_gpu = routed_weight_bytes_per_gpu(model, setup.precision, par)
     generated = setup.generated_tokens
@@ -358,6 +342,7 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
         bandwidth=gpu.memory_bandwidth_tb_s * 1e12 * eff.decode_mbu * factor,
         kv_bandwidth=gpu.memory_bandwidth_tb_s * 1e12 * eff.decode_mbu,
         flops=peak * eff.decode_mfu * factor,
+        attention_flops=attention_peak_flops(gpu) * eff.decode_mfu,
         prefill_flops=peak * eff.prefill_mfu * factor,
         dense_weight_bytes_per_gpu=dense_weight_bytes_per_gpu(model, setup.precision, par),
         routed_weight_bytes_per_gpu=routed_per_gpu,
@@ -448,7 +433,7 @@ def _decode_phases(plan: _Plan, batch: int) -> DecodeStep:
         linear_compute_s=batch * 2.0 * plan.active_params / plan.n / plan.flops,
         # Each attention-DP rank reads the KV of its own B/D sequences (its ranks run side by side).
         attention_memory_s=batch / plan.attention_dp * plan.kv_bytes_per_sequence_per_gpu / plan.kv_bandwidth,
-        attention_compute_s=batch * plan.attention_flops_per_token / plan.n / plan.flops,
+        attention_compute_s=batch * plan.attention_flops_per_token / plan.n / plan.attention_flops,
         communication_s=_all_reduce_seconds(plan, batch, plan.comm_latency_s),
         overhead_s=plan.step_overhead_s + batch * plan.per_sequence_overhead_s,
         all_to_all_s=_all_to_all_seconds(plan, batch, plan.all_to_all_latency_s),
@@ -605,9 +590,18 @@ def estimate_throughput(setup: ServingSetup, efficiencies: Efficiencies | None =
 
     # Each attention-DP rank fills its own GPUs' free memory with its own sequences.
     kv_limit = max(int(free_per_gpu // plan.kv_reserved_per_sequence_per_gpu), 1) * par.attention_data_parallel
-    max_concurrency = min(kv_limit, eff.max_batch)
-    if kv_limit <= eff.max_batch:
+    engine_cap = eff.max_batch
+    rank_cap = attention_dp_batch_cap(gpu, par)
+    if rank_cap is not None and rank_cap < engine_cap:
+        engine_cap = rank_cap
+    max_concurrency = min(kv_limit, engine_cap)
+    if kv_limit <= engine_cap:
         notes.append(f"KV-cache memory holds ~{kv_limit} sequences of {plan.reserved_context} reserved tokens")
+    elif engine_cap == rank_cap:
+        notes.append(
+            f"{rank_cap // par.attention_data_parallel} sequences per attention data-parallel rank (the engines' "
+            f"recipe batch) limit concurrency to {rank_cap}"
+        )
     else:
         notes.append(f"the engine's batch cap of {eff.max_batch} sequences limits concurrency")
     tp = par.tensor_parallel
