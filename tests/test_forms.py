@@ -138,7 +138,15 @@ def workloads(draw: st.DrawFn) -> dict[str, Any]:
         "peak_to_average",
         "min_output_tokens_per_second_per_user",
         "max_time_to_first_token_seconds",
+        "reasoning_tokens",
+        "prefix_cache_hit_rate",
     )
+    if draw(st.booleans()):  # offline work has no latency target to give
+        doc |= {
+            "latency_target": "offline",
+            "min_output_tokens_per_second_per_user": None,
+            "max_time_to_first_token_seconds": None,
+        }
     doc["cache_write_fraction"] = draw(floats(0, 1 - doc["cached_input_fraction"]))
     volume = draw(st.sampled_from(["requests_per_month", "tokens_per_month"]))
     doc[volume] = draw(number(WorkloadIn, volume).filter(lambda v: v is not None))
@@ -162,6 +170,7 @@ def api_options(draw: st.DrawFn, name: str) -> dict[str, Any]:
             "batch_input_per_mtok",
             "batch_output_per_mtok",
             "negotiated_discount",
+            "reasoning_tokens",
         ),
     }
     if doc["model"] is None:
@@ -257,6 +266,10 @@ def self_hosted_options(draw: st.DrawFn, name: str) -> dict[str, Any]:
             "output_tokens_per_second",
             "concurrency",
             "target_utilization",
+            "reasoning_tokens",
+            "tensor_parallel",
+            "expert_parallel",
+            "attention_data_parallel",
             "min_replicas",
             "redundancy",
             "ops_fte",
