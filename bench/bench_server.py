@@ -1,6 +1,6 @@
 """Load benchmark against a real server: uvicorn with production settings, driven by wrk.
 
-    .venv/bin/python bench/bench_server.py [--seconds 5] [--rounds 3] [--workers 0] [--levels 1,16,64]
+    .venv/bin/python bench/bench_server.py [--seconds 5] [--rounds 3] [--workers 0] [--levels 1,16,64] [--charts-only]
 
 Measures, in one run so the figures are ratios on the same machine: GET /healthz, POST
 /api/v1/breakeven (two options), a cached chart (GET /chart.svg: served from the render LRU), the page
@@ -126,8 +126,18 @@ async def asgi_get(app: object, path: str, query: str) -> tuple[int, bytes]:
     return status, bytes(body)
 
 
-def in_process_chart_times() -> tuple[float, float]:
+COLD_WIDTHS = (610, 630, 650, 670, 690)  # a fresh width is a render the cache has never seen
+
+
+def in_process_chart_times(query: str) -> tuple[float, float, dict[tuple[str, str], float]]:
+    """Cold and cached chart times in process (a raw ASGI call, no HTTP), in ms: the cost chart's SVG
+    cold and cached, and each kind's SVG and PNG cold (`query` must draw all five kinds: the RAG preset).
+
+    Cold: the first render of a query at a width not drawn before (the query's evaluation already
+    made by the warm-up), so the render process runs Vega-Lite → Vega → SVG/PNG; the median of
+    len(COLD_WIDTHS) such renders for each kind and format."""
     from app.main import create_app
+    from app.render.chart_spec import CHART_KINDS
     from app.settings import Settings
 
     # The same lifted rate limit as the server's: 200 renders a second would otherwise be 429s.
@@ -135,24 +145,30 @@ def in_process_chart_times() -> tuple[float, float]:
     app = create_app(settings)
     logging.getLogger("breakeven.access").disabled = True  # one JSON line per request: not wanted here
 
-    async def get(width: int) -> None:
-        status, body = await asgi_get(app, "/chart.svg", f"{CHART_QUERY}&width={width}")
-        if status != 200:
-            raise RuntimeError(f"chart: HTTP {status}: {body[:200]!r}")
-
-    async def measure() -> tuple[float, float]:
-        await get(500)  # load vl-convert once
+    async def get(path: str, query: str) -> float:
         start = time.perf_counter()
-        await get(640)
-        cold = time.perf_counter() - start
+        status, body = await asgi_get(app, path, query)
+        if status != 200:
+            raise RuntimeError(f"{path}: HTTP {status}: {body[:200]!r}")
+        return (time.perf_counter() - start) * 1000
+
+    async def measure() -> tuple[float, float, dict[tuple[str, str], float]]:
+        await get("/chart.svg", f"{CHART_QUERY}&width=500")  # load vl-convert once
+        cold = await get("/chart.svg", f"{CHART_QUERY}&width=640")
         runs = 500
         start = time.perf_counter()
         for _ in range(runs):
-            await get(640)
-        return cold, (time.perf_counter() - start) / runs
+            await get("/chart.svg", f"{CHART_QUERY}&width=640")
+        cached = (time.perf_counter() - start) * 1000 / runs
+        await get("/chart.svg", f"{query}&width=500")  # evaluate the query once
+        per_kind = {}
+        for kind in CHART_KINDS:
+            for fmt in ("svg", "png"):
+                times = [await get(f"/chart.{fmt}", f"{query}&kind={kind}&width={w}") for w in COLD_WIDTHS]
+                per_kind[(kind, fmt)] = statistics.median(times)
+        return cold, cached, per_kind
 
-    cold, cached = asyncio.run(measure())
-    return cold * 1000, cached * 1000
+    return asyncio.run(measure())
 
 
 def main() -> None:
@@ -161,9 +177,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=0, help="0: one process, as `make run` starts it")
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="connection counts, comma-separated")
+    parser.add_argument(
+        "--charts-only", action="store_true", help="only the in-process chart times (no server, no wrk)"
+    )
     args = parser.parse_args()
     levels = tuple(int(level) for level in args.levels.split(","))
     rag_query = next(p for p in presets() if p.slug == RAG_PRESET).query
+    if args.charts_only:
+        print_chart_times(rag_query)
+        return
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
     _, state = parse_query(parse_qsl(CHART_QUERY))
@@ -226,7 +248,6 @@ def main() -> None:
         server.wait(timeout=20)
         server_log.close()
 
-    cold, cached = in_process_chart_times()
     cpu = platform.processor() or platform.machine()
     served = f"uvicorn --workers {args.workers}" if args.workers else "breakeven serve (one process, as `make run`)"
     print(
@@ -247,10 +268,21 @@ def main() -> None:
             rps, p50, p99 = (statistics.median(c[i] for c in cells) for i in range(3))
             print(f"| {label} | {connections} | {rps:,.0f} | {ratio:.0%} | {p50:.2f} | {p99:.2f} |")
     print()
+    print_chart_times(rag_query)
+
+
+def print_chart_times(rag_query: str) -> None:
+    cold, cached, per_kind = in_process_chart_times(rag_query)
     print(
         f"In process: cold chart render (evaluate + Vega-Lite spec + SVG) {cold:.1f} ms; "
         f"cached chart response {cached:.2f} ms (a raw ASGI call, no HTTP)."
     )
+    kinds = list(dict.fromkeys(kind for kind, _ in per_kind))
+    print(f"Cold chart render per kind ({RAG_PRESET} preset, median of {len(COLD_WIDTHS)} fresh widths, ms):")
+    print("| kind | SVG | PNG (scale 2) |")
+    print("|---|---:|---:|")
+    for kind in kinds:
+        print(f"| {kind} | {per_kind[(kind, 'svg')]:.0f} | {per_kind[(kind, 'png')]:.0f} |")
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ from typing import Any, Literal
 logger = logging.getLogger("breakeven.charts")  # under the app logger: JSON lines (app/web/observability.py)
 
 # Part of every chart's cache key and ETag: bump the number whenever the drawing changes, so caches and
-# browsers holding an image as immutable fetch the new one (2: issue 16's line styles, keyed labels, legend).
-RENDERER = f"breakeven-charts-2/vl-convert-{version('vl-convert-python')}"
+# browsers holding an image as immutable fetch the new one (2: issue 16's line styles, keyed labels, legend;
+# 3: clipped lines in one clip group, label limits dropped where unreachable: the same drawing, other bytes).
+RENDERER = f"breakeven-charts-3/vl-convert-{version('vl-convert-python')}"
 
 
 class RenderCache:
@@ -195,13 +196,50 @@ _WARM_UP_SPEC: dict[str, Any] = {
 }
 
 
+def clip_once(vega: dict[str, Any]) -> dict[str, Any]:
+    """`vega` (a compiled Vega spec) with each clipped line layer clipped once rather than once per line.
+
+    Vega-Lite draws a line layer coloured by a field as one group per line and clips each line to the plot
+    on its own: one SVG clip path per line (eight with eight options). The PNG rasteriser (resvg) renders
+    every clip path as a mask the size of the whole image, ~35 ms each at scale 2 on the 2-core machine,
+    about a third of a cold PNG of the cost chart (docs/performance.md, 2026-11-26, cold chart render).
+    Here such a group (a facet whose marks all clip) is wrapped in one group of the plot's size that clips
+    its content, and its marks no longer clip themselves: the same region clips the same lines, so the
+    pixels are the same; the SVG holds one clip path and one more group."""
+    marks: list[dict[str, Any]] = []
+    for mark in vega.get("marks", []):
+        inner = mark.get("marks", [])
+        if (
+            mark.get("type") == "group"
+            and "facet" in mark.get("from", {})
+            and inner
+            and all(m.get("clip") is True for m in inner)  # clipped to the group, not to a path of their own
+        ):
+            unclipped = {**mark, "marks": [{key: value for key, value in m.items() if key != "clip"} for m in inner]}
+            size = {"width": {"field": {"group": "width"}}, "height": {"field": {"group": "height"}}}
+            marks.append(
+                {
+                    "type": "group",
+                    "name": f"{mark.get('name', 'lines')}_clip",
+                    "encode": {"update": {**size, "clip": {"value": True}}},
+                    "marks": [unclipped],
+                }
+            )
+        elif mark.get("type") == "group" and inner:
+            marks.append(clip_once(mark))
+        else:
+            marks.append(mark)
+    return {**vega, "marks": marks} if "marks" in vega else vega
+
+
 def _render_here(request: RenderRequest) -> bytes:
     import vl_convert  # only render processes load the renderer
 
     fmt, spec, scale = request
+    vega = clip_once(vl_convert.vegalite_to_vega(spec))
     if fmt == "svg":
-        return _renumber_clip_ids(str(vl_convert.vegalite_to_svg(spec))).encode()
-    return bytes(vl_convert.vegalite_to_png(spec, scale=scale))
+        return _renumber_clip_ids(str(vl_convert.vega_to_svg(vega))).encode()
+    return bytes(vl_convert.vega_to_png(vega, scale=scale))
 
 
 def serve_renders(connection: Connection) -> None:

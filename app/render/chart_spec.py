@@ -65,6 +65,47 @@ X_AXIS_PX = 46
 TITLE_PX = 26
 SUBTITLE_LINE_PX = 15
 LEGEND_ROW_PX = 17
+# Vega-Lite's default size of axis labels (px; https://vega.github.io/vega-lite/docs/axis.html#labels).
+AXIS_LABEL_FONT_SIZE = 10
+# How wide each printable ASCII character (space to "~") draws in DejaVu Sans, in em, as vl-convert 1.9
+# measures it (ten in a row, measured at 100 px, divided by ten; the space at its advance, 651/2048 em).
+# An upper bound on a label's width: see `label_limit`.
+_DEJAVU_SANS_EM = dict(
+    zip(
+        map(chr, range(32, 127)),
+        map(
+            float,
+            """
+    0.318 0.401 0.46 0.838 0.637 0.951 0.78 0.275 0.391 0.391 0.5 0.838 0.318 0.361 0.318 0.337 0.637
+    0.637 0.637 0.637 0.637 0.637 0.637 0.637 0.637 0.637 0.337 0.337 0.838 0.838 0.838 0.531 1.0 0.71
+    0.687 0.699 0.771 0.632 0.576 0.775 0.752 0.295 0.295 0.656 0.558 0.863 0.749 0.788 0.604 0.788
+    0.695 0.635 0.596 0.732 0.685 0.989 0.686 0.611 0.686 0.391 0.337 0.391 0.838 0.5 0.5 0.613 0.635
+    0.55 0.635 0.616 0.345 0.635 0.634 0.278 0.278 0.58 0.278 0.975 0.634 0.612 0.635 0.635 0.396 0.521
+    0.393 0.634 0.592 0.818 0.592 0.592 0.525 0.637 0.337 0.637 0.838
+            """.split(),
+        ),
+        strict=True,
+    )
+)
+# Any other character (a "·", an "×", a name in another script drawn by a fallback font) counted as 2 em,
+# wider than DejaVu Sans's widest (the em dash and "@", 1 em); and 10% more on the whole, for kerning.
+_OTHER_CHAR_EM = 2.0
+_WIDTH_MARGIN = 1.1
+# The tornado's two bar colours: each input at the low, then at the high end of its range.
+TORNADO_ENDS = ("low end of the range", "high end of the range")
+
+
+def label_limit(texts: list[str], limit: int, font_size: float) -> int:
+    """`limit` for labels (a legend's, an axis's) if one of `texts` might draw wider than it, else 0 (no
+    limit). Vega measures a label once more to test it against a limit, and each measurement is most of a
+    render's cost (vl-convert lays the text out through the font file, ~0.4 ms a call plus its glyphs:
+    docs/performance.md, 2026-11-26, cold chart render). A label no wider than its limit is drawn the same
+    with or without it, so the limit is dropped where an upper bound on every label's width fits."""
+    for text in texts:
+        ems = sum(_DEJAVU_SANS_EM.get(char, _OTHER_CHAR_EM) for char in text)
+        if ems * font_size * _WIDTH_MARGIN > limit:
+            return limit
+    return 0
 
 
 def _sources_lines(result: ScenarioResult) -> list[str]:
@@ -200,7 +241,7 @@ def chart_spec(
                         "orient": "bottom",
                         "direction": "vertical",
                         # The legend starts under the plot, right of the y axis.
-                        "labelLimit": max(120, width - Y_AXIS_PX - 30),
+                        "labelLimit": label_limit(names, max(120, width - Y_AXIS_PX - 30), LEGEND_FONT_SIZE),
                         "labelFontSize": LEGEND_FONT_SIZE,
                         "symbolStrokeWidth": 3,
                     },
@@ -326,6 +367,12 @@ def _frame(
             "font": "DejaVu Sans, Helvetica, Arial, sans-serif",
             "view": {"stroke": None},
             "axis": {
+                # No truncation limit on axis labels: Vega measures a label once more to test it against a limit,
+                # and each measurement is most of a render's cost (vl-convert lays the text out through the font
+                # file, ~0.4 ms a call: docs/performance.md, 2026-11-26, cold chart render). Our axes label
+                # formatted numbers ("$100k", "10M"), far under Vega-Lite's default 180 px; the one axis that
+                # labels words (the tornado's inputs) sets its own `labelLimit`.
+                "labelLimit": 0,
                 "labelColor": colors["muted"],
                 "titleColor": colors["text"],
                 "gridColor": colors["grid"],
@@ -415,7 +462,12 @@ def horizon_spec(
                     "field": "plan",
                     "type": "nominal",
                     "scale": {"domain": names, "range": list(palette[: len(names)])},
-                    "legend": {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 500},
+                    "legend": {
+                        "title": None,
+                        "orient": "bottom",
+                        "direction": "vertical",
+                        "labelLimit": label_limit(names, 500, LEGEND_FONT_SIZE),
+                    },
                 },
                 "strokeDash": {
                     "condition": {"test": f"datum.plan === {cheapest!r}", "value": [1, 0]},
@@ -472,7 +524,8 @@ def tornado_spec(
             )
     order = [f"{b.input.label} ({b.input.range.low:.3g}×–{b.input.range.high:.3g}×)" for b in bars]
     x_scale = {"type": "log", "domain": [low_end, high_end], "nice": False}
-    y = {"field": "input", "type": "nominal", "sort": order, "axis": {"title": None, "labelLimit": 260}}
+    y_labels = {"title": None, "labelLimit": label_limit(order, 260, AXIS_LABEL_FONT_SIZE)}
+    y = {"field": "input", "type": "nominal", "sort": order, "axis": y_labels}
     layers: list[dict[str, Any]] = [
         {
             "data": {"values": rows},
@@ -496,10 +549,15 @@ def tornado_spec(
                             "field": "end",
                             "type": "nominal",
                             "scale": {
-                                "domain": ["low end of the range", "high end of the range"],
+                                "domain": list(TORNADO_ENDS),
                                 "range": [palette[1 % len(palette)], palette[2 % len(palette)]],
                             },
-                            "legend": {"title": "Input at the", "orient": "bottom"},
+                            "legend": {
+                                "title": "Input at the",
+                                "orient": "bottom",
+                                # Vega-Lite's default limit for legend labels, 160 px.
+                                "labelLimit": label_limit(list(TORNADO_ENDS), 160, LEGEND_FONT_SIZE),
+                            },
                         },
                         "tooltip": {"field": "detail"},
                     },
