@@ -6,7 +6,9 @@ Measures, in one run so the figures are ratios on the same machine: GET /healthz
 /api/v1/breakeven (two options), a cached chart (GET /chart.svg: served from the render LRU), the page
 with results for a two-option query and for the RAG preset (GET /?<query>), each at 1, 16 and 64
 concurrent connections; plus cold and cached chart render times in process. Needs `wrk` (Debian
-package) on PATH.
+package) on PATH. A repeated break-even body or page is answered from the answer cache
+(app/web/answer_cache.py); the rows "a new body / a new volume each time" ask a new question on every
+request (a volume numbered per wrk thread), so they measure evaluating and rendering.
 
 --workers 0 (the default) starts the server as `make run` does: `breakeven serve`, one process, with
 its JSON logging and proxy-header settings. --workers N starts `uvicorn --workers N` instead.
@@ -72,6 +74,29 @@ def settle(base: str) -> None:
         if time.perf_counter() - started < 0.005:
             return
         time.sleep(0.2)
+
+
+# A new question on every request (issue 13's answer cache answers a repeated one from memory): each wrk
+# thread numbers its requests and writes the number into the volume, so no two requests are the same.
+_FRESH_LUA = """
+local threads = {}
+function setup(thread) table.insert(threads, thread); thread:set("id", #threads) end
+local counter = 0
+request = function()
+  counter = counter + 1
+  local volume = tostring(VOLUME_BASE + id * 100000000 + counter)
+  return wrk.format(METHOD, PATH:gsub("VOLUME", volume), HEADERS, BODY and BODY:gsub("VOLUME", volume) or nil)
+end
+"""
+
+
+def fresh_script(method: str, path: str, body: str | None = None) -> str:
+    """A wrk script asking `method path` with a new volume each time: `VOLUME` in the path or body is replaced."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        headers = '{["Content-Type"] = "application/json"}' if body else "{}"
+        lua.write(f"METHOD = {json.dumps(method)}\nPATH = {json.dumps(path)}\nHEADERS = {headers}\n")
+        lua.write(f"BODY = {json.dumps(body) if body else 'nil'}\nVOLUME_BASE = 3000000\n{_FRESH_LUA}")
+    return lua.name
 
 
 def wrk(url: str, connections: int, seconds: float, script: str | None) -> tuple[float, float, float]:
@@ -232,10 +257,16 @@ def main() -> None:
             ("GET /healthz", f"{base}/healthz", None),
             ("POST /api/v1/breakeven", f"{base}/api/v1/breakeven", lua.name),
         ]
+        fresh_body = json.dumps(TWO_OPTIONS).replace('"requests_per_month": 3000000', '"requests_per_month": VOLUME')
+        fresh_page = "/?" + rag_query.replace("volume=3000000&", "volume=VOLUME&")
+        assert "VOLUME" in fresh_body and "VOLUME" in fresh_page, "the fresh scripts would repeat one question"
+        fresh_api = fresh_script("POST", "/api/v1/breakeven", fresh_body)
         others = [
+            ("POST /api/v1/breakeven (a new body each time)", base, fresh_api),
             ("GET /chart.svg (cached)", f"{base}/chart.svg?{CHART_QUERY}", None),
             ("GET / (page with results)", f"{base}/?{CHART_QUERY}", None),
             (f"GET / ({RAG_PRESET} preset)", f"{base}/?{rag_query}", None),
+            (f"GET / ({RAG_PRESET} preset, a new volume each time)", base, fresh_script("GET", fresh_page)),
         ]
         samples: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
         for connections in levels:

@@ -1,6 +1,7 @@
 """Profile one page view inside the app: the route runs in this thread, not in TestClient's.
 
-    .venv/bin/python bench/profile_page_view.py [--views 30] [--preset rag-assistant] [--top 40] [--snapshot DIR]
+    .venv/bin/python bench/profile_page_view.py [--views 30] [--preset rag-assistant] [--top 40] [--fresh]
+                                                   [--snapshot DIR]
 
 Each view is a raw ASGI call (bench/bench_server.py's `asgi_get`) on this thread's event loop, with
 FastAPI's threadpool hop inlined (the sync route is called where it would be awaited), so cProfile sees
@@ -29,6 +30,7 @@ import fastapi.routing  # noqa: E402
 
 from app.main import create_app  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from app.web import pages as pages_module  # noqa: E402
 from app.web.presets import presets  # noqa: E402
 from bench.bench_server import asgi_get  # noqa: E402
 
@@ -62,8 +64,12 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--snapshot", type=Path, help="write each preset's page HTML here and exit")
+    parser.add_argument(
+        "--fresh", action="store_true", help="a new volume each view: a first view, not a repeat the answer cache holds"
+    )
     args = parser.parse_args()
     fastapi.routing.run_in_threadpool = _inline  # type: ignore[assignment]
+    pages_module.run_in_threadpool = _inline  # type: ignore[assignment]  # the page's own hop (async route)
     settings = Settings(data_dir=Path(tempfile.mkdtemp()), rate_limit_per_minute=1_000_000_000)
     app = create_app(settings)
     logging.getLogger("breakeven.access").disabled = True
@@ -89,14 +95,19 @@ def main() -> None:
 
     query = next(p for p in presets() if p.slug == args.preset).query
 
+    asked = 0
+
     async def views(n: int) -> float:
+        nonlocal asked
         started = time.perf_counter()
         for _ in range(n):
-            await page(query)
+            asked += 1
+            await page(query.replace("volume=3000000&", f"volume={3_000_000 + asked}&") if args.fresh else query)
         return (time.perf_counter() - started) / n * 1000
 
     asyncio.run(views(3))  # warm: the evaluation cache, the menus, Jinja's compiled templates
-    print(f"{args.preset}: {asyncio.run(views(args.views)):.2f} ms a view unprofiled (mean of {args.views})")
+    kind = "first views (a new volume each)" if args.fresh else "repeat views"
+    print(f"{args.preset}: {asyncio.run(views(args.views)):.2f} ms a view unprofiled (mean of {args.views} {kind})")
     profiler = cProfile.Profile()
     profiler.enable()
     asyncio.run(views(args.views))
