@@ -25,11 +25,12 @@ from app.core.parallelism import (
     chosen_parallelism,
     default_parallelism,
     dense_weight_bytes_per_gpu,
+    expert_load_imbalance,
     routed_weight_bytes_per_gpu,
     validate_parallelism,
 )
 from app.core.specs import GpuSpec, ModelArchitecture
-from app.core.throughput import ServingSetup, estimate_throughput
+from app.core.throughput import ServingSetup, _make_plan, _prefill_compute_seconds, estimate_throughput
 from app.core.units import GIB
 from tests.helpers import assert_error_shape
 
@@ -191,15 +192,66 @@ def test_all_to_all_bytes_by_hand() -> None:
     # GPUs sends 1/8 of it (3,670,016 B), 7/8 of which goes to experts on the other GPUs: 3,211,264 B.
     assert all_to_all_bytes_per_layer(DEEPSEEK_V3, 256, DEP8) == pytest.approx(3_211_264)
     assert all_to_all_bytes_per_layer(DEEPSEEK_V3, 256, TP8) == 0.0  # no EP: no all-to-all
-    # Per decode step: dispatch + combine on each of the 61 layers, over NVLink at its fitted efficiency.
+    # Per decode step: dispatch + combine on each of the 61 layers, over NVLink at its fitted efficiency, at the
+    # busiest EP rank's bytes: 3,211,264 × 1.5427 (expert_load_imbalance, DeepSeek EP8, by hand below) = 4,953,909 B.
     eff = DEFAULT_EFFICIENCIES["tensorrt-llm"]
     nvlink = eff.tp_comm["nvlink"]
     est = estimate_throughput(replace(_setup(DEP8), concurrency=256), eff)
-    expected = 2 * 61 * (nvlink.latency_s + 3_211_264 / (450e9 * nvlink.bandwidth_efficiency))
+    expected = 2 * 61 * (nvlink.latency_s + 4_953_909 / (450e9 * nvlink.bandwidth_efficiency))
     assert est.concurrency == 256
     assert est.decode_all_to_all_seconds == pytest.approx(expected)
     # Attention TP is 1: no all-reduce at all; the MoE exchanges tokens all-to-all instead.
     assert est.decode_communication_seconds == 0.0
+
+
+# Expert load imbalance (app.core.parallelism.expert_load_imbalance): 1 + 1.564·√(8/g)·z(EP)/z(32), g = E/EP held
+# at ≥ 8, z(n) = Φ⁻¹((n − 0.375)/(n + 0.25)): z(2) = 0.5895, z(4) = 1.0491, z(8) = 1.4342, z(32) = 2.0667.
+MIXTRAL = replace(QWEN3_235B, id="mixtral-8x7b", num_experts=8, experts_per_token=2, routed_expert_params_b=45.1)
+
+
+@pytest.mark.parametrize(
+    ("model", "par", "expected"),
+    [
+        # The measured point itself (TensorRT-LLM blog4 Table 1: DeepSeek-R1, EP32, 8 experts a rank, no EPLB).
+        (DEEPSEEK_V3, Parallelism(1, 32, 32), 2.564),
+        # DeepSeek EP8, 32 experts a rank: 1 + 1.564 × √(8/32) × 1.4342/2.0667 = 1 + 1.564 × 0.5 × 0.69396 = 1.5427.
+        (DEEPSEEK_V3, DEP8, 1.5427),
+        # Qwen3 128 experts over EP4 (32 a rank): 1 + 1.564 × 0.5 × 1.0491/2.0667 = 1.3970.
+        (QWEN3_235B, Parallelism(1, 4, 4), 1.3970),
+        # Mixtral 8 experts over EP8: 1 a rank, held at the measured 8: 1 + 1.564 × 1 × 1.4342/2.0667 = 2.0853.
+        (MIXTRAL, Parallelism(1, 8, 8), 2.0853),
+        (DEEPSEEK_V3, TP8, 1.0),  # no EP: nothing waits for a busiest rank
+        (LLAMA_70B, TP8, 1.0),  # dense
+    ],
+)
+def test_expert_load_imbalance_by_hand(model: ModelArchitecture, par: Parallelism, expected: float) -> None:
+    assert expert_load_imbalance(model, par) == pytest.approx(expected, rel=2e-4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(log_ep=st.integers(1, 8), log_experts=st.integers(3, 9))
+def test_expert_load_imbalance_is_at_least_one_and_grows_with_ep(log_ep: int, log_experts: int) -> None:
+    assume(log_ep <= log_experts)
+    model = replace(DEEPSEEK_V3, num_experts=2**log_experts)
+    wider, narrower = Parallelism(1, 2**log_ep, 2**log_ep), Parallelism(1, 2 ** (log_ep - 1), 2 ** (log_ep - 1))
+    assert expert_load_imbalance(model, narrower) >= 1.0
+    assert expert_load_imbalance(model, wider) > expert_load_imbalance(model, narrower)
+
+
+def test_the_busiest_rank_slows_ep_prefill_and_leaves_plain_tp_alone() -> None:
+    eff = DEFAULT_EFFICIENCIES["tensorrt-llm"]
+    dep_setup = replace(_setup(DEP8), concurrency=256)
+    dep = estimate_throughput(dep_setup, eff)
+    tp = estimate_throughput(replace(_setup(TP8), concurrency=64), eff)
+    # The request's FLOPs are what they are; the busiest rank's extra time is not reported as FLOPs.
+    assert dep.prefill_flops_per_request == tp.prefill_flops_per_request
+    # Prefill compute: the routed FLOPs (653.79e9 × 8/256 = 20.43e9 active routed parameters) get 0.5427 more on
+    # the busiest rank: 2 × 20.43e9 × 0.5427 × 1024 new tokens = 2.271e13 FLOPs on top of the request's.
+    plan = _make_plan(dep_setup, eff, "fp8")
+    extra = 2 * 653.79e9 * 8 / 256 * 0.54267 * 1024
+    expected = (dep.prefill_flops_per_request + extra) / 8 / (1978.9e12 * eff.prefill_mfu)
+    assert _prefill_compute_seconds(plan) == pytest.approx(expected, rel=1e-3)
+    assert tp.decode_all_to_all_seconds == 0.0
 
 
 def test_the_all_reduce_runs_within_the_attention_tp_group_only() -> None:

@@ -21,13 +21,19 @@ and `N`; each expert is further split over `N/EP` GPUs). Plain tensor parallelis
   not); with `EP = 1` and `D > 1` the experts run tensor-parallel over all `N` GPUs on the whole
   batch (an all-gather and a reduce-scatter: one all-reduce's traffic); under plain TP the MLP's
   all-reduce is over `N`, as before.
+* **The busiest EP rank.** Routed tokens do not spread evenly over the EP ranks and every MoE layer waits
+  for the busiest one: its expert GEMMs' FLOPs and its all-to-all bytes are `imbalance ×` the mean rank's
+  (`expert_load_imbalance`, from TensorRT-LLM's measured max/mean without EPLB). Its expert weights are
+  read once whatever its token count, so the weight-read side of the step is unchanged.
 
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 from app.core.efficiencies import DEFAULT_MEMORY_FRACTION
 from app.core.errors import DomainError
@@ -243,3 +249,42 @@ def all_to_all_bytes_per_layer(model: ModelArchitecture, batch_tokens: float, pa
         return 0.0
     replica_bytes = batch_tokens * model.hidden_size * model.experts_per_token * ACTIVATION_BYTES
     return replica_bytes / parallelism.gpu_count * (ep - 1) / ep
+
+
+# Expert load imbalance: under EP the MoE layer waits for the busiest rank, which receives more routed tokens than
+# the mean. TensorRT-LLM, "Scaling Expert Parallelism in TensorRT-LLM (Part 1)" (docs/source/blogs/tech_blog/
+# blog4_Scaling_Expert_Parallelism_in_TensorRT-LLM.md, Table 1): DeepSeek-R1 on 32 GB200, EP32 with 8 experts per
+# rank and no EPLB, the imbalance ratio (max − mean)/mean of routed tokens by rank, averaged over layers and decode
+# iterations, is 1.564 (busiest rank 2.56× the mean); per expert the std is 164.1 tokens on a mean of 128.
+EXPERT_IMBALANCE_RATIO_SOURCE_POINT = 1.564  # (max − mean)/mean by rank, no EPLB (blog4 Table 1)
+EXPERT_IMBALANCE_SOURCE_RANKS = 32  # EP ranks of that measurement
+EXPERT_IMBALANCE_SOURCE_EXPERTS_PER_RANK = 8  # 256 routed experts over 32 ranks
+# With EPLB (32 redundant experts) the same table gives 0.109–0.115. No engine recipe behind the benchmark rows
+# enables EPLB (TensorRT-LLM's DeepSeek-R1 perf recipe sets no `moe_config.load_balancer`; SGLang and vLLM need
+# `--enable-eplb`), so the no-EPLB figure is the default.
+
+
+def _expected_max_of_normals(count: int) -> float:
+    """E[max of `count` standard normals], Blom's approximation Φ⁻¹((n − 0.375)/(n + 0.25)) (within 0.03 for n ≥ 2)."""
+    return float(NormalDist().inv_cdf((count - 0.375) / (count + 0.25)))
+
+
+def expert_load_imbalance(model: ModelArchitecture, parallelism: Parallelism) -> float:
+    """Busiest EP rank's routed tokens ÷ the mean rank's: 1 without EP.
+
+    Scaled from the one measured point (EXPERT_IMBALANCE_RATIO_SOURCE_POINT: 8 experts per rank, 32 ranks) by
+    two rules, each an assumption stated here (experts per rank held at ≥ 8, the measured point):
+    - a rank holding `g = E/EP` experts has a relative spread `∝ 1/√g` (expert loads independent: the source's
+      per-expert std, 164.1/128 = 1.28, over √8 gives 0.45 of the mean per rank, against the 0.48 it measured);
+    - the busiest of `EP` ranks sits `∝ E[max of EP normals]` spreads above the mean (1.42 at 8, 2.07 at 32).
+    DeepSeek-R1 at EP8 (32 experts a rank): 1 + 1.564·√(8/32)·1.42/2.07 ≈ 1.54. The popularity skew is
+    DeepSeek-R1's on a translation dataset, applied to every MoE model and workload (an assumption, stated)."""
+    ep = parallelism.expert_parallel
+    if ep <= 1 or not model.is_moe or model.num_experts <= 0:
+        return 1.0
+    # Fewer experts a rank than the measured 8 (Mixtral's 8 over EP 2–8) would take DeepSeek-R1's per-expert skew
+    # (256 fine-grained experts) to coarse experts no source measured: the spread is held at the measured point.
+    experts_per_rank = max(model.num_experts / ep, EXPERT_IMBALANCE_SOURCE_EXPERTS_PER_RANK)
+    spread = math.sqrt(EXPERT_IMBALANCE_SOURCE_EXPERTS_PER_RANK / experts_per_rank)
+    extreme = _expected_max_of_normals(ep) / _expected_max_of_normals(EXPERT_IMBALANCE_SOURCE_RANKS)
+    return 1.0 + EXPERT_IMBALANCE_RATIO_SOURCE_POINT * spread * extreme

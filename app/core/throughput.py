@@ -111,6 +111,8 @@ from app.core.parallelism import (
     all_to_all_bytes_per_layer,
     attention_dp_batch_cap,
     dense_weight_bytes_per_gpu,
+    expert_load_imbalance,
+    routed_params,
     routed_weight_bytes_per_gpu,
     validate_parallelism,
 )
@@ -234,6 +236,8 @@ class _Plan:
     routed_weight_bytes_per_gpu: float
     expert_fraction: float  # k/E for MoE, 0 for dense
     active_params: float
+    routed_active_params: float  # routed experts' share of active_params (k/E of the routed params)
+    expert_load_imbalance: float  # busiest EP rank's routed tokens ÷ the mean (app.core.parallelism), 1 without EP
     decode_context: int
     kv_bytes_per_sequence_per_gpu: float  # KV read per decode step per sequence, at decode_context
     reserved_context: int  # tokens of KV a sequence in flight holds, for the memory limit
@@ -330,6 +334,8 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
     comm = eff.tp_comm.get(comm_kind_for(gpu), DEFAULT_COMM[comm_kind_for(gpu)])
     link = link_bytes_per_second(gpu) * comm.bandwidth_efficiency
     ep = par.expert_parallel
+    routed_active = routed_params(model) * model.experts_per_token / model.num_experts if model.is_moe else 0.0
+    imbalance = expert_load_imbalance(model, par)
     # Ring all-reduce moves 2·(g−1)/g of the message per GPU of a group of g. The attention's runs within
     # its TP group; the MLP's over all N GPUs unless EP exchanges the tokens all-to-all instead (the
     # EP all-to-all uses the same link and its fitted efficiency and latency: no EP rows fitted them yet).
@@ -348,6 +354,8 @@ def _make_plan(setup: ServingSetup, eff: Efficiencies, compute_precision: Precis
         routed_weight_bytes_per_gpu=routed_per_gpu,
         expert_fraction=(model.experts_per_token / model.num_experts) if routed_per_gpu > 0 else 0.0,
         active_params=model.active_params_b * 1e9,
+        routed_active_params=routed_active,
+        expert_load_imbalance=imbalance,
         decode_context=decode_context,
         kv_bytes_per_sequence_per_gpu=kv_read,
         reserved_context=reserved_context,
@@ -418,9 +426,14 @@ def _all_reduce_seconds(plan: _Plan, tokens: float, latency_s: float) -> float:
 
 
 def _all_to_all_seconds(plan: _Plan, tokens: float, latency_s: float) -> float:
-    """EP dispatch and combine of `tokens` tokens, every layer (DeepSeek-V3: 58 of 61 are MoE; counted all)."""
-    per_gpu = tokens * plan.all_to_all_bytes_per_token
+    """EP dispatch and combine of `tokens` tokens, every layer (DeepSeek-V3: 58 of 61 are MoE; counted all),
+    at the busiest rank's bytes: it receives (dispatch) and sends back (combine) `imbalance ×` the mean."""
+    per_gpu = tokens * plan.all_to_all_bytes_per_token * plan.expert_load_imbalance
     return 2 * plan.layers * (latency_s + per_gpu * plan.all_to_all_seconds_per_byte) if per_gpu > 0 else 0.0
+
+
+def _busiest_rank_active_params(plan: _Plan) -> float:
+    return plan.active_params + plan.routed_active_params * (plan.expert_load_imbalance - 1.0)
 
 
 def _decode_phases(plan: _Plan, batch: int) -> DecodeStep:
@@ -430,7 +443,9 @@ def _decode_phases(plan: _Plan, batch: int) -> DecodeStep:
         weights += plan.routed_weight_bytes_per_gpu * touched
     return DecodeStep(
         linear_memory_s=weights / plan.bandwidth,
-        linear_compute_s=batch * 2.0 * plan.active_params / plan.n / plan.flops,
+        # The busiest EP rank multiplies `imbalance ×` the mean rank's routed tokens; its expert weights are read
+        # once whatever the token count, so the memory side is unchanged.
+        linear_compute_s=batch * 2.0 * _busiest_rank_active_params(plan) / plan.n / plan.flops,
         # Each attention-DP rank reads the KV of its own B/D sequences (its ranks run side by side).
         attention_memory_s=batch / plan.attention_dp * plan.kv_bytes_per_sequence_per_gpu / plan.kv_bandwidth,
         attention_compute_s=batch * plan.attention_flops_per_token / plan.n / plan.attention_flops,
@@ -444,16 +459,22 @@ def _decode_step(plan: _Plan, batch: int) -> float:
     return _decode_phases(plan, batch).total_s
 
 
+def _prefill_compute_seconds(plan: _Plan) -> float:
+    """A request's prefill FLOPs over the replica, plus the extra routed FLOPs the busiest EP rank does."""
+    busiest_extra = 2.0 * plan.routed_active_params * (plan.expert_load_imbalance - 1.0) * plan.prefill_tokens
+    return (plan.prefill_flops_per_request + busiest_extra) / plan.n / plan.prefill_flops
+
+
 def _prefill_batched(plan: _Plan) -> float:
     """Seconds of replica time one request's prefill takes when batched with others under load."""
-    compute_s = plan.prefill_flops_per_request / plan.n / plan.prefill_flops
+    compute_s = _prefill_compute_seconds(plan)
     tokens = plan.prefill_tokens
     return compute_s + _all_reduce_seconds(plan, tokens, 0.0) + _all_to_all_seconds(plan, tokens, 0.0)
 
 
 def _prefill_alone(plan: _Plan) -> float:
     """Latency of one request's prefill on an idle replica (reads every weight at least once)."""
-    compute_s = plan.prefill_flops_per_request / plan.n / plan.prefill_flops
+    compute_s = _prefill_compute_seconds(plan)
     memory_s = (plan.dense_weight_bytes_per_gpu + plan.routed_weight_bytes_per_gpu) / plan.bandwidth
     tokens = plan.prefill_tokens
     comm_s = _all_reduce_seconds(plan, tokens, plan.comm_latency_s) + _all_to_all_seconds(
