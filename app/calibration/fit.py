@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from app.calibration.measurements import Measurement
 from app.calibration.predict import Prediction, predict
-from app.calibration.score import Score, coverage_of, error_bands, fold_of, score, widen_thin_bands
+from app.calibration.score import BandCheck, Score, band_checks, coverage_of, error_bands, fold_of, score
 from app.core.efficiencies import COMM_KINDS, CommEfficiency, CommKind, Efficiencies, Engine
 from app.core.specs import GpuSpec, ModelArchitecture
 from app.core.throughput import comm_kind_for
@@ -327,6 +327,8 @@ class Calibration:
     predictions: tuple[Prediction, ...]  # every row, by its engine's fitted efficiencies
     heldout: tuple[Prediction, ...]  # every row, by a fit that did not see its configuration
     folds: int
+    # Each held-out fixed-length row against the band built from the other folds' held-out rows.
+    band_checks: tuple[BandCheck, ...] = ()
 
 
 def fit_all(
@@ -428,7 +430,10 @@ def calibrate(
     heldout_rows = [heldout[m.id] for m in scored if m.id in heldout]
 
     generic_heldout = [heldout_generic[m.id] for m in scored if m.id in heldout_generic]
-    generic_bands = error_bands(in_sample_generic, generic_heldout)
+    # Bands come from held-out residuals (score.error_bands). Only with no hold-out check (`--folds 0`, for
+    # quick trials) do they fall back on in-sample residuals, which understate the spread.
+    generic_bands = error_bands(generic_heldout or in_sample_generic)
+    pooled_heldout = heldout_rows or in_sample
     fits: dict[Engine, EngineFit] = {}
     for engine in (*FITTED_ENGINES, "generic"):
         if engine == "generic":
@@ -440,9 +445,11 @@ def calibrate(
             mine_heldout = [p for p in heldout_rows if p.measurement.engine == engine]
             covered = [m for m in rows if m.engine == engine]
         result = results[engine]
-        bands = error_bands(mine, mine_heldout) if engine != "generic" else generic_bands
-        if engine != "generic":
-            bands = widen_thin_bands(bands, generic_bands)
+        bands = (
+            error_bands(mine_heldout if heldout_rows else mine, pooled_heldout)
+            if engine != "generic"
+            else generic_bands
+        )
         usable_count = sum(1 for m in covered if not m.skip and not m.flag)
         source = (
             f"fit {date} on {usable_count} {engine} rows"
@@ -472,4 +479,5 @@ def calibrate(
         predictions=tuple(in_sample),
         heldout=tuple(heldout_rows),
         folds=folds,
+        band_checks=tuple(band_checks(heldout_rows, folds)) if folds > 1 else (),
     )

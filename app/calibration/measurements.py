@@ -65,6 +65,18 @@ MODEL_ALIASES: dict[str, str] = {
     "deepseek-v3": "deepseek-v3",
 }
 
+# What the report calls the rows of each bundled measurement file (bench/calibration/README.md); rows of
+# any other file given with `breakeven calibrate --csv` go by the file's name.
+SOURCE_LABELS: dict[str, str] = {
+    "throughput-calibration.csv": "earlier sources",
+    "throughput-calibration-2026-11.csv": "2026-11 sources",
+}
+
+
+def source_label(source_file: str) -> str:
+    return SOURCE_LABELS.get(source_file, source_file or "unnamed file")
+
+
 # GPU families for the report.
 GPU_FAMILIES: dict[str, str] = {
     "a100": "Ampere",
@@ -155,6 +167,7 @@ class Measurement:
     flag: str = ""  # non-empty: anomalous in the source; reported, not fitted
     skip: str = ""  # non-empty: not estimable; counted, not scored
     notes: str = ""
+    source_file: str = ""  # the measurement file the row came from (its name), for per-file figures
 
 
 # ----------------------------------------------------------------------------------------------
@@ -437,6 +450,7 @@ def interpret_row(raw: Mapping[str, str], gpu_ids: Iterable[str], model_ids: Ite
         flag=_source_flag(raw, gpu_id, tensor_parallel),
         skip=skip,
         notes=raw.get("notes", ""),
+        source_file=raw.get("source_file", ""),
     )
 
 

@@ -67,10 +67,9 @@ def error_band_for(setup: ServingSetup, efficiencies: Efficiencies, regime: Regi
         reasons.append(f"no calibration rows for {feature.replace('_', '-')} models")
     if not setup.parallelism.is_plain_tensor_parallel and EXPERT_PARALLEL_FEATURE not in coverage.features:
         # Only a fit with rows estimated as run with attention DP / EP (app/calibration/predict.py passes each
-        # row's split) records EXPERT_PARALLEL_FEATURE. The committed fit has none: the older file's EP-recipe
-        # rows give no degrees and are scored as plain TP. Scored as run, the 2026-11 file's 11 DP/EP rows sit at
-        # 25% median error, measured/estimate 0.53-1.36 (docs/estimator-accuracy.md, "Issue 15: expert
-        # parallelism, FP4 on Hopper and the H200 floor"): wider than the fitted band, so still flagged.
+        # row's split) records EXPERT_PARALLEL_FEATURE: in the committed fit, TensorRT-LLM's (the 2026-11 file's
+        # DEP rows; docs/estimator-accuracy.md) and the pooled generic fit; vLLM's and SGLang's have no such row,
+        # so their DP/EP setups stay flagged.
         reasons.append("no calibration rows fitted with attention data-parallel / expert-parallel serving")
     if not reasons:
         return band
