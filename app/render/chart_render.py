@@ -31,8 +31,9 @@ logger = logging.getLogger("breakeven.charts")  # under the app logger: JSON lin
 
 # Part of every chart's cache key and ETag: bump the number whenever the drawing changes, so caches and
 # browsers holding an image as immutable fetch the new one (2: issue 16's line styles, keyed labels, legend;
-# 3: clipped lines in one clip group, label limits dropped where unreachable: the same drawing, other bytes).
-RENDERER = f"breakeven-charts-3/vl-convert-{version('vl-convert-python')}"
+# 3: clipped lines in one clip group, label limits dropped where unreachable: the same drawing, other bytes;
+# 4: the horizon and tornado subtitles wrapped to the image's width, the horizon legend within it).
+RENDERER = f"breakeven-charts-4/vl-convert-{version('vl-convert-python')}"
 
 
 class RenderCache:

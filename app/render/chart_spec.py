@@ -339,7 +339,8 @@ def _log_share(value: float, domain: tuple[float, float]) -> float:
 
 def _wrap(lines: list[str], width: int) -> list[str]:
     """Subtitle lines wrapped to the image's width: Vega draws a title line as one run of text, and
-    a 360 px phone render cut "… a month is 730 hours." off (issue 16)."""
+    a 360 px phone render cut "… a month is 730 hours." off (issue 16); the horizon and tornado charts
+    too, and `autosize: fit` then squeezed their plots to a sliver beside the overflowing line."""
     columns = max(20, int((width - 16) / SUBTITLE_CHAR_PX))
     return [part for line in lines for part in textwrap.wrap(line, columns, break_on_hyphens=False) or [line]]
 
@@ -466,7 +467,9 @@ def horizon_spec(
                         "title": None,
                         "orient": "bottom",
                         "direction": "vertical",
-                        "labelLimit": label_limit(names, 500, LEGEND_FONT_SIZE),
+                        # As the cost chart's: within the image, right of the y axis (a 360 px render cut
+                        # the plans' names off at the image's edge).
+                        "labelLimit": label_limit(names, max(120, width - Y_AXIS_PX - 30), LEGEND_FONT_SIZE),
                     },
                 },
                 "strokeDash": {
@@ -479,7 +482,13 @@ def horizon_spec(
     crossover = solved.crossover_month
     if crossover is not None:
         layers.append(marked_line("month", crossover, f"{sh} cheaper per month from month {crossover}", colors))
-    return _frame(CHART_TITLES["horizon"], lines, layers, width, height, colors)
+    return _frame(CHART_TITLES["horizon"], _wrap(lines, width), layers, width, height, colors)
+
+
+# Below this width (a phone, a wiki sidebar) the tornado says its x-axis title in fewer words (in full it needs
+# ~390 px of plot), stacks its legend and labels both marker lines to their left.
+TORNADO_NARROW_BELOW = 560
+TORNADO_MARKER_LINE_PX = 13  # one line of the marker labels (11 px text)
 
 
 def tornado_spec(
@@ -524,7 +533,11 @@ def tornado_spec(
             )
     order = [f"{b.input.label} ({b.input.range.low:.3g}×–{b.input.range.high:.3g}×)" for b in bars]
     x_scale = {"type": "log", "domain": [low_end, high_end], "nice": False}
-    y_labels = {"title": None, "labelLimit": label_limit(order, 260, AXIS_LABEL_FONT_SIZE)}
+    # At most 40% of the image for the inputs' names (truncated with an ellipsis past it), so a 360 px render
+    # keeps a plot wide enough for its bars and labels; 260 px at the default 720.
+    y_labels = {"title": None, "labelLimit": label_limit(order, min(260, int(width * 0.4)), AXIS_LABEL_FONT_SIZE)}
+    narrow = width < TORNADO_NARROW_BELOW
+    x_title = "Break-even" if narrow else "Volume above which self-hosting stays cheaper"
     y = {"field": "input", "type": "nominal", "sort": order, "axis": y_labels}
     layers: list[dict[str, Any]] = [
         {
@@ -539,7 +552,7 @@ def tornado_spec(
                             "type": "quantitative",
                             "scale": x_scale,
                             "axis": {
-                                "title": "Volume above which self-hosting stays cheaper (requests/month)",
+                                "title": f"{x_title} (requests/month)",
                                 "format": "~s",
                                 "grid": True,
                             },
@@ -555,6 +568,7 @@ def tornado_spec(
                             "legend": {
                                 "title": "Input at the",
                                 "orient": "bottom",
+                                "direction": "vertical" if narrow else "horizontal",
                                 # Vega-Lite's default limit for legend labels, 160 px.
                                 "labelLimit": label_limit(list(TORNADO_ENDS), 160, LEGEND_FONT_SIZE),
                             },
@@ -592,15 +606,17 @@ def tornado_spec(
                 },
                 *(
                     {
-                        # The left one of the two lines labelled to its left, the other to its right.
+                        # The left one of the two lines labelled to its left, the other to its right; in a
+                        # narrow render the right one too is labelled to its left, a line higher, as there is
+                        # no room between it and the image's edge.
                         "transform": [{"filter": f"datum.left == {str(left).lower()}"}],
                         "mark": {
                             "type": "text",
-                            "align": "right" if left else "left",
+                            "align": "right" if left or narrow else "left",
                             "baseline": "bottom",
-                            "dx": -3 if left else 3,
+                            "dx": -3 if left or narrow else 3,
                             "y": "height",
-                            "dy": -2,
+                            "dy": -2 if left or not narrow else -2 - TORNADO_MARKER_LINE_PX,
                             "color": colors["muted"],
                         },
                         "encoding": {"x": {"field": "x", "type": "quantitative"}, "text": {"field": "label"}},
@@ -625,4 +641,4 @@ def tornado_spec(
         )
         if line
     ]
-    return _frame(CHART_TITLES["tornado"], lines, layers, width, height, colors)
+    return _frame(CHART_TITLES["tornado"], _wrap(lines, width), layers, width, height, colors)
