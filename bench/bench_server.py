@@ -159,10 +159,10 @@ def in_process_chart_times(query: str) -> tuple[float, float, dict[tuple[str, st
     cold and cached, and each kind's SVG and PNG cold (`query` must draw all five kinds: the RAG preset).
 
     Cold: the first render of a query at a width not drawn before (the query's evaluation already
-    made by the warm-up), so the render process runs Vega-Lite → Vega → SVG/PNG; the median of
-    len(COLD_WIDTHS) such renders for each kind and format."""
+    made by the warm-up): the figure is built and drawn (app/render/svg_figure.py), and for a PNG rasterised
+    in a render process; the median of len(COLD_WIDTHS) such renders for each kind and format."""
     from app.main import create_app
-    from app.render.chart_spec import CHART_KINDS
+    from app.render.chart_figures import CHART_KINDS
     from app.settings import Settings
 
     # The same lifted rate limit as the server's: 200 renders a second would otherwise be 429s.
@@ -178,7 +178,8 @@ def in_process_chart_times(query: str) -> tuple[float, float, dict[tuple[str, st
         return (time.perf_counter() - start) * 1000
 
     async def measure() -> tuple[float, float, dict[tuple[str, str], float]]:
-        await get("/chart.svg", f"{CHART_QUERY}&width=500")  # load vl-convert once
+        await get("/chart.svg", f"{CHART_QUERY}&width=500")  # load the font tables once
+        await get("/chart.png", f"{CHART_QUERY}&width=500")  # start a render process
         cold = await get("/chart.svg", f"{CHART_QUERY}&width=640")
         runs = 500
         start = time.perf_counter()
@@ -245,7 +246,7 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        # Warm every worker: a render cache is per process, and the first render loads vl-convert.
+        # Warm every worker: a render cache is per process, and the first render loads the font tables.
         # A new connection each time, so that the kernel spreads them over the workers.
         for _ in range(8 * max(1, args.workers)):
             for path in (f"/chart.svg?{CHART_QUERY}", f"/?{CHART_QUERY}", f"/?{rag_query}"):
@@ -259,6 +260,7 @@ def main() -> None:
         ]
         fresh_body = json.dumps(TWO_OPTIONS).replace('"requests_per_month": 3000000', '"requests_per_month": VOLUME')
         fresh_page = "/?" + rag_query.replace("volume=3000000&", "volume=VOLUME&")
+        fresh_chart = "?" + rag_query.replace("volume=3000000&", "volume=VOLUME&")
         assert "VOLUME" in fresh_body and "VOLUME" in fresh_page, "the fresh scripts would repeat one question"
         fresh_api = fresh_script("POST", "/api/v1/breakeven", fresh_body)
         others = [
@@ -267,6 +269,17 @@ def main() -> None:
             ("GET / (page with results)", f"{base}/?{CHART_QUERY}", None),
             (f"GET / ({RAG_PRESET} preset)", f"{base}/?{rag_query}", None),
             (f"GET / ({RAG_PRESET} preset, a new volume each time)", base, fresh_script("GET", fresh_page)),
+            # A chart never drawn before: its evaluation, figure and drawing (and, for PNG, the rasteriser).
+            (
+                f"GET /chart.svg ({RAG_PRESET}, a new volume each time)",
+                base,
+                fresh_script("GET", "/chart.svg" + fresh_chart),
+            ),
+            (
+                f"GET /chart.png ({RAG_PRESET}, a new volume each time)",
+                base,
+                fresh_script("GET", "/chart.png" + fresh_chart),
+            ),
         ]
         samples: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
         for connections in levels:
@@ -305,7 +318,7 @@ def main() -> None:
 def print_chart_times(rag_query: str) -> None:
     cold, cached, per_kind = in_process_chart_times(rag_query)
     print(
-        f"In process: cold chart render (evaluate + Vega-Lite spec + SVG) {cold:.1f} ms; "
+        f"In process: cold chart render (evaluate + figure + SVG) {cold:.1f} ms; "
         f"cached chart response {cached:.2f} ms (a raw ASGI call, no HTTP)."
     )
     kinds = list(dict.fromkeys(kind for kind, _ in per_kind))

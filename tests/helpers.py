@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import struct
+import zlib
 from typing import Any
 
 import httpx
@@ -86,3 +88,40 @@ def wait_until_serving(process: Any, base: str, seconds: float = 60) -> None:
         assert process.poll() is None, "the server exited while starting"
         assert time.monotonic() < deadline, f"the server did not answer /healthz within {seconds:g} s"
         time.sleep(0.1)
+
+
+def png_pixels(png: bytes) -> tuple[int, int, bytes]:
+    """Width, height and RGBA bytes of an 8-bit RGBA PNG (resvg's output), unfiltered (PNG spec, 9)."""
+    chunks, pos = b"", 8
+    width = height = 0
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, color = struct.unpack(">IIBB", data[:10])
+            assert (depth, color) == (8, 6)
+        elif kind == b"IDAT":
+            chunks += data
+    raw, stride, out = zlib.decompress(chunks), width * 4, bytearray()
+    previous = bytearray(stride)
+    for row in range(height):
+        start = row * (stride + 1)
+        kind_of_filter, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for x in range(stride):
+            a = line[x - 4] if x >= 4 else 0
+            b = previous[x]
+            c = previous[x - 4] if x >= 4 else 0
+            if kind_of_filter == 1:
+                line[x] = (line[x] + a) & 255
+            elif kind_of_filter == 2:
+                line[x] = (line[x] + b) & 255
+            elif kind_of_filter == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif kind_of_filter == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        out += line
+        previous = line
+    return width, height, bytes(out)

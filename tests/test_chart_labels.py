@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.render.chart_series import (
-    LABEL_CHAR_PX,
     LABEL_HEIGHT_PX,
     LABEL_OFFSET_PX,
     Marker,
+    label_width,
     merge_markers,
     place_labels,
 )
@@ -82,7 +82,7 @@ def test_reserved_boxes_are_avoided() -> None:
 
 def box(p: object, x: float, y: float) -> tuple[float, float, float, float]:
     text, above, right = p.text, p.above, p.right  # type: ignore[attr-defined]
-    width = len(text) * LABEL_CHAR_PX
+    width = label_width(text)
     left = x + LABEL_OFFSET_PX if right else x - LABEL_OFFSET_PX - width
     top = y - LABEL_OFFSET_PX - LABEL_HEIGHT_PX if above else y + LABEL_OFFSET_PX
     return left, top, left + width, top + LABEL_HEIGHT_PX

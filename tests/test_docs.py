@@ -40,7 +40,7 @@ def architecture_paths() -> list[str]:
 def test_the_architecture_doc_names_the_paths_it_is_about() -> None:
     """A pattern that matched nothing would pass the check below: it must see the rooms and the recipes' files."""
     paths = architecture_paths()
-    assert {"app/core", "app/render/chart_spec.py", "app/catalog/gpus.toml", "templates/_results.html"} <= set(paths)
+    assert {"app/core", "app/render/chart_figures.py", "app/catalog/gpus.toml", "templates/_results.html"} <= set(paths)
     assert {"tests/test_layout.py", "scripts/regenerate-api-examples"} <= set(paths)
 
 

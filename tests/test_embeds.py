@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import app.web.embeds as embeds_module
 from app.main import create_app
 from app.render import chart_render
 from app.render.csv_export import safe_cell
@@ -488,29 +487,3 @@ def test_csv_opens_in_excel_as_utf8_with_the_header_first(client: TestClient) ->
     assert llama[header.index("instances")] == "1" and llama[header.index("idle_gpus")] == "0"
     assert llama[header.index("precision")] == "fp8"
     assert rows[-1][0] == "note"
-
-
-def test_pair_charts_fit_a_narrow_render(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    # At 360 px the horizon and tornado charts' subtitles overflowed the image and `autosize: fit` squeezed
-    # their plots to a sliver; the tornado's legend and axis title ran off its right edge.
-    from app.render.chart_spec import SUBTITLE_CHAR_PX, TORNADO_NARROW_BELOW
-    from app.web.presets import presets
-
-    rag = next(p for p in presets() if p.slug == "rag-assistant").query
-    captured: list[dict[str, Any]] = []
-    monkeypatch.setattr(embeds_module, "render_svg", lambda spec: captured.append(spec) or b"<svg/>")
-
-    specs: dict[tuple[str, int], dict[str, Any]] = {}
-    for kind in ("horizon", "tornado"):
-        for width in (360, 720):
-            assert client.get(f"/chart.svg?{rag}&kind={kind}&width={width}").status_code == 200
-            specs[(kind, width)] = captured.pop()  # each drawn once: a second request is the render cache's
-            lines = specs[(kind, width)]["title"]["subtitle"]
-            assert max(len(line) for line in lines) * SUBTITLE_CHAR_PX <= width - 16, (kind, width, lines)
-    horizon_legend = specs[("horizon", 360)]["layer"][0]["encoding"]["color"]["legend"]
-    assert 0 < horizon_legend["labelLimit"] <= 360
-    assert 360 < TORNADO_NARROW_BELOW <= 720
-    for width, direction, title in ((360, "vertical", "Break-even"), (720, "horizontal", "Volume above")):
-        bars = specs[("tornado", width)]["layer"][0]["layer"][0]["encoding"]
-        assert bars["color"]["legend"]["direction"] == direction
-        assert bars["x"]["axis"]["title"].startswith(title)

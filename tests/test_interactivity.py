@@ -20,7 +20,7 @@ from app.catalog.loader import load_catalog
 from app.core.efficiencies import ENGINES
 from app.core.errors import DomainError
 from app.core.throughput import ServingSetup, estimate_throughput
-from app.render.interactivity import interactivity_spec
+from app.render.interactivity import interactivity_figure
 from app.scenario.evaluate import SelfHostedResult, evaluate
 from app.scenario.inputs import ScenarioIn, SelfHostedOptionIn
 from app.scenario.interactivity import (
@@ -206,9 +206,9 @@ def test_a_scenario_draws_its_estimated_options_at_the_setup_they_were_sized_wit
     )
 
 
-def test_the_spec_refuses_a_scenario_without_an_estimated_option() -> None:
+def test_the_figure_refuses_a_scenario_without_an_estimated_option() -> None:
     with pytest.raises(ValueError, match="kind=interactivity"):
-        interactivity_spec([])
+        interactivity_figure([])
 
 
 # --- JSON ---------------------------------------------------------------------------------------

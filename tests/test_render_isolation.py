@@ -1,15 +1,16 @@
 """One request must never take the server down (issue 12, renderer isolation).
 
 vl-convert aborted the whole Python process on a name holding a character XML 1.0 forbids. Names
-are now refused at the boundary (`DisplayText`), chart specs are made XML-safe before rendering
-(for scenarios saved before that), and renders run in separate processes, so a native crash costs
-one request a 503.
+are now refused at the boundary (`DisplayText`), drawn SVG is made XML-safe (for scenarios saved before
+that), SVG is drawn by our own Python (app/render/svg_figure.py) and PNG is rasterised in separate
+processes, so a native crash or hang costs one request a 503.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import signal
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
@@ -24,8 +25,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.catalog.loader import load_catalog
 from app.render import chart_render
-from app.render.chart_render import RendererPool, RendererUnavailable, xml_safe
-from app.render.chart_spec import CHART_KINDS
+from app.render.chart_figures import CHART_KINDS
+from app.render.chart_render import RendererPool, RendererUnavailable
+from app.render.svg_figure import xml_safe
 from app.scenario.evaluate import evaluate, snapshot_for
 from app.scenario.inputs import NOT_DISPLAYABLE, STORED_DOCUMENT, DisplayText, ScenarioIn
 from app.web import embeds
@@ -114,20 +116,14 @@ def test_every_accepted_name_is_xml_safe_and_stored_names_always_load(text: str)
 
 
 @settings(max_examples=200)
-@given(st.recursive(st.text(st.characters(exclude_categories=())), lambda inner: st.lists(inner, max_size=3)))
-def test_xml_safe_leaves_only_xml_characters_and_keeps_the_rest(value: Any) -> None:
-    def strings(item: Any) -> list[str]:
-        return [item] if isinstance(item, str) else [s for part in item for s in strings(part)]
-
-    cleaned = xml_safe({"k": value})["k"]
-    for before, after in zip(strings(value), strings(cleaned), strict=True):
-        assert len(after) == len(before)
-        for old, new in zip(before, after, strict=True):
-            # XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets), spelled out independently
-            xml_char = (
-                old in "\t\n\r" or "\x20" <= old <= "\ud7ff" or "\ue000" <= old <= "\ufffd" or old >= "\U00010000"
-            )
-            assert new == (old if xml_char else "\ufffd")
+@given(st.text(st.characters(exclude_categories=())))
+def test_xml_safe_leaves_only_xml_characters_and_keeps_the_rest(text: str) -> None:
+    cleaned = xml_safe(text)
+    assert len(cleaned) == len(text)
+    for old, new in zip(text, cleaned, strict=True):
+        # XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets), spelled out independently
+        xml_char = old in "\t\n\r" or "\x20" <= old <= "\ud7ff" or "\ue000" <= old <= "\ufffd" or old >= "\U00010000"
+        assert new == (old if xml_char else "\ufffd")
 
 
 # --- saved scenarios that already hold such names -------------------------------------------------
@@ -175,43 +171,51 @@ def test_every_face_of_a_poisoned_saved_scenario_answers(client: TestClient) -> 
 
 
 def test_a_renderer_crash_answers_503_and_the_next_render_works(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = "/chart.svg?" + query()
-    real_chart_spec = embeds.chart_spec
-
-    def poisoned_spec(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        spec = real_chart_spec(*args, **kwargs)
-        spec["title"] = "a\x01b"
-        return spec
-
-    # The real native crash: vl-convert panics on U+0001 and aborts its process.
-    monkeypatch.setattr(embeds, "chart_spec", poisoned_spec)
-    monkeypatch.setattr(chart_render, "xml_safe", lambda spec: spec)
+    """A render process that dies (here killed; before, vl-convert aborting on a character) costs the request
+    it was serving a 503 with Retry-After, is replaced, and the next render works."""
+    url = "/chart.png?scale=1&" + query()
+    assert client.get(url + "&width=500").status_code == 200  # a render process, now idle
+    (worker,) = chart_render.renderer().processes
+    worker.process.send_signal(signal.SIGKILL)
+    worker.process.wait(timeout=5)
     with caplog.at_level(logging.ERROR, logger="breakeven.charts"):
         crashed = client.get(url)
     assert_error_shape(crashed, status=503)
     assert crashed.headers["retry-after"] == "1"
     assert crashed.json()["detail"][0]["type"] == "renderer_unavailable"
-    assert "chart render process" in caplog.text  # a log line, unlike the abort it replaces
+    assert "chart render process" in caplog.text  # a log line, not a silent abort
 
-    monkeypatch.undo()
     again = client.get(url)
-    svg_root(again)  # the crash was not cached under this ETag, and a fresh process renders
+    assert again.status_code == 200 and png_size(again.content) == (720, 400)  # not cached as a failure
     assert client.get(url, headers={"If-None-Match": again.headers["etag"]}).status_code == 304
+
+
+def test_an_svg_the_rasteriser_refuses_is_an_error_not_a_crash() -> None:
+    """The rasteriser raises on a document that is not XML (the drawing never writes one: `xml_safe`): the
+    process survives it and serves the next request."""
+    pool = RendererPool()
+    chart_render.use_renderer(pool)
+    with pytest.raises(chart_render.RenderFailed, match="non-XML character"):
+        pool.render(('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><text>a\x01b</text></svg>', 1.0))
+    figure = embeds.chart_figure(evaluate(ScenarioIn.model_validate(SCENARIO), load_catalog(), 16))
+    assert png_size(chart_render.render_png(figure, 1.0)) == (720, 400)
+    assert len(pool.processes) == 1
 
 
 def test_a_hung_render_is_killed_and_answers_unavailable() -> None:
     pool = RendererPool(timeout_s=1e-4)  # no render answers within a tenth of a millisecond
     chart_render.use_renderer(pool)
+    figure = embeds.chart_figure(evaluate(ScenarioIn.model_validate(SCENARIO), load_catalog(), 16))
     with pytest.raises(RendererUnavailable):
-        chart_render.render_svg(embeds.chart_spec(evaluate(ScenarioIn.model_validate(SCENARIO), load_catalog(), 16)))
+        chart_render.render_png(figure, 1.0)
     assert pool.processes == set()
 
 
 def test_app_shutdown_stops_the_render_processes(app: FastAPI) -> None:
     with TestClient(app) as client:
-        svg_root(client.get("/chart.svg?" + query()))
+        assert client.get("/chart.png?scale=1&" + query()).status_code == 200  # PNGs are rasterised in a process
         processes = [worker.process for worker in chart_render.renderer().processes]
         assert processes and all(process.poll() is None for process in processes)
     assert all(process.poll() is not None for process in processes)

@@ -1,5 +1,6 @@
-"""Server-side rendering of chart specs to SVG and PNG (vl-convert: Vega-Lite → SVG/PNG, no browser)
-in a small pool of render processes, an in-process LRU of renders bounded in bytes, and strong ETags.
+"""Server-side rendering of chart figures to SVG (app/render/svg_figure.py, in this process) and PNG (that
+SVG rasterised by resvg through vl-convert, in a small pool of render processes), an in-process LRU of
+renders bounded in bytes, and strong ETags.
 
 A render is identified by its ETag: a hash of everything that determines the image (the canonical
 scenario, or a saved scenario's id; the chart parameters; the data fingerprint for live figures;
@@ -14,7 +15,6 @@ import logging
 import multiprocessing
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
@@ -25,15 +25,19 @@ from functools import cache
 from importlib.metadata import version
 from importlib.resources import files
 from multiprocessing.connection import Connection
-from typing import Any, Literal
+from typing import Any
+
+from app.render.figure import Figure
+from app.render.svg_figure import render_svg as draw_svg
 
 logger = logging.getLogger("breakeven.charts")  # under the app logger: JSON lines (app/web/observability.py)
 
 # Part of every chart's cache key and ETag: bump the number whenever the drawing changes, so caches and
 # browsers holding an image as immutable fetch the new one (2: issue 16's line styles, keyed labels, legend;
 # 3: clipped lines in one clip group, label limits dropped where unreachable: the same drawing, other bytes;
-# 4: the horizon and tornado subtitles wrapped to the image's width, the horizon legend within it).
-RENDERER = f"breakeven-charts-4/vl-convert-{version('vl-convert-python')}"
+# 4: the horizon and tornado subtitles wrapped to the image's width, the horizon legend within it; 5: drawn by
+# app/render/svg_figure.py instead of Vega-Lite, PNG rasterised by vl-convert's resvg).
+RENDERER = f"breakeven-charts-5/resvg-vl-convert-{version('vl-convert-python')}"
 
 
 class RenderCache:
@@ -87,44 +91,13 @@ def make_etag(*parts: Any) -> str:
     return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
 
 
-_CLIP_ID = re.compile(r"\bclip(\d+)\b")
-
-
-def _renumber_clip_ids(svg: str) -> str:
-    """vl-convert numbers clip paths with a process-wide counter; renumber them from 1 so the same
-    spec always renders to the same bytes (stable ETags, golden files)."""
-    numbers: dict[str, str] = {}
-
-    def renumber(match: re.Match[str]) -> str:
-        return "clip" + numbers.setdefault(match.group(1), str(len(numbers) + 1))
-
-    return _CLIP_ID.sub(renumber, svg)
-
-
 # --- renderer isolation ---------------------------------------------------------------------------
 #
-# vl-convert is native code (Rust + V8). On some inputs it does not raise but panics, and the Rust
-# runtime aborts the whole process: a name holding U+0001 made it fail to parse its own SVG text
+# vl-convert is native code (Rust). On some inputs it does not raise but panics, and the Rust runtime aborts
+# the whole process: a name holding U+0001 made it fail to parse its own SVG text
 # (`ParsingFailed(NonXmlChar(..))`) and took the server down with no 500 and no log line (issue 12).
-# So renders run in separate processes: a crash or a hang costs one request a 503, never the server.
-
-# The complement of XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets): C0 controls
-# other than tab/LF/CR, lone surrogates, U+FFFE and U+FFFF. vl-convert aborts on the first group and
-# the last two (tried one by one), and cannot encode a lone surrogate at all.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_safe(value: Any) -> Any:
-    """`value` (a chart spec) with every character XML 1.0 forbids, in every string, keys included,
-    replaced by U+FFFD. Names are validated at the boundary (app/scenario/inputs.py `DisplayText`), but
-    scenarios saved before that may still hold such characters and must keep rendering."""
-    if isinstance(value, str):
-        return _NOT_XML_CHAR.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {xml_safe(key): xml_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [xml_safe(item) for item in value]
-    return value
+# So PNG rasterisation runs in separate processes: a crash or a hang costs one request a 503, never the
+# server. SVG is drawn by our own code in this process (app/render/svg_figure.py), which cannot abort it.
 
 
 class RendererUnavailable(RuntimeError):
@@ -136,119 +109,34 @@ class RenderFailed(RuntimeError):
     """vl-convert raised an ordinary error on a spec (a bug in a spec builder, not in the request)."""
 
 
-RenderRequest = tuple[Literal["svg", "png"], dict[str, Any], float]
-# The warm-up is shaped like the charts we draw (app/render/chart_spec.py: layered log-log lines with a
-# legend, a rule, points and text, a title with a subtitle, `autosize: fit`, our font), not a one-bar
-# chart: V8 compiles the code paths a render takes on first use. Warmed up on a one-bar chart, a process
-# spent ~30 ms more on its first real chart than on the next ones; warmed up on this, ~10-15 ms less than that.
-_WARM_UP_SPEC: dict[str, Any] = {
-    "title": {"text": "Warm-up", "subtitle": ["line one", "line two"], "anchor": "start"},
-    "width": 480,
-    "height": 300,
-    "autosize": {"type": "fit", "contains": "padding"},
-    "background": "#ffffff",
-    "layer": [
-        {
-            "data": {
-                "values": [
-                    {"x": x, "y": y, "option": option, "kind": option}
-                    for option, slope in (("API", 1.0), ("self-hosted", 0.25))
-                    for x, y in ((1e3, 10 * slope), (1e5, 1e3 * slope), (1e7, 1e5 * slope**2))
-                ]
-            },
-            "mark": {"type": "line", "strokeWidth": 2.5, "clip": True},
-            "encoding": {
-                "x": {"field": "x", "type": "quantitative", "scale": {"type": "log"}, "axis": {"format": "~s"}},
-                "y": {"field": "y", "type": "quantitative", "scale": {"type": "log"}, "axis": {"format": "$~s"}},
-                "color": {
-                    "field": "option",
-                    "type": "nominal",
-                    "legend": {"orient": "bottom", "direction": "vertical"},
-                },
-                "strokeDash": {"field": "kind", "type": "nominal", "legend": None},
-            },
-        },
-        {
-            "data": {"values": [{"x": 1e5, "y": 1e3, "label": "a marker"}]},
-            "layer": [
-                {
-                    "mark": {"type": "rule", "strokeDash": [2, 3]},
-                    "encoding": {"x": {"field": "x", "type": "quantitative"}},
-                },
-                {
-                    "mark": {"type": "point", "filled": True},
-                    "encoding": {
-                        "x": {"field": "x", "type": "quantitative"},
-                        "y": {"field": "y", "type": "quantitative"},
-                    },
-                },
-                {
-                    "mark": {"type": "text", "align": "left", "dx": 6, "fontWeight": "bold"},
-                    "encoding": {
-                        "x": {"field": "x", "type": "quantitative"},
-                        "y": {"field": "y", "type": "quantitative"},
-                        "text": {"field": "label"},
-                    },
-                },
-            ],
-        },
-    ],
-    "config": {"font": "DejaVu Sans, Helvetica, Arial, sans-serif", "view": {"stroke": None}},
-}
-
-
-def clip_once(vega: dict[str, Any]) -> dict[str, Any]:
-    """`vega` (a compiled Vega spec) with each clipped line layer clipped once rather than once per line.
-
-    Vega-Lite draws a line layer coloured by a field as one group per line and clips each line to the plot
-    on its own: one SVG clip path per line (eight with eight options). The PNG rasteriser (resvg) renders
-    every clip path as a mask the size of the whole image, ~35 ms each at scale 2 on the 2-core machine,
-    about a third of a cold PNG of the cost chart (docs/performance.md, 2026-11-26, cold chart render).
-    Here such a group (a facet whose marks all clip) is wrapped in one group of the plot's size that clips
-    its content, and its marks no longer clip themselves: the same region clips the same lines, so the
-    pixels are the same; the SVG holds one clip path and one more group."""
-    marks: list[dict[str, Any]] = []
-    for mark in vega.get("marks", []):
-        inner = mark.get("marks", [])
-        if (
-            mark.get("type") == "group"
-            and "facet" in mark.get("from", {})
-            and inner
-            and all(m.get("clip") is True for m in inner)  # clipped to the group, not to a path of their own
-        ):
-            unclipped = {**mark, "marks": [{key: value for key, value in m.items() if key != "clip"} for m in inner]}
-            size = {"width": {"field": {"group": "width"}}, "height": {"field": {"group": "height"}}}
-            marks.append(
-                {
-                    "type": "group",
-                    "name": f"{mark.get('name', 'lines')}_clip",
-                    "encode": {"update": {**size, "clip": {"value": True}}},
-                    "marks": [unclipped],
-                }
-            )
-        elif mark.get("type") == "group" and inner:
-            marks.append(clip_once(mark))
-        else:
-            marks.append(mark)
-    return {**vega, "marks": marks} if "marks" in vega else vega
+RenderRequest = tuple[str, float]  # (an SVG document, the PNG's scale)
+# The warm-up is shaped like a chart: text in the charts' font (resvg loads the font database on first use),
+# lines, a dashed line and a clip path.
+_WARM_UP_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200" font-family="DejaVu Sans, sans-serif">'
+    '<defs><clipPath id="c"><rect x="40" y="20" width="260" height="140"/></clipPath></defs>'
+    '<rect width="320" height="200" fill="#fff"/>'
+    '<text x="5" y="14" font-size="13" font-weight="bold">Warm-up $1k</text>'
+    '<g clip-path="url(#c)" fill="none"><path d="M40,160L300,20" stroke="#0072B2" stroke-width="2.5"/>'
+    '<path d="M40,120L300,60" stroke="#D55E00" stroke-width="2.5" stroke-dasharray="6 4"/></g>'
+    '<text x="150" y="190" font-size="10" text-anchor="middle" stroke="#fff" stroke-width="4" paint-order="stroke">'
+    "10M</text>"
+    "</svg>"
+)
 
 
 def _render_here(request: RenderRequest) -> bytes:
-    import vl_convert  # only render processes load the renderer
+    import vl_convert  # only render processes load the rasteriser
 
-    fmt, spec, scale = request
-    vega = clip_once(vl_convert.vegalite_to_vega(spec))
-    if fmt == "svg":
-        return _renumber_clip_ids(str(vl_convert.vega_to_svg(vega))).encode()
-    return bytes(vl_convert.vega_to_png(vega, scale=scale))
+    svg, scale = request
+    return bytes(vl_convert.svg_to_png(svg, scale=scale))
 
 
 def serve_renders(connection: Connection) -> None:
-    """A render process: warm vl-convert up (its first render starts V8, ~0.4 s), say "ready", then
+    """A render process: warm the rasteriser up (its first PNG loads the font database), say "ready", then
     answer ("ok", bytes) or ("error", message) to each request until the server closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server stops us
-    for _ in range(2):  # the second run compiles what the first only interpreted
-        _render_here(("svg", _WARM_UP_SPEC, 1.0))
+    _render_here((_WARM_UP_SVG, 1.0))
     connection.send(("ready", b""))
     while True:
         try:
@@ -408,11 +296,12 @@ def shutdown_renderer() -> None:
         previous.close()
 
 
-def render_svg(spec: dict[str, Any]) -> bytes:
-    """Raises RendererUnavailable (answer 503) when the render process crashed or hung."""
-    return renderer().render(("svg", xml_safe(spec), 1.0))
+def render_svg(figure: Figure) -> bytes:
+    """`figure` as SVG, drawn here: pure Python, no render process."""
+    return draw_svg(figure).encode()
 
 
-def render_png(spec: dict[str, Any], scale: float) -> bytes:
-    """Raises RendererUnavailable (answer 503) when the render process crashed or hung."""
-    return renderer().render(("png", xml_safe(spec), scale))
+def render_png(figure: Figure, scale: float) -> bytes:
+    """`figure` as PNG (its SVG rasterised at `scale`); raises RendererUnavailable (answer 503) when the render
+    process crashed or hung."""
+    return renderer().render((draw_svg(figure, outlined_text=True), scale))

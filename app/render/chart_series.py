@@ -5,7 +5,7 @@ proportional to volume); a self-hosted option is a staircase that steps up by on
 cost (an instance, or a replica's GPUs when sold per GPU) where the units it runs fill up: every
 k·Q requests, offset by the spares' r·Q (app/core/self_hosted.py). Crossovers are marked, each keyed
 to its pair ("L4 vs GPT-5 mini: 591k"), and so is the user's volume.
-The Vega-Lite specs (app/render/chart_spec.py) and the CSV export draw from these series.
+The chart figures (app/render/chart_figures.py) and the CSV export draw from these series.
 
 With eight options there are up to sixteen crossovers, many at nearly the same volume (issue 16:
 "591k, 1.6M and 2.5M each printed twice"): markers at the same point are merged into one, and
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from app.core.breakeven import LinearCost
 from app.core.self_hosted import ReplicaStepCost
 from app.render.format import volume
+from app.render.text_metrics import text_width
 from app.scenario.evaluate import ApiResult, ScenarioResult, cost_curve, option_name
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies, and dark enough
@@ -36,10 +37,9 @@ MIN_STEP_PX = 2.0
 STEP_SAMPLE_PX = 2.0
 # Crossovers closer than this (relative, in volume and in cost) are one point on the chart.
 SAME_POINT = 1e-3
-# Label geometry, in pixels, for `place_labels`: the text is bold 11 px DejaVu Sans (chart_spec's
-# LABEL_FONT_SIZE), whose glyphs average about 0.62 em; a marker is about 10 px across.
+# Label geometry, in pixels, for `place_labels`: the text is bold 11 px DejaVu Sans, as wide as
+# `label_width` says; a marker is about 10 px across.
 LABEL_FONT_SIZE = 11
-LABEL_CHAR_PX = 0.62 * LABEL_FONT_SIZE
 LABEL_HEIGHT_PX = LABEL_FONT_SIZE + 3
 LABEL_OFFSET_PX = 6
 MARKER_RADIUS_PX = 5
@@ -252,6 +252,11 @@ def place_labels(
     return sorted(placed, key=lambda p: p.marker.requests_per_month)
 
 
+def label_width(text: str) -> float:
+    """How wide a crossover label draws (bold 11 px DejaVu Sans), in px."""
+    return text_width(text, LABEL_FONT_SIZE, "bold")
+
+
 def _dot(x: float, y: float) -> tuple[float, float, float, float]:
     return (x - MARKER_RADIUS_PX, y - MARKER_RADIUS_PX, x + MARKER_RADIUS_PX, y + MARKER_RADIUS_PX)
 
@@ -259,7 +264,7 @@ def _dot(x: float, y: float) -> tuple[float, float, float, float]:
 def _free_spot(
     text: str, x: float, y: float, width: float, height: float, taken: list[tuple[float, float, float, float]]
 ) -> tuple[tuple[float, float, float, float], bool, bool] | None:
-    w = len(text) * LABEL_CHAR_PX
+    w = label_width(text)
     for above, right in ((True, False), (False, True), (True, True), (False, False)):
         left = x + LABEL_OFFSET_PX if right else x - LABEL_OFFSET_PX - w
         top = y - LABEL_OFFSET_PX - LABEL_HEIGHT_PX if above else y + LABEL_OFFSET_PX

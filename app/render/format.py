@@ -93,6 +93,15 @@ def volume(value: float | None) -> str:
         return sign + text.removesuffix(".0") + suffix
 
 
+def money_compact(value: float | None) -> str:
+    """US dollars at a glance, for an axis's labels: `volume`'s rule after the dollar sign ("$10", "$1k",
+    "$2.5M", "$0.05")."""
+    if value is None or not math.isfinite(value):
+        return MISSING
+    text = volume(value)
+    return f"{MINUS}${text[1:]}" if text.startswith(MINUS) else f"${text}"
+
+
 def tokens(value: float | None) -> str:
     """A token count at a glance: `volume`'s rule, then " tokens" ("1.5B tokens")."""
     return f"{volume(value)} tokens"

@@ -1,5 +1,5 @@
 """Faces of the throughput-vs-interactivity curve (app.scenario.interactivity): its JSON, and the chart
-kind "interactivity" (a Vega-Lite spec, rendered by app/render/chart_render.py like the other kinds).
+kind "interactivity" (a Figure, drawn by app/render/svg_figure.py like the other kinds).
 
 The chart is InferenceX's: output tokens/s per GPU (y) against tokens/s per user (x), one line per
 estimated self-hosted option, each point one concurrency. Both axes are logarithmic: per-user speed
@@ -13,18 +13,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from app.render.chart_figures import Theme, chart_title, marked_line, theme_colors
 from app.render.chart_series import LABEL_FONT_SIZE
-from app.render.chart_spec import (
-    LEGEND_FONT_SIZE,
-    Y_AXIS_PX,
-    Theme,
-    _frame,
-    _wrap,
-    chart_title,
-    marked_line,
-    theme_colors,
-)
-from app.render.format import number, plural
+from app.render.figure import Axis, Dot, Figure, Legend, LegendEntry, Line, Rule, Text, Tick
+from app.render.format import number, plural, volume
 from app.scenario.interactivity import InteractivityCurve, InteractivityPoint, OptionCurve
 
 
@@ -58,36 +50,35 @@ def _detail(name: str, point: InteractivityPoint) -> str:
     )
 
 
-def _log_domain(values: list[float], margin: float) -> list[float]:
+def _log_domain(values: list[float], margin: float) -> tuple[float, float]:
     """A log axis's domain around `values`, `margin`× wider on each side."""
     low, high = min(values), max(values)
     if not (low > 0 and math.isfinite(high)):
-        return [1.0, 10.0]
-    return [low / margin, high * margin]
+        return (1.0, 10.0)
+    return (low / margin, high * margin)
 
 
-def _ticks(domain: list[float]) -> list[float]:
+def _ticks(domain: tuple[float, float]) -> tuple[Tick, ...]:
     """1, 2, 5 × 10^k inside a log axis's domain (and 3 × 10^k across less than a decade and a half):
-    Vega's own log ticks draw a grid line at every integer multiple (20, 30, … 90), which crowds a 360 px
-    render."""
+    a grid line at every integer multiple (20, 30, … 90) crowds a 360 px render."""
     low, high = domain
     mantissas = (1, 2, 5) if high / low > 10**1.5 else (1, 2, 3, 5)
-    return [
-        float(m * 10.0**k)
+    return tuple(
+        Tick(value, volume(value))
         for k in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
         for m in mantissas
-        if low <= m * 10.0**k <= high
-    ]
+        if low <= (value := float(m * 10.0**k)) <= high
+    )
 
 
-def interactivity_spec(
+def interactivity_figure(
     curves: Sequence[OptionCurve],
     *,
     width: int = 720,
     height: int = 400,
     theme: Theme = "light",
     subtitle: str | None = None,
-) -> dict[str, Any]:
+) -> Figure:
     """Output tokens/s per GPU against tokens/s per user for each option; ValueError without any curve."""
     if not curves:
         raise ValueError(
@@ -95,131 +86,73 @@ def interactivity_spec(
             "(a measured tokens/s has no curve)"
         )
     colors, palette = theme_colors(theme)
-    names = [c.name for c in curves]
-    rows: list[dict[str, Any]] = []
-    sized: list[dict[str, Any]] = []
-    for option in curves:
-        for order, point in enumerate(option.curve.points):
-            rows.append(
-                {
-                    "option": option.name,
-                    "per_user": point.output_tokens_per_second_per_user,
-                    "per_gpu": point.output_tokens_per_second_per_gpu,
-                    "order": order,
-                    "detail": _detail(option.name, point),
-                }
+    lines: list[Line] = []
+    dots: list[Dot] = []
+    texts: list[Text] = []
+    for index, option in enumerate(curves):
+        color = palette[index % len(palette)]
+        points = option.curve.points
+        lines.append(
+            Line(
+                option.name,
+                tuple((p.output_tokens_per_second_per_user, p.output_tokens_per_second_per_gpu) for p in points),
+                color,
             )
+        )
+        # Each concurrency of the sweep, small: where the powers of two fall along the line.
+        dots += [
+            Dot(
+                p.output_tokens_per_second_per_user,
+                p.output_tokens_per_second_per_gpu,
+                fill=color,
+                area=18,
+                title=_detail(option.name, p),
+                clip=True,
+            )
+            for p in points
+        ]
+    for index, option in enumerate(curves):
         point = option.curve.sized
-        sized.append(
-            {
-                "option": option.name,
-                "per_user": point.output_tokens_per_second_per_user,
-                "per_gpu": point.output_tokens_per_second_per_gpu,
-                "label": f"sized: {plural(point.concurrency, 'user')}",
-                "detail": "Sized at: " + _detail(option.name, point),
-            }
+        x, y = point.output_tokens_per_second_per_user, point.output_tokens_per_second_per_gpu
+        dots.append(
+            Dot(
+                x,
+                y,
+                fill=palette[index % len(palette)],
+                area=140,
+                stroke=colors.mark,
+                stroke_width=1.5,
+                shape="diamond",
+                title="Sized at: " + _detail(option.name, point),
+            )
+        )
+        # Below left of the diamond: under the frontier, which falls to the right, the plot is empty. A halo in
+        # the background colour: legible where it crosses a line.
+        texts.append(
+            Text(
+                x,
+                f"sized: {plural(point.concurrency, 'user')}",
+                colors.text,
+                y=y,
+                align="right",
+                baseline="top",
+                dx=-7,
+                dy=6,
+                size=LABEL_FONT_SIZE,
+                halo=colors.background,
+            )
         )
     targets = {c.curve.min_output_tokens_per_second_per_user for c in curves} - {None}
     target = max((t for t in targets if t is not None), default=None)
-    x_values = [r["per_user"] for r in rows] + ([target] if target is not None else [])
+    x_values = [x for line in lines for x, _ in line.points] + ([target] if target is not None else [])
     x_domain = _log_domain(x_values, 1.25)
-    y_domain = _log_domain([r["per_gpu"] for r in rows], 1.4)
-    x_scale = {"type": "log", "domain": x_domain, "nice": False}
-    y_scale = {"type": "log", "domain": y_domain, "nice": False}
-    x_axis = {"title": "Tokens/s per user (interactivity)", "format": "~s", "grid": True, "values": _ticks(x_domain)}
-    y_axis = {"title": "Output tokens/s per GPU", "format": "~s", "grid": True, "values": _ticks(y_domain)}
-    color = {
-        "field": "option",
-        "type": "nominal",
-        "scale": {"domain": names, "range": list(palette[: len(names)] or palette)},
-        "legend": {
-            "title": None,
-            "orient": "bottom",
-            "direction": "vertical",
-            "labelLimit": max(120, width - Y_AXIS_PX - 30),
-            "labelFontSize": LEGEND_FONT_SIZE,
-            "symbolStrokeWidth": 3,
-        },
-    }
-    layers: list[dict[str, Any]] = [
-        {
-            "data": {"values": rows},
-            "layer": [
-                {
-                    "mark": {"type": "line", "strokeWidth": 2.5, "clip": True},
-                    "encoding": {
-                        "x": {"field": "per_user", "type": "quantitative", "scale": x_scale, "axis": x_axis},
-                        "y": {"field": "per_gpu", "type": "quantitative", "scale": y_scale, "axis": y_axis},
-                        "color": color,
-                        "order": {"field": "order", "type": "quantitative"},
-                    },
-                },
-                {
-                    # Each concurrency of the sweep, small: where the powers of two fall along the line.
-                    "mark": {"type": "point", "filled": True, "size": 18, "clip": True},
-                    "encoding": {
-                        "x": {"field": "per_user", "type": "quantitative"},
-                        "y": {"field": "per_gpu", "type": "quantitative"},
-                        "color": {"field": "option", "type": "nominal", "legend": None},
-                        "tooltip": {"field": "detail"},
-                    },
-                },
-            ],
-        },
-    ]
+    y_domain = _log_domain([y for line in lines for _, y in line.points], 1.4)
+    rules: list[Rule] = []
     if target is not None:
-        layers.append(marked_line("per_user", target, f"target: {target:g} tokens/s per user", colors))
-    layers.append(
-        {
-            "data": {"values": sized},
-            "layer": [
-                {
-                    "mark": {
-                        "type": "point",
-                        "shape": "diamond",
-                        "filled": True,
-                        "opacity": 1,
-                        "size": 140,
-                        "stroke": colors["mark"],
-                        "strokeWidth": 1.5,
-                    },
-                    "encoding": {
-                        "x": {"field": "per_user", "type": "quantitative"},
-                        "y": {"field": "per_gpu", "type": "quantitative"},
-                        "color": {"field": "option", "type": "nominal", "legend": None},
-                        "tooltip": {"field": "detail"},
-                        "description": {"field": "detail"},
-                    },
-                },
-                *(
-                    {
-                        # Below left of the diamond: under the frontier, which falls to the right, the plot is
-                        # empty. A halo in the background colour, then the text: legible where it crosses a line.
-                        "mark": {
-                            "type": "text",
-                            "align": "right",
-                            "baseline": "top",
-                            "dx": -7,
-                            "dy": 6,
-                            "fontSize": LABEL_FONT_SIZE,
-                            **(
-                                {"color": colors["background"], "stroke": colors["background"], "strokeWidth": 4}
-                                if halo
-                                else {"color": colors["text"]}
-                            ),
-                        },
-                        "encoding": {
-                            "x": {"field": "per_user", "type": "quantitative"},
-                            "y": {"field": "per_gpu", "type": "quantitative"},
-                            "text": {"field": "label"},
-                        },
-                    }
-                    for halo in (True, False)
-                ),
-            ],
-        }
-    )
-    lines = [
+        rule, text = marked_line(target, f"target: {target:g} tokens/s per user", colors)
+        rules.append(rule)
+        texts.insert(0, text)
+    subtitle_lines = tuple(
         line
         for line in (
             subtitle,
@@ -228,5 +161,18 @@ def interactivity_spec(
             "measurements.",
         )
         if line
-    ]
-    return _frame(chart_title("interactivity"), _wrap(lines, width), layers, width, height, colors)
+    )
+    return Figure(
+        title=chart_title("interactivity"),
+        subtitle=subtitle_lines,
+        width=width,
+        height=height,
+        colors=colors,
+        x=Axis("Tokens/s per user (interactivity)", "log", x_domain, _ticks(x_domain)),
+        y=Axis("Output tokens/s per GPU", "log", y_domain, _ticks(y_domain)),
+        lines=tuple(lines),
+        rules=tuple(rules),
+        dots=tuple(dots),
+        texts=tuple(texts),
+        legend=Legend(tuple(LegendEntry(line.name, line.color) for line in lines)),
+    )

@@ -18,8 +18,8 @@ from app.core.errors import DomainError
 from app.core.self_hosted import RentPricing
 from app.core.specs import Catalog
 from app.core.units import TOKENS_PER_MTOK
+from app.render.chart_figures import ChartKind, chart_title
 from app.render.chart_series import PALETTE
-from app.render.chart_spec import ChartKind, chart_title
 from app.render.format import entered_price, money, number, plural, volume
 from app.render.sentences import pair_explanation
 from app.render.verdict_sentences import VerdictSentences, verdict_sentences

@@ -21,6 +21,16 @@ from app.catalog.loader import load_catalog
 from app.catalog.sources import frozen_sources
 from app.core.errors import DomainError
 from app.render import chart_render
+from app.render.chart_figures import (
+    CHART_KINDS,
+    PAIR_CHART_KINDS,
+    ChartKind,
+    Theme,
+    chart_figure,
+    chart_title,
+    horizon_figure,
+    tornado_figure,
+)
 from app.render.chart_render import (
     RenderCache,
     RendererUnavailable,
@@ -29,18 +39,9 @@ from app.render.chart_render import (
     render_png,
     render_svg,
 )
-from app.render.chart_spec import (
-    CHART_KINDS,
-    PAIR_CHART_KINDS,
-    ChartKind,
-    Theme,
-    chart_spec,
-    chart_title,
-    horizon_spec,
-    tornado_spec,
-)
 from app.render.csv_export import result_csv
-from app.render.interactivity import interactivity_spec
+from app.render.figure import Figure
+from app.render.interactivity import interactivity_figure
 from app.render.page_view import alt_text, rerun_banner, result_view, saved_banner, verdict
 from app.render.result_json import result_to_json
 from app.render.snippets import EmbedLinks
@@ -190,8 +191,8 @@ class Resolved:
             return evaluate(self.scenario, sources.catalog, self.max_options, sources)
         return evaluate(self.scenario, load_catalog(), self.max_options)
 
-    def pair_spec(self, params: ChartParams) -> dict[str, Any]:
-        """The spec of a chart for the headline pair (kind horizon or tornado); ValueError if the
+    def pair_figure(self, params: ChartParams) -> Figure:
+        """The figure of a chart for the headline pair (kind horizon or tornado); ValueError if the
         scenario lacks an API or a self-hosted option."""
         evaluation = self.evaluated()
         result = evaluation.result
@@ -207,9 +208,9 @@ class Resolved:
         if params.kind == "horizon":
             evaluated = headline_evaluated(result, pair)
             data = horizon_data(self.scenario, pair, self.beyond, catalog, sources, evaluated)
-            return horizon_spec(data, width=w, height=h, theme=theme)
+            return horizon_figure(data, width=w, height=h, theme=theme)
         uncertainty = headline_uncertainty(evaluation, self.scenario, pair, catalog, sources)
-        return tornado_spec(uncertainty, width=w, height=h, theme=theme)
+        return tornado_figure(uncertainty, width=w, height=h, theme=theme)
 
     @property
     def cache_control(self) -> str:
@@ -296,24 +297,25 @@ RENDER_RETRY_AFTER = "1"  # seconds: a fresh render process is ready in ~0.5 s (
 def _chart_render(
     resolved: Resolved, params: ChartParams, fmt: Literal["svg", "png"], cache: RenderCache, lookup: ChartLookup
 ) -> Response:
-    """Evaluate, build the spec and render: ~50–150 ms of CPU, so async routes run it in a thread."""
+    """Evaluate, build the figure and draw it: a few ms for an SVG, tens for a PNG, so async routes run it in a
+    thread."""
     if params.kind in PAIR_CHART_KINDS:
         try:
-            spec = resolved.pair_spec(params)
+            figure = resolved.pair_figure(params)
         except (ValueError, DomainError) as error:
             raise _query_error("kind", str(error)) from None
     elif params.kind == "interactivity":
         result = resolved.evaluate()
         try:
             curves = scenario_curves(result, resolved.scenario)
-            spec = interactivity_spec(curves, width=params.width, height=params.height, theme=params.theme)
+            figure = interactivity_figure(curves, width=params.width, height=params.height, theme=params.theme)
         except ValueError as error:  # no estimated self-hosted option to draw
             raise _query_error("kind", str(error)) from None
     else:
         result = resolved.evaluate()
-        spec = chart_spec(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
+        figure = chart_figure(result, kind=params.kind, width=params.width, height=params.height, theme=params.theme)
     try:
-        body = render_svg(spec) if fmt == "svg" else render_png(spec, params.scale)
+        body = render_svg(figure) if fmt == "svg" else render_png(figure, params.scale)
     except RendererUnavailable as error:  # a crashed or hung render process: this request only, never cached
         headers = {"Retry-After": RENDER_RETRY_AFTER, "Cache-Control": "no-store"}
         raise JsonError(503, [ErrorDetail((), str(error), "renderer_unavailable")], headers) from None

@@ -466,7 +466,7 @@ def render_page(
         )
     usable_query = None
     if chart_src is None and view is not None and state.usable is not None:
-        # The chart is the server-rendered Vega-Lite spec (app/render/chart_spec.py) of exactly what was evaluated.
+        # The chart is the server-drawn figure (app/render/chart_figures.py) of exactly what was evaluated.
         usable_query = scenario_to_query(state.usable)
         chart_src = "/chart.svg?" + usable_query
     if not kept and view is not None and result is not None and state.usable is not None:
