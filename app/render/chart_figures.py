@@ -44,7 +44,7 @@ from app.render.figure import (
     nice_upper,
 )
 from app.render.format import money, money_compact, volume
-from app.render.svg_figure import layout
+from app.render.svg_figure import PADDING, layout
 from app.render.text_metrics import text_width
 from app.scenario.evaluate import ScenarioResult
 from app.scenario.horizon import HorizonAnswer
@@ -102,8 +102,9 @@ def theme_colors(theme: Theme) -> tuple[Colors, tuple[str, ...]]:
 
 def marked_line(x: float, label: str, colors: Colors) -> tuple[Rule, Text]:
     """A dotted vertical rule at `x`, labelled at the top of the plot, right of the line (the user's volume,
-    a crossover month)."""
-    return Rule(x, colors.muted), Text(x, label, colors.muted, edge="top", baseline="top", dx=4, dy=4)
+    a crossover month); the label haloed, as lines may pass under it."""
+    text = Text(x, label, colors.muted, edge="top", baseline="top", dx=4, dy=4, halo=colors.background)
+    return Rule(x, colors.muted), text
 
 
 def _decade_floor(value: float) -> float:
@@ -164,7 +165,11 @@ def chart_figure(
     volume_label = f"your volume: {volume(data.volume)}/month"
     volume_x = pixel(data.volume, y_range[0])[0]
     label_width = text_width(volume_label, LABEL_FONT_SIZE)
-    reserved = ((volume_x, 0.0, volume_x + 8 + label_width, 4.0 + LABEL_HEIGHT_PX),)
+    # Where the label is drawn: right of its line, or left of it where it would cross the image's edge
+    # (app/render/svg_figure.py `_within`).
+    right_room = plot.width + frame.width - plot.right - PADDING
+    left = volume_x if volume_x + 4 + label_width <= right_room else volume_x - 8 - label_width
+    reserved = ((left, 0.0, left + 8 + label_width, 4.0 + LABEL_HEIGHT_PX),)
     placed = place_labels(
         [(m, *pixel(m.requests_per_month, y_of(m.requests_per_month, m.cost))) for m in data.markers],
         plot.width,

@@ -228,7 +228,7 @@ class _Pen:
         if halo is None:
             return text
         # The halo as a text of its own underneath (not `paint-order`, which resvg ignores).
-        outline = f'fill="{halo}" stroke="{halo}" stroke-width="4" stroke-linejoin="round" aria-hidden="true"'
+        outline = f'fill="none" stroke="{halo}" stroke-width="4" stroke-linejoin="round" aria-hidden="true"'
         return f"<text {attrs} {outline}>{escape(content)}</text>{text}"
 
     def _outlined(
@@ -262,7 +262,7 @@ class _Pen:
         if halo is None:
             return drawn
         stroke = f'stroke="{halo}" stroke-width="{4 / k:.0f}" stroke-linejoin="round"'
-        return f'<g transform="{place}" fill="{halo}" {stroke}>{glyphs}</g>{drawn}'
+        return f'<g transform="{place}" fill="none" {stroke}>{glyphs}</g>{drawn}'
 
 
 _ANCHOR = {"left": "start", "center": "middle", "right": "end"}
@@ -419,8 +419,8 @@ def render_svg(figure: Figure, *, outlined_text: bool = False) -> str:
         if x is None or y_px is None:
             continue
         y = y_px + text.dy + _baseline_shift(text.baseline, text.size)
-        x, anchor = _within(text, x, plot.left, figure.width - PADDING)
-        add(pen.text(x, y, text.text, size=text.size, fill=text.color, anchor=anchor, bold=text.bold, halo=text.halo))
+        x, anchor, content = _within(text, x, plot.left, figure.width - PADDING)
+        add(pen.text(x, y, content, size=text.size, fill=text.color, anchor=anchor, bold=text.bold, halo=text.halo))
     if figure.legend is not None and box.legend_entries:
         add(_legend(figure.legend, box, colors.text, pen))
     if pen.defs:
@@ -429,11 +429,14 @@ def render_svg(figure: Figure, *, outlined_text: bool = False) -> str:
     return xml_safe("".join(out))
 
 
-def _within(text: Text, x: float, left: float, right: float) -> tuple[float, str]:
-    """Where `text` at `x` is drawn (its anchor's x, and the anchor) so that it stays between `left` (the
-    plot's left edge) and `right` (the image's): a text that would cross one edge is drawn on the other side
-    of its point (a label left of a line goes right of it), and pushed in if it still does not fit."""
-    width = text_width(text.text, text.size, "bold" if text.bold else "regular")
+def _within(text: Text, x: float, left: float, right: float) -> tuple[float, str, str]:
+    """Where `text` at `x` is drawn (its anchor's x, the anchor, and the text, cut with an ellipsis if wider
+    than the room) so that it stays between `left` (the plot's left edge) and `right` (the image's): a text that
+    would cross one edge is drawn on the other side of its point (a label left of a line goes right of it), and
+    pushed in if it still does not fit."""
+    weight: FontWeight = "bold" if text.bold else "regular"
+    content = truncate(text.text, right - left, text.size, weight)
+    width = text_width(content, text.size, weight)
     align, dx = text.align, text.dx
     start = x + dx - (0 if align == "left" else width / 2 if align == "center" else width)
     if align == "right" and start < left:
@@ -441,8 +444,8 @@ def _within(text: Text, x: float, left: float, right: float) -> tuple[float, str
     elif align == "left" and start + width > right:
         align, dx = "right", -dx
     start = x + dx - (0 if align == "left" else width / 2 if align == "center" else width)
-    shift = max(0.0, left - start) - max(0.0, start + width - right) if width <= right - left else left - start
-    return x + dx + shift, _ANCHOR[align]
+    shift = max(0.0, left - start) - max(0.0, start + width - right)
+    return x + dx + shift, _ANCHOR[align], content
 
 
 def _inside(point: tuple[float, float], box: Box) -> bool:
