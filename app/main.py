@@ -17,6 +17,7 @@ from app.catalog.efficiencies import load_efficiencies
 from app.catalog.loader import load_catalog
 from app.catalog.price_refresh import use_refreshed_prices
 from app.render.chart_render import RenderCache, shutdown_renderer
+from app.render.text_metrics import load_chart_font
 from app.settings import Settings, get_settings
 from app.store import ManagedStore, StoreUnavailable
 from app.web import api, api_beyond, embeds
@@ -39,13 +40,14 @@ stays cheaper. Money in USD, a month is 730 hours, prices per million tokens.
 
 @asynccontextmanager
 async def _warm_and_freeze(app: FastAPI) -> AsyncIterator[None]:
-    """Load what every request reads (catalog, price snapshot, efficiencies) before the first one,
-    then move it out of the garbage collector's sight: a full collection over those ~100k
-    long-lived objects took ~60 ms, a pause every few thousand requests that set the p99."""
+    """Load what every request reads (catalog, price snapshot, efficiencies, the charts' font) before
+    the first one, then move it out of the garbage collector's sight: a full collection over those
+    ~100k long-lived objects took ~60 ms, a pause every few thousand requests that set the p99."""
     load_catalog()
     list_api_models()
     snapshot_as_of()
     load_efficiencies()
+    load_chart_font()
     gc.collect()
     gc.freeze()
     try:

@@ -52,6 +52,14 @@ def _kerning(weight: FontWeight) -> dict[str, int]:
     return {pair: int(units) for pair, units in data[f"{weight}_kerning"].items()}
 
 
+def load_chart_font() -> None:
+    """Read the font file's widths, kerning and outlines now (the server's start-up calls this before it
+    freezes what it loaded out of the garbage collector's sight: app/main.py)."""
+    for weight in ("regular", "bold"):
+        _widths(weight)
+        _kerning(weight)
+
+
 def advances(text: str, weight: FontWeight = "regular") -> list[int]:
     """How far each character of `text` moves the pen, in font units: its advance width plus the kerning
     between it and the next character."""
