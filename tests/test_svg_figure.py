@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.render.chart_figures import CHART_KINDS, THEMES, TORNADO_NARROW_BELOW
-from app.render.figure import Axis, Figure, Text, Tick, linear_step, linear_ticks, log_ticks, nice_upper
+from app.render.figure import Axis, Figure, Line, Text, Tick, linear_step, linear_ticks, log_ticks, nice_upper
 from app.render.format import money_compact, volume
 from app.render.svg_figure import Box, _clip_segment, _clipped_path, _within, layout, render_svg
 from app.render.text_metrics import ASCENT_EM, DESCENT_EM, glyph, text_width, truncate, wrap
@@ -300,3 +300,40 @@ def test_long_names_stay_inside_the_image(client_module: TestClient, kind: str, 
         if not rotated:
             left, top, right, bottom = extent(text, x, y, size, anchor, bold)
             assert left >= -0.5 and right <= width + 0.5 and top >= -0.5 and bottom <= 400.5, (text, left, right)
+
+
+@pytest.mark.parametrize(("width", "height"), [(200, 150), (200, 1600), (2400, 150), (2400, 1600)])
+def test_every_kind_draws_at_the_extreme_sizes(client_module: TestClient, width: int, height: int) -> None:
+    """The chart parameters' limits (width 200-2400, height 150-1600): a well-formed image of that size, its
+    texts inside it."""
+    rag = next(p for p in presets() if p.slug == "rag-assistant").query
+    for kind in CHART_KINDS:
+        response = client_module.get(f"/chart.svg?{rag}&kind={kind}&width={width}&height={height}")
+        assert response.status_code == 200, (kind, response.text[:300])
+        root = ET.fromstring(response.text)
+        assert (root.get("width"), root.get("height")) == (str(width), str(height))
+        for text, x, y, size, anchor, bold, rotated in drawn_texts(response.text):
+            if not rotated:  # a short image leaves its subtitle, then its legend out rather than overflow
+                left, top, right, bottom = extent(text, x, y, size, anchor, bold)
+                assert left >= -0.5 and right <= width + 0.5 and top >= -0.5 and bottom <= height + 0.5, (kind, text)
+
+
+def test_a_broken_domain_draws_nothing_rather_than_failing() -> None:
+    axis = Axis("x", "log", (0.0, 0.0), ())
+    figure = Figure(
+        "T", (), 400, 300, THEMES["light"], axis, axis, lines=(Line("a", ((1.0, 1.0), (0.0, -1.0)), "#000"),)
+    )
+    assert ET.fromstring(render_svg(figure)).get("width") == "400"
+
+
+def test_the_description_reads_the_chart_in_sentences(charts: dict[tuple[str, str, int, str], str]) -> None:
+    """What a screen reader gets from an <img> of the chart: its title, then the subtitle and what the chart
+    marks, as sentences (the cost chart: the user's volume and each crossover)."""
+    svg = ET.fromstring(charts[("rag-assistant", "cost", 720, "light")])
+    assert svg.get("aria-labelledby") == "chart-title chart-desc"
+    assert svg.findtext(f"{SVG}title") == "Monthly cost vs volume"
+    description = svg.findtext(f"{SVG}desc") or ""
+    assert description.startswith("API prices as of ") and "Your volume: 3M requests/month." in description
+    assert "becomes cheaper than" in description and ".." not in description
+    tornado = ET.fromstring(charts[("rag-assistant", "tornado", 720, "light")]).findtext(f"{SVG}desc") or ""
+    assert "Break-even with the entered values: " in tornado and "requests/month." in tornado

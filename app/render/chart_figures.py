@@ -205,7 +205,11 @@ def chart_figure(
         )
         for p in placed
     )
-    return replace(frame, rules=(rule,), dots=dots, texts=(volume_text, *labels))
+    # What a screen reader says after the title and subtitle: the volume, then each marked crossover.
+    # (A marker's detail is a sentence a line, no full stop: its tooltip.)
+    details = [line for m in data.markers for line in m.detail.split("\n")]
+    description = " ".join((f"Your volume: {volume(data.volume)} requests/month.", *(f"{d}." for d in details)))
+    return replace(frame, rules=(rule,), dots=dots, texts=(volume_text, *labels), description=description)
 
 
 def _log_share(value: float, domain: tuple[float, float]) -> float:
@@ -296,6 +300,7 @@ def horizon_figure(
         rules=rules,
         texts=texts,
         legend=Legend(tuple(LegendEntry(line.name, line.color, dash=line.dash) for line in lines)),
+        description=" ".join(f"{line.name}." for line in lines),
     )
 
 
@@ -414,4 +419,6 @@ def tornado_figure(
             title="Input at the",
             direction="vertical" if narrow else "horizontal",
         ),
+        description=f"Break-even with the entered values: {words(base)}. "
+        + " ".join(f"{bar.title}." for bar in drawn_bars),
     )

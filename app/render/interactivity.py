@@ -175,4 +175,5 @@ def interactivity_figure(
         dots=tuple(dots),
         texts=tuple(texts),
         legend=Legend(tuple(LegendEntry(line.name, line.color) for line in lines)),
+        description=" ".join(f"Sized at: {_detail(c.name, c.curve.sized)}." for c in curves),
     )

@@ -51,6 +51,8 @@ LEGEND_GAP = 10  # between the x axis and the legend
 LEGEND_SYMBOL = 16  # a line symbol's length; a square's side is 10
 LEGEND_COLUMN_GAP = 14
 MIN_PLOT = 40
+MIN_READABLE_PLOT = 100
+MIN_LEGENDED_PLOT = 60
 
 # The complement of XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets): C0 controls
 # other than tab/LF/CR, lone surrogates, U+FFFE and U+FFFF. A browser shows no image for a document holding
@@ -143,10 +145,13 @@ def _legend_height(entries: tuple[PlacedEntry, ...]) -> float:
 
 def layout(figure: Figure) -> Layout:
     """The plot's box and the blocks around it, for `figure`'s width and height: exact, from the texts'
-    widths, so a builder placing labels by pixel (app/render/chart_series.py `place_labels`) can ask first."""
+    widths, so a builder placing labels by pixel (app/render/chart_series.py `place_labels`) can ask first.
+
+    An image too short for everything (a wiki's small embed) keeps its plot readable: below
+    MIN_READABLE_PLOT px of plot the subtitle is left out, and then below MIN_LEGENDED_PLOT the legend
+    (the subtitle stays in the SVG's description, each line's name in its tooltip)."""
     width, height = figure.width, figure.height
     subtitle = tuple(part for line in figure.subtitle for part in wrap(line, width - 2 * PADDING, SUBTITLE_SIZE))
-    top = PADDING + TITLE_LINE + SUBTITLE_LINE * len(subtitle) + TITLE_GAP
     y_labels = _y_labels(figure.y)
     label_width = max((text_width(label, AXIS_LABEL_SIZE) for label in y_labels), default=0.0)
     y_title = isinstance(figure.y, Axis) and bool(figure.y.title)
@@ -154,11 +159,18 @@ def layout(figure: Figure) -> Layout:
     last = figure.x.ticks[-1].label if figure.x.ticks else ""
     right = width - PADDING - text_width(last, AXIS_LABEL_SIZE) / 2
     x_axis = TICK + LABEL_GAP + AXIS_LABEL_SIZE + 2 + (AXIS_TITLE_GAP + AXIS_TITLE_SIZE if figure.x.title else 0)
-    legend = figure.legend
-    entries = _legend_entries(legend, left, width)
-    bottom_blocks = x_axis + (LEGEND_GAP + _legend_height(entries) if entries else 0) + PADDING
-    plot_height = max(MIN_PLOT, height - top - bottom_blocks)
-    plot = Box(left, top, max(MIN_PLOT, right - left), plot_height)
+    entries = _legend_entries(figure.legend, left, width)
+
+    def plot_height() -> float:
+        top = PADDING + TITLE_LINE + SUBTITLE_LINE * len(subtitle) + TITLE_GAP
+        return height - top - x_axis - (LEGEND_GAP + _legend_height(entries) if entries else 0) - PADDING
+
+    if plot_height() < MIN_READABLE_PLOT:
+        subtitle = ()
+    if plot_height() < MIN_LEGENDED_PLOT:
+        entries = ()
+    top = PADDING + TITLE_LINE + SUBTITLE_LINE * len(subtitle) + TITLE_GAP
+    plot = Box(left, top, max(MIN_PLOT, right - left), max(MIN_PLOT, plot_height()))
     return Layout(subtitle, plot, plot.bottom + x_axis + LEGEND_GAP, entries, y_labels)
 
 
@@ -168,9 +180,10 @@ class _Scale:
     def __init__(self, axis: Axis, start: float, length: float, flip: bool) -> None:
         low, high = axis.domain
         self.log = axis.scale == "log"
+        if not (math.isfinite(low) and math.isfinite(high) and high > low and (low > 0 or not self.log)):
+            low, high = (1.0, 10.0) if self.log else (0.0, 1.0)  # a builder's empty or broken domain: no crash
         self.low = math.log10(low) if self.log else low
-        span = (math.log10(high) if self.log else high) - self.low
-        self.span = span if span > 0 else 1.0
+        self.span = (math.log10(high) if self.log else high) - self.low
         self.start, self.length, self.flip = start, length, flip
 
     def __call__(self, value: float) -> float | None:
@@ -307,13 +320,14 @@ def render_svg(figure: Figure, *, outlined_text: bool = False) -> str:
         f'viewBox="0 0 {figure.width} {figure.height}" role="img" aria-labelledby="chart-title chart-desc" '
         f"font-family={quoteattr(FONT_FAMILY)}>"
     )
-    description = " ".join((*figure.subtitle, figure.description)).strip()
+    description = " ".join(_sentence(part) for part in (*figure.subtitle, figure.description) if part.strip())
     add(f'<title id="chart-title">{escape(figure.title)}</title><desc id="chart-desc">{escape(description)}</desc>')
     add(f'<rect width="{figure.width}" height="{figure.height}" fill="{colors.background}"/>')
 
     # The title block, the axes and their labels: read through the title and description instead.
     add('<g aria-hidden="true">')
-    add(pen.text(PADDING, PADDING + ASCENT_EM * TITLE_SIZE, figure.title, size=TITLE_SIZE, fill=colors.text, bold=True))
+    title = truncate(figure.title, figure.width - 2 * PADDING, TITLE_SIZE, "bold")  # whole in <title>
+    add(pen.text(PADDING, PADDING + ASCENT_EM * TITLE_SIZE, title, size=TITLE_SIZE, fill=colors.text, bold=True))
     for i, line in enumerate(box.subtitle):
         y = PADDING + TITLE_LINE + SUBTITLE_LINE * i + ASCENT_EM * SUBTITLE_SIZE - 1
         add(pen.text(PADDING, y, line, size=SUBTITLE_SIZE, fill=colors.muted))
@@ -427,6 +441,12 @@ def render_svg(figure: Figure, *, outlined_text: bool = False) -> str:
         add("<defs>" + "".join(f'<path id="{key}" d="{outline}"/>' for key, outline in pen.defs.items()) + "</defs>")
     add("</svg>")
     return xml_safe("".join(out))
+
+
+def _sentence(text: str) -> str:
+    """`text` ending as a sentence does, for the description a screen reader reads as one paragraph."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ":")) else f"{text}."
 
 
 def _within(text: Text, x: float, left: float, right: float) -> tuple[float, str, str]:
