@@ -32,8 +32,9 @@ from app.render.svg_figure import render_svg as draw_svg
 
 logger = logging.getLogger("breakeven.charts")  # under the app logger: JSON lines (app/web/observability.py)
 
-# Part of every chart's cache key and ETag: bump the number whenever the drawing changes, so caches and
-# browsers holding an image as immutable fetch the new one (2: issue 16's line styles, keyed labels, legend;
+# Part of every chart's cache key and ETag: bump the number whenever the drawing changes (regenerating
+# app/render/fonts/dejavu-sans.json included), so caches and browsers holding an image as immutable fetch
+# the new one (2: issue 16's line styles, keyed labels, legend;
 # 3: clipped lines in one clip group, label limits dropped where unreachable: the same drawing, other bytes;
 # 4: the horizon and tornado subtitles wrapped to the image's width, the horizon legend within it; 5: drawn by
 # app/render/svg_figure.py instead of Vega-Lite, PNG rasterised by vl-convert's resvg).
