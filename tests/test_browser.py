@@ -240,7 +240,6 @@ def test_phone_layout_fits_the_screen(browser: Any, base_url: str) -> None:
         chart = page.locator("#chart-img")
         expect(chart).to_be_visible()
         # The phone gets the narrow render, and it has loaded (naturalWidth is 0 for a broken image).
-        # The first render in a fresh server process loads vl-convert (about a second): wait for it.
         page.wait_for_function(
             "() => { const img = document.querySelector('#chart-img');"
             " return img && img.complete && img.naturalWidth > 0; }",
@@ -248,6 +247,22 @@ def test_phone_layout_fits_the_screen(browser: Any, base_url: str) -> None:
         )
         assert "width=360" in chart.evaluate("img => img.currentSrc")
         screenshot(page, "preset-phone.png")
+        # The "Over time" and "How sure" charts too are drawn for the phone's width, not a 720 px image shrunk
+        # to half (its 10 px labels 5 px on screen).
+        for block, image in (("#over-time", "#horizon-img"), ("#uncertainty", "#tornado-img")):
+            page.locator(f"{block} summary").click()
+            page.locator(image).scroll_into_view_if_needed()
+            page.wait_for_function(
+                f"() => {{ const img = document.querySelector('{image}');"
+                " return img && img.complete && img.naturalWidth > 0; }",
+                timeout=30_000,
+            )
+            assert page.locator(image).evaluate("img => [img.naturalWidth, img.currentSrc.includes('width=360')]") == [
+                360,
+                True,
+            ]
+            page.locator(block).screenshot(path=str(ARTIFACTS / f"{block[1:]}-phone.png"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.locator("#work summary").click()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.locator("#results").screenshot(path=str(ARTIFACTS / "results-phone.png"))
@@ -288,7 +303,7 @@ def test_over_time_block_shows_the_cheapest_plan(page: Any, base_url: str) -> No
     expect(page.locator("#horizon-plan")).to_contain_text("Cheapest plan over 36 months:")
     expect(page.locator("#horizon-trend")).to_contain_text("Assumes API prices fall 50% a year")
     expect(page.locator("#horizon-img")).to_have_js_property("complete", True)
-    assert page.evaluate("document.getElementById('horizon-img').naturalWidth") > 0
+    assert page.evaluate("document.getElementById('horizon-img').naturalWidth") == 720  # the desktop's render
     page.locator("#uncertainty summary").click()
     page.locator("#overflow summary").click()
     expect(page.locator("#tornado-img")).to_have_js_property("complete", True)
